@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Bullet Dashboard build entry point.
+#   ./build.sh          install what is missing, build the native library and the Python packages
+#   ./build.sh test     build, then run every test suite (NUnit, pytest)
+#   ./build.sh run      build, then start the product
+#   ./build.sh bench    build, then run the benchmarks in bench/
+# Idempotent: steps whose inputs did not change are skipped.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+NATIVE_OUT="$ROOT/build-out/native"
+PY_PKG="$ROOT/python/bullet_native"
+APT_PACKAGES=(python3 python3-venv python3-pip python3-numpy python3-pytest python3-fastapi python3-uvicorn
+              python3-httpx python3-multipart python3-docx)
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_system_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  if ! command -v dotnet >/dev/null; then
+    echo "error: the .NET SDK 10 is required (https://dot.net); 'dotnet' is not on PATH" >&2
+    exit 1
+  fi
+}
+
+# True when any file under the given paths is newer than the stamp (or the stamp is missing).
+changed_since() {
+  local stamp=$1; shift
+  [ ! -f "$stamp" ] && return 0
+  [ -n "$(find "$@" -newer "$stamp" -type f -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]
+}
+
+build_native() {
+  local stamp="$NATIVE_OUT/.stamp"
+  if changed_since "$stamp" dotnet/BulletNative || [ ! -f "$PY_PKG/libbullet_native.so" ]; then
+    log "publishing the native library (NativeAOT)"
+    dotnet publish dotnet/BulletNative/BulletNative.csproj -c Release -o "$NATIVE_OUT" --nologo -v quiet \
+      -p:DebugType=none -p:DebugSymbols=false
+    cp "$NATIVE_OUT/libbullet_native.so" "$PY_PKG/libbullet_native.so"
+    touch "$stamp"
+  fi
+}
+
+build_python() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating .venv from Debian's Python (with system site packages)"
+    /usr/bin/python3 -m venv --system-site-packages "$VENV"
+  fi
+  local stamp="$VENV/.bullet-installed"
+  if changed_since "$stamp" pyproject.toml; then
+    log "installing the Python packages into .venv (editable)"
+    "$VENV/bin/pip" install --quiet --no-index --no-build-isolation --no-deps -e . 
+    touch "$stamp"
+  fi
+}
+
+build_all() {
+  install_system_packages
+  build_native
+  build_python
+}
+
+run_tests() {
+  log "NUnit"
+  dotnet test dotnet/BulletNative.Tests/BulletNative.Tests.csproj --nologo -v quiet
+  log "pytest"
+  "$VENV/bin/python" -m pytest python/tests -q
+}
+
+run_product() {
+  "$VENV/bin/python" -m bullet_native demo
+}
+
+case "${1:-build}" in
+  build) build_all ;;
+  test) build_all; run_tests ;;
+  run) build_all; run_product ;;
+  bench) build_all; shift; "$ROOT/bench/run.sh" "$@" ;;
+  *) echo "usage: ./build.sh [build|test|run|bench]" >&2; exit 2 ;;
+esac

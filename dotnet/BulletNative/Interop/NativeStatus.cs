@@ -1,0 +1,19 @@
+namespace BulletNative.Interop;
+
+/// <summary>Status codes every export returns; 0 is success, the message of a failure is read with bullet_last_error.</summary>
+public enum NativeStatus
+{
+    Ok = 0,
+    /// <summary>An argument was null, out of range or malformed (bad JSON, bad option).</summary>
+    InvalidArgument = 1,
+    /// <summary>A file could not be read or written.</summary>
+    IoError = 2,
+    /// <summary>Input data (a .bullet, .npy, safetensors, tokenizer file) violates its format.</summary>
+    FormatError = 3,
+    /// <summary>A handle is unknown, already freed, or of another kind.</summary>
+    InvalidHandle = 4,
+    /// <summary>The operation was stopped by the caller.</summary>
+    Cancelled = 5,
+    /// <summary>A bug: an unexpected exception inside the library.</summary>
+    InternalError = 99,
+}
