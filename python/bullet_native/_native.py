@@ -1,0 +1,122 @@
+"""Loading libbullet_native and calling its exports under the C ABI conventions (status, last error, owned buffers)."""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+_LIB_NAME = "libbullet_native.so"
+_lock = threading.Lock()
+_lib: ctypes.CDLL | None = None
+
+# Status codes of dotnet/BulletNative/Interop/NativeStatus.cs.
+STATUS_NAMES = {
+    1: "invalid argument",
+    2: "I/O error",
+    3: "format error",
+    4: "invalid handle",
+    5: "cancelled",
+    99: "internal error",
+}
+
+
+class BulletError(Exception):
+    """A failure reported by the native library, carrying its status code and message."""
+
+    def __init__(self, message: str, status: int = 99):
+        super().__init__(message)
+        self.status = status
+
+
+def library_path() -> Path:
+    """Where the native library is loaded from: $BULLET_NATIVE_LIB, else next to this package."""
+    override = os.environ.get("BULLET_NATIVE_LIB")
+    return Path(override) if override else Path(__file__).with_name(_LIB_NAME)
+
+
+def lib() -> ctypes.CDLL:
+    """The loaded native library, with the signatures of every export declared once."""
+    global _lib
+    with _lock:
+        if _lib is None:
+            path = library_path()
+            if not path.exists():
+                raise BulletError(f"native library not found at {path}; run ./build.sh or set BULLET_NATIVE_LIB", 2)
+            loaded = ctypes.CDLL(str(path))
+            _declare(loaded)
+            _lib = loaded
+        return _lib
+
+
+_P = ctypes.c_void_p
+_STR = ctypes.c_char_p
+_I32 = ctypes.c_int32
+_I64 = ctypes.c_int64
+_OUT_BUF = ctypes.POINTER(ctypes.c_void_p)
+_OUT_LEN = ctypes.POINTER(ctypes.c_int64)
+
+# name -> (restype, argtypes); every export is listed here so a missing one fails at load, not mid-call.
+SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
+    "bullet_version": (_STR, []),
+    "bullet_last_error": (_STR, []),
+    "bullet_free_buffer": (None, [_P]),
+    "bullet_free_handle": (_I32, [_I64]),
+}
+
+
+def _declare(loaded: ctypes.CDLL) -> None:
+    for name, (restype, argtypes) in SIGNATURES.items():
+        fn = getattr(loaded, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+def check(status: int) -> None:
+    """Raises BulletError with the native message when an export returned a non-zero status."""
+    if status != 0:
+        message = (lib().bullet_last_error() or b"").decode("utf-8", "replace")
+        raise BulletError(message or STATUS_NAMES.get(status, f"status {status}"), status)
+
+
+def call(name: str, *args: Any) -> None:
+    """Calls an export that returns only a status."""
+    check(getattr(lib(), name)(*args))
+
+
+def call_bytes(name: str, *args: Any) -> bytes:
+    """Calls an export whose last two arguments receive a library-owned buffer; returns a copy and frees it."""
+    data = ctypes.c_void_p()
+    length = ctypes.c_int64()
+    check(getattr(lib(), name)(*args, ctypes.byref(data), ctypes.byref(length)))
+    try:
+        return ctypes.string_at(data.value, length.value) if length.value else b""
+    finally:
+        lib().bullet_free_buffer(data)
+
+
+def call_json(name: str, *args: Any) -> Any:
+    """Calls an export that returns UTF-8 JSON in a library-owned buffer; returns the parsed value."""
+    return json.loads(call_bytes(name, *args).decode("utf-8"))
+
+
+def encode_str(text: str | os.PathLike[str] | None) -> bytes | None:
+    """A Python string or path as NUL-terminated UTF-8 for the C ABI (None stays None)."""
+    return None if text is None else os.fsencode(text) if isinstance(text, os.PathLike) else text.encode("utf-8")
+
+
+def encode_json(value: Any) -> bytes | None:
+    """A JSON-able value as UTF-8 JSON for the C ABI (None stays None)."""
+    return None if value is None else json.dumps(value).encode("utf-8")
+
+
+def free_handle(handle: int) -> None:
+    """Releases a native handle (model, tokenizer, session, generator)."""
+    call("bullet_free_handle", handle)
+
+
+def version() -> str:
+    """The native library's version string."""
+    return lib().bullet_version().decode("ascii")
