@@ -51,19 +51,20 @@ def lib() -> ctypes.CDLL:
         return _lib
 
 
-_P = ctypes.c_void_p
-_STR = ctypes.c_char_p
-_I32 = ctypes.c_int32
-_I64 = ctypes.c_int64
-_OUT_BUF = ctypes.POINTER(ctypes.c_void_p)
-_OUT_LEN = ctypes.POINTER(ctypes.c_int64)
+P = ctypes.c_void_p
+STR = ctypes.c_char_p
+I32 = ctypes.c_int32
+I64 = ctypes.c_int64
+OUT_BUF = ctypes.POINTER(ctypes.c_void_p)
+OUT_LEN = ctypes.POINTER(ctypes.c_int64)
 
-# name -> (restype, argtypes); every export is listed here so a missing one fails at load, not mid-call.
+# name -> (restype, argtypes) of the core exports; each module adds its own with register(), and every
+# registered export is declared when the library loads, so a missing one fails at load, not mid-call.
 SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
-    "bullet_version": (_STR, []),
-    "bullet_last_error": (_STR, []),
-    "bullet_free_buffer": (None, [_P]),
-    "bullet_free_handle": (_I32, [_I64]),
+    "bullet_version": (STR, []),
+    "bullet_last_error": (STR, []),
+    "bullet_free_buffer": (None, [P]),
+    "bullet_free_handle": (I32, [I64]),
 }
 
 
@@ -72,6 +73,17 @@ def _declare(loaded: ctypes.CDLL) -> None:
         fn = getattr(loaded, name)
         fn.restype = restype
         fn.argtypes = argtypes
+
+
+def register(signatures: dict[str, tuple[Any, list[Any]]]) -> None:
+    """Adds the exports a module of this package uses; declared at load (or at once if already loaded)."""
+    with _lock:
+        SIGNATURES.update(signatures)
+        if _lib is not None:
+            for name, (restype, argtypes) in signatures.items():
+                fn = getattr(_lib, name)
+                fn.restype = restype
+                fn.argtypes = argtypes
 
 
 def check(status: int) -> None:
