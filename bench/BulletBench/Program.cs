@@ -1,0 +1,14 @@
+using BulletBench;
+
+// Each benchmark is a static Run(string[] args) in its own file; add one line here per benchmark.
+var benchmarks = new Dictionary<string, Action<string[]>>
+{
+};
+
+if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))
+{
+    Console.Error.WriteLine($"usage: BulletBench <{string.Join("|", benchmarks.Keys)}> [args]");
+    return 2;
+}
+run(args[1..]);
+return 0;
