@@ -25,7 +25,7 @@ namespace BulletNative.Format;
 /// </remarks>
 public static class Bq4
 {
-    public const int BlockValues = 32, BlockBytes = 20;
+    public const int BlockValues = BulletLayout.Bq4BlockValues, BlockBytes = BulletLayout.Bq4BlockBytes;
 
     private const int MinStart = -127, MaxStart = 128; // start = -zero, zero in int8
     private const int MaxK = MaxStart + 15, MinK = MinStart;
