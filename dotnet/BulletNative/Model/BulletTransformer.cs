@@ -31,13 +31,16 @@ public sealed class BulletTransformer : nn.Module<Tensor, Tensor>
     /// <summary>When set, every weight matrix passes through fake BQ4 in the forward pass (quantization-aware training).</summary>
     public bool FakeQuantize { get => _options.FakeQuantize; set => _options.FakeQuantize = value; }
 
-    /// <summary>Builds the model with freshly initialized weights drawn from torch's global generator.</summary>
-    public BulletTransformer(ModelConfig config) : base(nameof(BulletTransformer))
+    /// <summary>
+    /// Builds the model with weights drawn from <paramref name="generator"/> (torch's global generator when null);
+    /// dropout masks come from the same generator, so parallel sessions do not disturb each other's randomness.
+    /// </summary>
+    public BulletTransformer(ModelConfig config, Generator? generator = null) : base(nameof(BulletTransformer))
     {
         config.Validate();
         Config = config;
         var d = config.HiddenSize;
-        _options = new ForwardOptions(config.Dropout);
+        _options = new ForwardOptions(config.Dropout, generator);
         tok_embeddings = nn.Embedding(config.VocabSize, d);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumLayers).Select(i => new TransformerBlock(config, _options)).ToArray());
         final_layernorm = new RmsNorm(d);
@@ -49,7 +52,7 @@ public sealed class BulletTransformer : nn.Module<Tensor, Tensor>
         for (var i = 0; i < layers.Count; i++) _weights.AddRange(layers[i].NamedWeights($"layers.{i}."));
         _weights.Add(("final_layernorm.weight", final_layernorm.weight));
         _weights.Add(("output_head.weight", HeadWeight));
-        Initialize();
+        Initialize(generator);
     }
 
     /// <summary>Every §5 tensor name with its parameter, in file order; a tied head appears under both names.</summary>
@@ -101,15 +104,15 @@ public sealed class BulletTransformer : nn.Module<Tensor, Tensor>
     /// does not grow with depth; RMSNorm weights start at 1. At these widths (64–512) it trains stably from step 0
     /// with lr up to ~1e-3, where PyTorch's default uniform(±1/sqrt(in)) makes early logits too large.
     /// </summary>
-    private void Initialize()
+    private void Initialize(Generator? generator)
     {
         using var noGrad = no_grad();
         var residualStd = 0.02 / Math.Sqrt(2.0 * Config.NumLayers);
         foreach (var (name, weight) in TrainableWeights)
         {
-            if (weight.dim() == 1) nn.init.ones_(weight);
-            else if (name.EndsWith("attention.output.weight") || name.EndsWith("ffn.w2.weight")) nn.init.normal_(weight, 0, residualStd);
-            else nn.init.normal_(weight, 0, 0.02);
+            if (weight.dim() == 1) weight.fill_(1.0);
+            else if (name.EndsWith("attention.output.weight") || name.EndsWith("ffn.w2.weight")) weight.normal_(0, residualStd, generator);
+            else weight.normal_(0, 0.02, generator); // nn.init.normal_ ignores its generator in 0.107
         }
     }
 }
@@ -209,8 +212,8 @@ internal sealed class Attention : nn.Module
         Tensor y;
         if (attentionMaps is null)
         {
-            var p = training ? _config.Dropout : 0.0;
-            y = nn.functional.scaled_dot_product_attention(q, k, v, null, p, true);
+            // Dropout acts on the block outputs only: SDPA's own dropout would draw from the global generator.
+            y = nn.functional.scaled_dot_product_attention(q, k, v, null, 0.0, true);
         }
         else
         {
@@ -255,14 +258,15 @@ internal sealed class FeedForward : nn.Module
 /// Switches every layer reads in its forward pass. A plain class, not a module: a module field pointing back up
 /// the tree would be registered as a child.
 /// </summary>
-internal sealed class ForwardOptions(double dropout)
+internal sealed class ForwardOptions(double dropout, Generator? generator)
 {
     public bool FakeQuantize;
 
     public Tensor Linear(Tensor x, Tensor weight) => nn.functional.linear(x, FakeQuantize ? FakeBq4.Apply(weight) : weight);
 
+    /// <summary>Inverted dropout with masks from the session's generator (functional.dropout takes no generator).</summary>
     public Tensor Dropout(Tensor x, bool training) =>
-        training && dropout > 0 ? nn.functional.dropout(x, dropout, training: true) : x;
+        training && dropout > 0 ? x * (rand(x.shape, generator: generator) >= dropout) / (1 - dropout) : x;
 }
 
 /// <summary>
