@@ -3,6 +3,7 @@ using BulletBench;
 // Each benchmark is a static Run(string[] args) in its own file; add one line here per benchmark.
 var benchmarks = new Dictionary<string, Action<string[]>>
 {
+    ["bq4"] = Bq4Bench.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -4,11 +4,12 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-_LIB_NAME = "libbullet_native.so"
+_LIB_NAME = {"win32": "libbullet_native.dll", "darwin": "libbullet_native.dylib"}.get(sys.platform, "libbullet_native.so")
 _lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
 

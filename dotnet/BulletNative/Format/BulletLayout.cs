@@ -1,0 +1,44 @@
+namespace BulletNative.Format;
+
+/// <summary>Tensor encodings named by the weights table's quant_type byte (bullet-format.md §4).</summary>
+public enum BulletQuantType : byte
+{
+    BQ4 = 0,
+    BQ5 = 1,
+    BQ8 = 2,
+    FP16 = 3,
+}
+
+/// <summary>Every magic, alignment rule and fixed size of the .bullet v1.0 layout, in one place (bullet-format.md §1–4).</summary>
+public static class BulletLayout
+{
+    public const string FormatVersion = "1.0";
+    public const string Architecture = "bullet-hybrid-transformer";
+    public const string QuantizationName = "BQ4";
+
+    /// <summary>Four NUL bytes end the header text.</summary>
+    public const int HeaderTerminatorLength = 4;
+    /// <summary>tokenizer_start is a multiple of this.</summary>
+    public const int TokenizerAlignment = 4096;
+    /// <summary>weights_start is a multiple of this.</summary>
+    public const int WeightsAlignment = 64;
+    /// <summary>Each tensor's data starts at a file offset that is a multiple of this.</summary>
+    public const int TensorDataAlignment = 32;
+
+    public static ReadOnlySpan<byte> TokenizerMagic => "BULK"u8;
+    public static ReadOnlySpan<byte> WeightsMagic => "BWT0"u8;
+    public static ReadOnlySpan<byte> Footer => "END!"u8;
+
+    /// <summary>Bytes of one tensor table entry before its padding: hash u64, rank u8, shape u16×4, quant u8, size u32.</summary>
+    public const int TensorEntryLength = 8 + 1 + 4 * 2 + 1 + 4;
+    /// <summary>The table always stores four dimensions; unused trailing ones are 1.</summary>
+    public const int MaxRank = 4;
+
+    /// <summary>Values per BQ4 block.</summary>
+    public const int Bq4BlockValues = 32;
+    /// <summary>Bytes per BQ4 block: half scale, int8 zero, one zero byte, 16 bytes of nibbles.</summary>
+    public const int Bq4BlockBytes = 20;
+
+    /// <summary>The smallest multiple of <paramref name="alignment"/> that is ≥ <paramref name="offset"/>.</summary>
+    public static long AlignUp(long offset, long alignment) => (offset + alignment - 1) / alignment * alignment;
+}

@@ -1,0 +1,39 @@
+using System.Runtime.InteropServices;
+using BulletNative.Format;
+
+namespace BulletNative.Interop;
+
+/// <summary>BQ4 encoding and decoding of float32 arrays (bullet-format.md §4) over caller-owned buffers.</summary>
+internal static unsafe class Bq4Exports
+{
+    /// <summary>Encodes n floats into ByteCount(n) bytes at output; outputCapacity too small is an InvalidArgument.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "quantize_bq4")]
+    public static int Quantize(float* values, long n, byte* output, long outputCapacity) => NativeCall.Run(() =>
+    {
+        CheckCount(n);
+        var needed = Bq4.ByteCount(n);
+        if (outputCapacity < needed)
+            throw new BulletArgumentException($"output holds {outputCapacity} bytes but BQ4 of {n} values needs {needed} bytes");
+        if (n > 0 && (values == null || output == null)) throw new BulletArgumentException("values and output must not be null");
+        Bq4.Quantize(new ReadOnlySpan<float>(values, (int)n), new Span<byte>(output, (int)needed));
+    });
+
+    /// <summary>Decodes n floats from data (dataLength at least ByteCount(n) bytes) into output.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "dequantize_bq4")]
+    public static int Dequantize(byte* data, long dataLength, long n, float* output) => NativeCall.Run(() =>
+    {
+        CheckCount(n);
+        var needed = Bq4.ByteCount(n);
+        if (dataLength < needed)
+            throw new BulletArgumentException($"data holds {dataLength} bytes but BQ4 of {n} values needs {needed} bytes");
+        if (n > 0 && (data == null || output == null)) throw new BulletArgumentException("data and output must not be null");
+        Bq4.Dequantize(new ReadOnlySpan<byte>(data, (int)needed), new Span<float>(output, (int)n));
+    });
+
+    private static void CheckCount(long n)
+    {
+        // Spans index with int; 2^31 - 1 floats (8 GB) is far beyond any model this library builds.
+        if (n < 0 || n > int.MaxValue)
+            throw new BulletArgumentException($"value count {n} must be between 0 and {int.MaxValue}");
+    }
+}

@@ -1,0 +1,57 @@
+"""Shared fixtures: paths to ../shared fixtures and small models written through the builder."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+
+TENSOR_SUFFIXES = [
+    ("norm.attn.weight", lambda d: (d,)),
+    ("attention.query.weight", lambda d: (d, d)),
+    ("attention.key.weight", lambda d: (d, d)),
+    ("attention.value.weight", lambda d: (d, d)),
+    ("attention.output.weight", lambda d: (d, d)),
+    ("norm.ffn.weight", lambda d: (d,)),
+    ("ffn.w1.weight", lambda d: (4 * d, d)),
+    ("ffn.w3.weight", lambda d: (4 * d, d)),
+    ("ffn.w2.weight", lambda d: (d, 4 * d)),
+]
+
+
+def model_tensors(vocab: int, d: int, layers: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random float32 tensors for every name of bullet-format.md §5 (written here from the spec)."""
+    rng = np.random.default_rng(seed)
+    tensors = {"tok_embeddings.weight": rng.normal(0, 0.05, (vocab, d))}
+    for i in range(layers):
+        for suffix, shape in TENSOR_SUFFIXES:
+            s = shape(d)
+            tensors[f"layers.{i}.{suffix}"] = 1 + rng.normal(0, 0.01, s) if len(s) == 1 else rng.normal(0, 0.05, s)
+    tensors["final_layernorm.weight"] = 1 + rng.normal(0, 0.01, (d,))
+    tensors["output_head.weight"] = rng.normal(0, 0.05, (vocab, d))
+    return {k: v.astype(np.float32) for k, v in tensors.items()}
+
+
+def char_vocab(n: int) -> list[str]:
+    """`<unk>`, space, then n-2 distinct single characters."""
+    letters = [chr(c) for c in range(ord("a"), ord("a") + n - 2)]
+    return ["<unk>", " "] + letters
+
+
+@pytest.fixture
+def npy_folder(tmp_path: Path) -> Path:
+    """A builder input folder: config.json, tokenizer.json and one .npy per tensor (d=32, 1 layer, vocab 20)."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    vocab = char_vocab(20)
+    (folder / "config.json").write_text(json.dumps(
+        {"hidden_size": 32, "num_layers": 1, "num_heads": 2, "vocab_size": 20, "max_context": 16, "model_name": "npy-test"}))
+    (folder / "tokenizer.json").write_text(json.dumps({"vocab": vocab, "merges": []}))
+    for name, array in model_tensors(20, 32, 1).items():
+        np.save(folder / f"{name}.npy", array)
+    return folder
