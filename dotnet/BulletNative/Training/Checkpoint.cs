@@ -25,8 +25,8 @@ public static class Checkpoint
         Directory.CreateDirectory(temp);
         try
         {
-            File.WriteAllBytes(Path.Combine(temp, WeightsFile), Safetensors.Serialize(weights.Select(w => (w.Name, ToF32(w.Value)))));
-            File.WriteAllBytes(Path.Combine(temp, OptimizerFile), Safetensors.Serialize(optimizer.Select(w => (w.Name, ToF32(w.Value)))));
+            File.WriteAllBytes(Path.Combine(temp, WeightsFile), Safetensors.ToBytes(weights.Select(w => ToTensorData(w.Name, w.Value))));
+            File.WriteAllBytes(Path.Combine(temp, OptimizerFile), Safetensors.ToBytes(optimizer.Select(w => ToTensorData(w.Name, w.Value))));
             File.WriteAllText(Path.Combine(temp, StateFile), state.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             addFiles?.Invoke(temp);
             ReplaceFolder(temp, folder);
@@ -44,8 +44,8 @@ public static class Checkpoint
         foreach (var file in new[] { WeightsFile, OptimizerFile, StateFile })
             if (!File.Exists(Path.Combine(folder, file)))
                 throw new BulletFormatException($"{folder} is not a checkpoint: {file} is missing");
-        var weights = Safetensors.Read(Path.Combine(folder, WeightsFile), out _).ToDictionary(kv => kv.Key, kv => kv.Value.Data);
-        var optimizer = Safetensors.Read(Path.Combine(folder, OptimizerFile), out _).ToDictionary(kv => kv.Key, kv => kv.Value.Data);
+        var weights = ReadValues(Path.Combine(folder, WeightsFile));
+        var optimizer = ReadValues(Path.Combine(folder, OptimizerFile));
         var state = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, StateFile))) as JsonObject
             ?? throw new BulletFormatException($"{folder}/{StateFile} is not a JSON object");
         return (weights, optimizer, state);
@@ -61,8 +61,12 @@ public static class Checkpoint
         target.detach().copy_(source);
     }
 
-    /// <summary>A tensor's values and shape as a float array.</summary>
-    public static F32Tensor ToF32(Tensor value) => new(value.shape, value.detach().contiguous().data<float>().ToArray());
+    /// <summary>A tensor's values and shape under a name, copied out of libtorch.</summary>
+    public static TensorData ToTensorData(string name, Tensor value) =>
+        new(name, value.shape.Select(d => (int)d).ToArray(), value.detach().contiguous().data<float>().ToArray());
+
+    private static Dictionary<string, float[]> ReadValues(string path) =>
+        Safetensors.ReadFile(path).Tensors.ToDictionary(t => t.Name, t => t.Values.ToArray());
 
     /// <summary>Moves <paramref name="source"/> to <paramref name="target"/>, replacing an existing folder with at most a brief gap.</summary>
     public static void ReplaceFolder(string source, string target)
