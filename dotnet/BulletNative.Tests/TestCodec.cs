@@ -11,6 +11,11 @@ internal sealed class TestCodec(string alphabet) : ITextCodec
 
     public string Decode(IReadOnlyList<int> ids) => string.Concat(ids.Select(i => alphabet[i]));
 
+    public string Kind => "char";
+
+    public BulletNative.Format.BulletVocabulary ToVocabulary() =>
+        new(alphabet.Select(c => System.Text.Encoding.UTF8.GetBytes(c.ToString())).ToList(), null, []);
+
     /// <summary>A repetitive little corpus and its tokens split 90/10.</summary>
     public static TokenData Corpus(TrainConfig config, int repeats = 40)
     {

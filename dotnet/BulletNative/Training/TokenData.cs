@@ -11,6 +11,12 @@ public interface ITextCodec
 
     /// <summary>The text of a sequence of ids.</summary>
     string Decode(IReadOnlyList<int> ids);
+
+    /// <summary>"bpe" or "char", recorded in exported files.</summary>
+    string Kind { get; }
+
+    /// <summary>The tokenizer block a .bullet file stores (bullet-format.md §3).</summary>
+    Format.BulletVocabulary ToVocabulary();
 }
 
 /// <summary>A tokenized corpus split into a training part (the first tokens) and a validation part (the rest), as nanoGPT splits.</summary>
