@@ -6,14 +6,15 @@ namespace BulletNative.Training;
 
 /// <summary>
 /// A resumable checkpoint is a folder: model.safetensors (the §5 names, a tied head stored under both),
-/// optimizer.safetensors (AdamW moments "adam_m./adam_v.{name}", EMA "ema.{name}") and state.json (step,
-/// random states, early-stopping counters, config). It appears complete or not at all: written into a
+/// optimizer.safetensors (AdamW moments "adam_m./adam_v.{name}", EMA "ema.{name}"), state.json (step,
+/// random states, early-stopping counters, config) and tokenizer.json when the product tokenizer made the data. It appears complete or not at all: written into a
 /// temporary folder, then renamed.
 /// </summary>
 public static class Checkpoint
 {
     /// <summary>File names inside a checkpoint folder.</summary>
-    public const string WeightsFile = "model.safetensors", OptimizerFile = "optimizer.safetensors", StateFile = "state.json";
+    public const string WeightsFile = "model.safetensors", OptimizerFile = "optimizer.safetensors", StateFile = "state.json",
+        TokenizerFile = "tokenizer.json";
 
     /// <summary>Writes a checkpoint folder at <paramref name="folder"/>, replacing an older one there.</summary>
     public static void Save(string folder, IEnumerable<(string Name, Tensor Value)> weights,

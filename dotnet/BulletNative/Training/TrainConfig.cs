@@ -235,7 +235,8 @@ public sealed class TrainConfig
     {
         if (value.GetValueKind() != JsonValueKind.Number)
             throw new BulletArgumentException($"{key} must be a number, not {value.ToJsonString()}");
-        var number = value.GetValue<double>();
+        // Parsed JSON and values built in code hold numbers differently; the text form reads the same for both.
+        var number = double.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
         if (integer && number != Math.Floor(number)) throw new BulletArgumentException($"{key} {number} must be a whole number");
         return number;
     }

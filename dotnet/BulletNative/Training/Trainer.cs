@@ -204,7 +204,8 @@ public sealed class Trainer : IDisposable
     /// <summary>Writes a resumable checkpoint folder (see <see cref="Checkpoint"/>).</summary>
     public void SaveCheckpoint(string folder, JsonObject extraState) =>
         Checkpoint.Save(folder, Model.NamedWeights.Select(w => (w.Name, (Tensor)w.Weight)),
-            _optimizer.State().Concat(_ema?.State() ?? []), CheckpointState(extraState));
+            _optimizer.State().Concat(_ema?.State() ?? []), CheckpointState(extraState),
+            Data.Codec is TokenizerCodec codec ? dir => codec.Tokenizer.Save(Path.Combine(dir, Checkpoint.TokenizerFile)) : null);
 
     /// <summary>Restores weights, optimizer, EMA, step, random states and early-stopping counters from a checkpoint folder.</summary>
     public JsonObject LoadCheckpoint(string folder)

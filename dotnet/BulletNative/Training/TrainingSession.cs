@@ -142,6 +142,22 @@ public sealed class TrainingSession : IDisposable
         return path;
     });
 
+    /// <summary>
+    /// Exports the model (options: "path" of the .bullet, default {output_dir}/model.bullet; "model_name"; "model_card";
+    /// "float_dir" for an FP32 safetensors copy; "verify_windows") and returns the verification result.
+    /// </summary>
+    public JsonObject Export(JsonObject options) => Invoke(trainer =>
+    {
+        string? Text(string key) => options[key]?.GetValue<string>();
+        var path = Text("path") ?? Path.Combine(OutputDir ?? throw new BulletArgumentException("give a path: the session has no output folder"), "model.bullet");
+        var export = new ExportOptions(Text("model_name") ?? Path.GetFileNameWithoutExtension(path), Text("model_card") ?? "",
+            options["verify_windows"]?.GetValue<int>() ?? 64);
+        var result = ModelExporter.ExportBullet(trainer, path, export);
+        if (Text("float_dir") is { } floatDir) result["float"] = ModelExporter.ExportFloat(trainer, floatDir);
+        Events.Add("exported", result.DeepClone().AsObject());
+        return result;
+    });
+
     /// <summary>Runs <paramref name="body"/> with the trainer on the session thread (between steps) and returns its result.</summary>
     public T Invoke<T>(Func<Trainer, T> body) => Invoke(() => body(RequireTrainer()));
 
