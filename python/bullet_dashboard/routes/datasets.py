@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from .. import deps
@@ -43,7 +43,8 @@ def create_from_text(body: DatasetFromText, store: DatasetStore = Depends(deps.d
     return store.add_text(body.name, body.text, body.title)
 
 
-@router.delete("/{name}", status_code=204, summary="Delete an uploaded dataset (bundled ones cannot be deleted)",
+@router.delete("/{name}", status_code=204, response_class=Response, summary="Delete an uploaded dataset (bundled ones cannot be deleted)",
                responses={403: {"model": ErrorBody}})
-def delete_dataset(name: str, store: DatasetStore = Depends(deps.datasets)) -> None:
+def delete_dataset(name: str, store: DatasetStore = Depends(deps.datasets)) -> Response:
     store.delete(name)
+    return Response(status_code=204)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Response, UploadFile
 from fastapi.responses import FileResponse
 
 from .. import deps
@@ -36,6 +36,7 @@ def upload_model(file: UploadFile = File(...), name: Optional[str] = Form(None),
     return store.add_upload(check_name(name, "model name") if name else stem, file.file)
 
 
-@router.delete("/{name}", status_code=204, summary="Delete a model")
-def delete_model(name: str, store: ModelStore = Depends(deps.models)) -> None:
+@router.delete("/{name}", status_code=204, response_class=Response, summary="Delete a model")
+def delete_model(name: str, store: ModelStore = Depends(deps.models)) -> Response:
     store.delete(name)
+    return Response(status_code=204)

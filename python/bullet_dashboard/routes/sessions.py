@@ -73,7 +73,7 @@ def get_session(session_id: str, sessions: SessionManager = Depends(deps.session
     return detail(sessions.get(session_id))
 
 
-@router.delete("/{session_id}", status_code=204, summary="Stop a session and delete its folder (exported models stay)")
+@router.delete("/{session_id}", status_code=204, response_class=Response, summary="Stop a session and delete its folder (exported models stay)")
 def delete_session(session_id: str, sessions: SessionManager = Depends(deps.sessions)) -> Response:
     sessions.delete(sessions.get(session_id))
     return Response(status_code=204)

@@ -82,6 +82,7 @@ class ManagedSession:
         self._seq_base = 0
         self._lock = threading.RLock()  # guards events, the log file and native control calls
         self._pump: threading.Thread | None = None
+        self._pumping = False
         self._closing = False
         self._load_events()
 
@@ -159,6 +160,7 @@ class ManagedSession:
             self.meta["state"] = "live"
             self._closing = False
         self.save_meta()
+        self._pumping = True
         self._pump = threading.Thread(target=self._pump_events, name=f"pump-{self.id}", daemon=True)
         self._pump.start()
 
@@ -167,6 +169,8 @@ class ManagedSession:
         try:
             self._pump_until_finished()
         finally:
+            # Flag first, then wake: a listener woken here must already see that no more events can come.
+            self._pumping = False
             self.subscribers.notify()
 
     def _pump_until_finished(self) -> None:
@@ -205,7 +209,7 @@ class ManagedSession:
     @property
     def pumping(self) -> bool:
         """True while events can still arrive."""
-        return self._pump is not None and self._pump.is_alive()
+        return self._pumping
 
     def close(self, checkpoint: bool) -> None:
         """Stops the pump and frees the native session; with ``checkpoint`` an unfinished run is saved first so it can resume."""
