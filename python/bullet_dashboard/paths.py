@@ -40,3 +40,9 @@ def stem_of_upload(filename: str | None, allowed_suffixes: tuple[str, ...]) -> t
         raise HTTPException(415, f"unsupported file type {suffix or '(none)'!r}: upload one of {', '.join(allowed_suffixes)}")
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(base).stem).strip("._-")[:60] or "upload"
     return check_name(stem, "file name"), suffix
+
+
+def listable(root: Path, path: Path) -> bool:
+    """True for a file in root whose name passes the allow-list and that resolves inside root (no symlink out)."""
+    return (NAME_PATTERN.fullmatch(path.stem) is not None and ".." not in path.stem
+            and root.resolve() in path.resolve().parents and path.is_file())

@@ -48,6 +48,9 @@ public static class TextStatistics
         do
         {
             read = stream.Read(bytes, 0, bytes.Length);
+            // NUL never occurs in text; checking bytes first names binary files as such rather than as bad UTF-8.
+            var nul = bytes.AsSpan(0, read).IndexOf((byte)0);
+            if (nul >= 0) throw new BulletFormatException($"the file looks binary: it contains a NUL byte at offset {offset + nul}");
             int count;
             try
             {
@@ -88,7 +91,6 @@ public static class TextStatistics
                 Characters++;
                 if (_preview.Length < previewChars) _preview.Append(codePoint is >= 0xD800 and <= 0xDFFF ? "\uFFFD" : char.ConvertFromUtf32(codePoint));
                 _distinct.Add(codePoint);
-                if (c == '\0') throw new BulletFormatException($"the text looks binary: it contains a NUL character (character {Characters})");
                 if (char.IsControl(c) && c is not ('\n' or '\r' or '\t' or '\f') && ++_controls > 32 && _controls * 100 > Characters)
                     throw new BulletFormatException($"the text looks binary: {_controls} control characters in its first {Characters} characters");
                 if (c == '\n') _lines++;

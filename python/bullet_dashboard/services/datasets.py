@@ -17,7 +17,7 @@ from bullet_native import BulletError
 from bullet_native.text_stats import text_stats
 
 from ..atomic import atomic_file, read_json, write_json
-from ..paths import check_name, inside
+from ..paths import check_name, inside, listable
 
 BUNDLED_DIR = Path(__file__).resolve().parents[1] / "datasets"
 UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl", ".docx")
@@ -85,7 +85,7 @@ class DatasetStore:
     def list(self) -> list[dict[str, Any]]:
         """Bundled datasets first, then the user's, each with its size (statistics come with get)."""
         names = list(self._catalog())
-        names += sorted(p.stem for p in self.root.glob("*.txt") if p.stem not in names and not p.name.startswith("."))
+        names += [p.stem for p in sorted(self.root.glob("*.txt")) if p.stem not in names and listable(self.root, p)]
         return [self._describe(n) for n in names]
 
     def stats(self, name: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from fastapi import HTTPException
 from bullet_native import BulletError, inspect
 
 from ..atomic import read_json, write_json
-from ..paths import check_name, inside
+from ..paths import check_name, inside, listable
 from .datasets import copy_limited
 
 
@@ -85,8 +85,7 @@ class ModelStore:
         }
 
     def list(self) -> list[dict[str, Any]]:
-        names = sorted(p.stem for p in self.root.glob("*.bullet") if not p.name.startswith("."))
-        return [self.summary(n) for n in names]
+        return [self.summary(p.stem) for p in sorted(self.root.glob("*.bullet")) if listable(self.root, p)]
 
     def add_upload(self, name: str, source: BinaryIO) -> dict[str, Any]:
         """Stores an uploaded .bullet after the native reader accepts it."""
