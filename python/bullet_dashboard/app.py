@@ -13,6 +13,7 @@ from .limits import BodySizeLimit
 from .routes import datasets, legacy, models, sessions, system
 from .services.datasets import DatasetStore
 from .services.models import ModelStore
+from .services.runtime import ModelRunner
 from .services.sessions import SessionManager
 from .settings import Settings
 from .static import NOT_BUILT_PAGE, STATIC_DIR, ui_built
@@ -31,11 +32,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.datasets = DatasetStore(data / "datasets", settings.max_upload_bytes)
     app.state.models = ModelStore(data / "models", settings.max_upload_bytes)
+    app.state.runner = ModelRunner(app.state.models)
     app.state.sessions = SessionManager(data / "sessions", data / "models", settings.max_running_sessions)
 
     @app.on_event("shutdown")
     def close_sessions() -> None:
         app.state.sessions.shutdown()
+        app.state.runner.close()
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

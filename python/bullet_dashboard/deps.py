@@ -5,6 +5,7 @@ from fastapi import Request
 
 from .services.datasets import DatasetStore
 from .services.models import ModelStore
+from .services.runtime import ModelRunner
 from .services.sessions import SessionManager
 from .settings import Settings
 
@@ -23,3 +24,7 @@ def models(request: Request) -> ModelStore:
 
 def sessions(request: Request) -> SessionManager:
     return request.app.state.sessions
+
+
+def runner(request: Request) -> ModelRunner:
+    return request.app.state.runner

@@ -153,3 +153,31 @@ class TrainStarted(BaseModel):
     model_name: str
     download: str = Field(..., description="GET this path for the .bullet once training has finished")
     state: str
+
+
+class Sampling(BaseModel):
+    temperature: float = Field(0.8, ge=0, le=5, description="0 = greedy")
+    top_k: int = Field(40, ge=0, le=100_000, description="0 = off")
+    top_p: float = Field(0.95, gt=0, le=1)
+    repetition_penalty: float = Field(1.1, gt=0, le=10)
+    max_tokens: int = Field(200, ge=1, le=8192)
+    seed: Optional[int] = Field(None, ge=0, le=2**63 - 1)
+
+    def options(self) -> Dict[str, Any]:
+        return self.dict()
+
+
+class GenerateBody(Sampling):
+    prompt: str = Field("", max_length=100_000)
+    stream: bool = Field(False, description="stream tokens as Server-Sent Events (data {text, index}; 'done' with the summary)")
+
+
+class TextForModel(BaseModel):
+    text: str = Field(..., min_length=1, max_length=5_000_000)
+
+
+class StyleBody(Sampling):
+    text: Optional[str] = Field(None, description="the original writing (or give dataset)")
+    dataset: Optional[str] = None
+    prompt: Optional[str] = Field(None, description="default: the first words of the original")
+    passage_chars: int = Field(600, ge=50, le=20_000, description="length of the original passage shown and scored")
