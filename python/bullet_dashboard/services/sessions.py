@@ -230,6 +230,8 @@ class ManagedSession:
             self._pump.join(timeout=5)
         native.close()
         self.active = self.queued = False
+        if self.meta.get("state") not in FINISHED:
+            self.meta["state"] = "interrupted"
         self.save_meta()
 
     def save_meta(self) -> None:

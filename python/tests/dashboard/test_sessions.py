@@ -60,6 +60,11 @@ def test_session_trains_exports_and_replays(client, stories):
     assert again.status_code == 200 and again.json()["verification"]["step"] == 12
     assert client.get("/api/models/second-copy/download").content[:4] == client.get("/api/models/replayed/download").content[:4]
 
+    assert client.delete(f"/api/sessions/{session_id}").status_code == 204
+    assert client.get(f"/api/sessions/{session_id}").status_code == 404
+    assert session_id not in {s["id"] for s in client.get("/api/sessions").json()}
+    assert {"replayed", "second-copy"} <= {m["name"] for m in client.get("/api/models").json()}
+
 
 def test_two_sessions_train_at_once_with_independent_events(data_dir):
     with make_client(data_dir, max_running_sessions=2) as client:
@@ -151,3 +156,18 @@ def test_restart_finds_model_and_resumes_interrupted_session(data_dir):
         metrics_steps = [e["step"] for e in resumed if e["type"] == "metrics"]
         assert metrics_steps == list(range(checkpoint_step + 1, 201))
         assert session_state(client, running)["state"] == "completed"
+
+
+def test_a_failing_session_ends_with_an_error_and_others_keep_training(client, stories):
+    healthy = create(client, config=config(total_steps=20), start=True)
+    # A BPE vocabulary far larger than this short text can make fails inside the native session thread.
+    r = client.post("/api/sessions", json={"text": "tiny text", "config": {"preset": "tiny", "vocab_size": 4000}, "start": False})
+    assert r.status_code == 201
+    broken = r.json()["id"]
+    events = events_of(client.get(f"/api/sessions/{broken}/events").text)
+    assert [e["type"] for e in events] == ["error"] and "vocab_size" in events[0]["message"]
+    detail = session_state(client, broken)
+    assert detail["state"] == "failed" and detail["error"] == events[0]["message"]
+    assert client.post(f"/api/sessions/{broken}/start").status_code == 409
+    assert events_of(client.get(f"/api/sessions/{healthy}/events").text)[-1]["type"] == "exported"
+    assert client.get("/api/status").status_code == 200
