@@ -14,6 +14,7 @@ internal static unsafe class TokenizerExports
     {
         var settings = TokenizerTrainingOptions.FromJson(NativeCall.JsonArgument(options, "options"));
         var file = NativeCall.OptionalUtf8(path);
+        if (text != null && file != null) throw new BulletArgumentException("give either text or path to train on, not both");
         BulletTokenizer tokenizer;
         if (text != null) tokenizer = BpeTrainer.Train(View(text, length, "text"), settings);
         else if (file != null) tokenizer = BpeTrainer.TrainFile(file, settings);

@@ -134,11 +134,11 @@ public static class BpeTrainer
         private readonly int[] _visited;
         private readonly List<byte[]> _tokens;
         private readonly Dictionary<byte[], int> _tokenIds = new(ByteStringComparer.Instance);
-        private readonly Dictionary<long, long> _pairCounts = new();
-        private readonly Dictionary<long, List<int>> _wordsWithPair = new();
+        private readonly Dictionary<long, long> _pairCounts = new(PairKeyComparer.Instance);
+        private readonly Dictionary<long, List<int>> _wordsWithPair = new(PairKeyComparer.Instance);
         private readonly PriorityQueue<long, (long Count, long Key)> _heap = new(HeapOrder.Instance);
-        private readonly Dictionary<long, long> _delta = new();
-        private readonly HashSet<long> _tooLong = [];
+        private readonly Dictionary<long, long> _delta = new(PairKeyComparer.Instance);
+        private readonly HashSet<long> _tooLong = new(PairKeyComparer.Instance);
         private int _stamp;
 
         public MergeLearner(Dictionary<byte[], long> wordCounts, Dictionary<int, int> idOfCharacter, List<byte[]> tokens)

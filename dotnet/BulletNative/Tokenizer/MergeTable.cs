@@ -14,7 +14,7 @@ internal sealed class MergeTable
     private readonly Dictionary<byte[], int> _symbols = new(ByteStringComparer.Instance);
     private readonly Dictionary<byte[], int>.AlternateLookup<ReadOnlySpan<byte>> _symbolLookup;
     private readonly int[] _asciiSymbol = new int[128];
-    private readonly Dictionary<long, int[]> _mergesOfPair = new();
+    private readonly Dictionary<long, int[]> _mergesOfPair = new(PairKeyComparer.Instance);
 
     /// <summary>Vocabulary id of each symbol (the lowest id with those bytes), or 0 when the bytes are no token.</summary>
     public int[] VocabIdOfSymbol { get; }
@@ -34,7 +34,7 @@ internal sealed class MergeTable
         MergeLeft = new int[merges.Count];
         MergeRight = new int[merges.Count];
         MergeResult = new int[merges.Count];
-        var pairLists = new Dictionary<long, List<int>>();
+        var pairLists = new Dictionary<long, List<int>>(PairKeyComparer.Instance);
         for (var m = 0; m < merges.Count; m++)
         {
             var (a, b) = merges[m];
