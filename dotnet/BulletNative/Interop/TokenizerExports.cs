@@ -37,7 +37,7 @@ internal static unsafe class TokenizerExports
     public static int Info(long handle, byte** outData, long* outLength) => NativeCall.Run(() =>
         NativeCall.ReturnJson(HandleTable.Get<BulletTokenizer>(handle).Describe(), outData, outLength));
 
-    /// <summary>Every token (as text; bytes that are not UTF-8 shown as U+FFFD), score and merge, as JSON.</summary>
+    /// <summary>Every token (as text; bytes that are not UTF-8 shown as U+FFFD), score (non-finite ones as 0) and merge, as JSON.</summary>
     [UnmanagedCallersOnly(EntryPoint = "tokenizer_vocab")]
     public static int Vocab(long handle, byte** outData, long* outLength) => NativeCall.Run(() =>
     {
