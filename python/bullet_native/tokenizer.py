@@ -112,7 +112,7 @@ class Tokenizer:
 
     @property
     def info(self) -> dict[str, Any]:
-        """vocab_size, mode, merges, unk/space ids, and the training report ("training") when trained in this process."""
+        """vocab_size, mode, merges, alphabet_size, unk/space ids, and the training report ("training") when trained in this process."""
         if self._info is None:
             self._info = call_json("tokenizer_info", self.handle)
         return self._info

@@ -32,7 +32,7 @@ def test_train_reports_what_it_did(trained: Tokenizer) -> None:
     assert trained.mode == "bpe"
     training = trained.info["training"]
     assert training["requested_vocab_size"] == 300
-    assert training["alphabet_size"] == len(CHARACTERS)
+    assert training["alphabet_size"] == trained.info["alphabet_size"] == len(CHARACTERS)
     assert training["stop_reason"] == "vocab_size reached"
     assert repr(trained) == f"Tokenizer(mode='bpe', vocab_size=300, merges={trained.info['merges']})"
     vocab = trained.vocab()

@@ -32,7 +32,7 @@ internal static unsafe class TokenizerExports
     public static int Save(long handle, byte* path) => NativeCall.Run(() =>
         HandleTable.Get<BulletTokenizer>(handle).Save(NativeCall.Utf8(path, "path")));
 
-    /// <summary>JSON facts: vocab_size, mode, merges, unk/space ids, and the training report when trained here.</summary>
+    /// <summary>JSON facts: vocab_size, mode, merges, alphabet_size, unk/space ids, and the training report when trained here.</summary>
     [UnmanagedCallersOnly(EntryPoint = "tokenizer_info")]
     public static int Info(long handle, byte** outData, long* outLength) => NativeCall.Run(() =>
         NativeCall.ReturnJson(HandleTable.Get<BulletTokenizer>(handle).Describe(), outData, outLength));
