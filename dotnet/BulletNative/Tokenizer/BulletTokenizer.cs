@@ -211,6 +211,7 @@ public sealed class BulletTokenizer
             ["vocab_size"] = VocabSize,
             ["mode"] = Mode == TokenizerMode.Bpe ? "bpe" : "char",
             ["merges"] = _merges.Length,
+            ["alphabet_size"] = _tokens.Count(IsSingleCharacterOtherThanSpace),
             ["unk_id"] = 0,
             ["unk_token"] = Encoding.UTF8.GetString(_tokens[0]),
             ["space_id"] = IdOf(" "u8),
@@ -218,6 +219,10 @@ public sealed class BulletTokenizer
         if (TrainingReport is not null) info["training"] = TrainingReport.ToJson();
         return info;
     }
+
+    private static bool IsSingleCharacterOtherThanSpace(byte[] token) =>
+        token.Length > 0 && token.Length == WordEncoder.CharacterLength(token[0]) && token[0] != (byte)' '
+        && System.Text.Unicode.Utf8.IsValid(token);
 
     public override string ToString() => $"BulletTokenizer({(Mode == TokenizerMode.Bpe ? "bpe" : "char")}, {VocabSize} tokens, {_merges.Length} merges)";
 }
