@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import secrets
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -112,11 +113,13 @@ class ManagedSession:
             tail = self.events[max(0, seq):]
         return [e for e in tail if types is None or e["type"] in types]
 
-    def _append(self, events: list[dict[str, Any]]) -> None:
+    def _append(self, events: list[dict[str, Any]], base: int | None = None) -> None:
+        """Appends events to the log (one write per line, so only a crash mid-line can leave a torn last line)."""
         with self._lock:
+            base = self._seq_base if base is None else base
             with self.log_path.open("ab") as handle:
                 for event in events:
-                    event["seq"] = self._seq_base + event["seq"]
+                    event["seq"] = base + event["seq"]
                     handle.write(json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n")
                     self.events.append(event)
                 handle.flush()
@@ -195,9 +198,10 @@ class ManagedSession:
                 return
 
     def _record_error(self, message: str) -> None:
+        """An error event from the dashboard itself; later native events are numbered after it."""
         with self._lock:
-            event = {"seq": self.last_seq + 1 - self._seq_base, "type": "error", "time": time.time(), "message": message}
-            self._append([event])
+            self._append([{"seq": self.last_seq + 1, "type": "error", "time": time.time(), "message": message}], base=0)
+            self._seq_base += 1
 
     def _fail(self, message: str) -> None:
         self._record_error(message)
@@ -369,21 +373,20 @@ class SessionManager:
         folder = inside(self.root, session_id)
         folder.mkdir()
         text_file = folder / "train.txt"
-        text_path(text_file)
+        try:
+            text_path(text_file)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         meta = {"id": session_id, "name": name or session_id, "dataset": dataset, "config": config,
                 "resolved_config": verdict["config"], "model_name": model_name, "auto_export": auto_export,
                 "model_card": model_card, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "state": "live"}
-        session = ManagedSession(folder, meta, self._schedule)
-        session.save_meta()
         try:
             native = TrainingSession(config, text_path=text_file, output_dir=folder)
         except BulletError as e:
-            session.meta["state"] = "failed"
-            session.save_meta()
-            session._record_error(str(e))
-            with self._lock:
-                self.sessions[session_id] = session
+            shutil.rmtree(folder, ignore_errors=True)
             raise HTTPException(422, str(e)) from None
+        session = ManagedSession(folder, meta, self._schedule)
         with self._lock:
             self.sessions[session_id] = session
         session.attach(native)
@@ -466,8 +469,6 @@ class SessionManager:
 
     def delete(self, session: ManagedSession) -> None:
         """Closes the session and removes its folder (exported models stay)."""
-        import shutil
-
         with self._lock:
             if session.queued:
                 self._queue.remove(session.id)

@@ -94,6 +94,7 @@ def test_hostile_uploads_and_bodies(world):
         ("post", "/train", {"data": {"model_config": "[]"}, "files": {"training_text": ("t.txt", text)}}),
         ("post", "/train", {"data": {"model_config": "{}"}, "files": {"training_text": ("../../t.sh", text)}}),
         ("post", "/train", {"data": {"model_config": "{}", "model_name": "../../outside/x"}, "files": {"training_text": ("t.txt", text)}}),
+        ("post", "/train", {"data": {"model_config": "{}"}, "files": {"training_text": ("big.txt", b"a" * (200 * 1024))}}),
         ("post", "/api/sessions/nope/step", {"json": {"steps": -1}}),
         ("post", "/api/style/metrics", {"json": {"text": "\x00\x00"}}),
     ]
@@ -109,6 +110,7 @@ def test_hostile_uploads_and_bodies(world):
     assert r.status_code == 201 and r.json()["name"] == "notes"
     assert {k: v for k, v in tree(root).items() if not k.startswith("data")} == outside_before
     assert not any(".upload-" in k or k.endswith(".tmp") for k in tree(data))
+    assert list((data / "sessions").iterdir()) == []  # refused sessions leave no folder behind
     assert client.get("/api/status").status_code == 200
     assert client.get("/api/models").json() == []
     assert "escape" not in {d["name"] for d in client.get("/api/datasets").json()}
