@@ -70,10 +70,11 @@ def test_train_tiny_preset_on_a_bundled_dataset_over_http(server, tmp_path):
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/train", "/logs", "/download/{model_name}", "/api/sessions/{session_id}/events"} <= set(paths)
 
-    r = client.post("/api/sessions", json={"dataset": "children_stories", "config": SHORT_TINY, "model_name": "pip", "start": True})
+    r = client.post("/api/sessions", json={"dataset": "children_stories", "config": SHORT_TINY, "model_name": "pip"})
     assert r.status_code == 201, r.text
     session_id = r.json()["id"]
     client.post(f"/api/sessions/{session_id}/speed", json={"steps_per_second": 8})
+    assert client.post(f"/api/sessions/{session_id}/start").status_code == 200
 
     # Hang up mid-run, then reconnect with Last-Event-ID: the two parts join with no gap and no repeat.
     url = f"/api/sessions/{session_id}/events"

@@ -6,10 +6,16 @@ import bullet_native
 from .conftest import assert_continuous, config, events_of, make_client, session_state, sse_messages, story_text, wait_until
 
 
-def create(client, dataset="stories", **body):
-    r = client.post("/api/sessions", json={"dataset": dataset, **body})
+def create(client, dataset="stories", speed=None, start=False, **body):
+    """Creates a session; with ``speed`` the limit is set before training starts, so no step runs unthrottled."""
+    r = client.post("/api/sessions", json={"dataset": dataset, **body, "start": start and speed is None})
     assert r.status_code == 201, r.text
-    return r.json()["id"]
+    session_id = r.json()["id"]
+    if speed is not None:
+        assert client.post(f"/api/sessions/{session_id}/speed", json={"steps_per_second": speed}).status_code == 200
+        if start:
+            assert client.post(f"/api/sessions/{session_id}/start").status_code == 200
+    return session_id
 
 
 def test_status_presets_and_config_validation(client):
@@ -70,10 +76,8 @@ def test_two_sessions_train_at_once_with_independent_events(data_dir):
     with make_client(data_dir, max_running_sessions=2) as client:
         client.post("/api/datasets/text", json={"name": "stories", "text": story_text()})
         slow = config(total_steps=20)
-        a = create(client, config={**slow, "seed": 1}, start=True)
-        b = create(client, config={**slow, "seed": 2, "sample_prompt": "Anna"}, start=True)
-        for s in (a, b):
-            client.post(f"/api/sessions/{s}/speed", json={"steps_per_second": 20})
+        a = create(client, config={**slow, "seed": 1}, speed=20, start=True)
+        b = create(client, config={**slow, "seed": 2, "sample_prompt": "Anna"}, speed=20, start=True)
         assert client.get("/api/status").json()["running_sessions"] == 2
         events_a = events_of(client.get(f"/api/sessions/{a}/events").text)
         events_b = events_of(client.get(f"/api/sessions/{b}/events").text)
@@ -87,7 +91,7 @@ def test_two_sessions_train_at_once_with_independent_events(data_dir):
 def test_running_limit_queues_the_rest(data_dir):
     with make_client(data_dir, max_running_sessions=1) as client:
         client.post("/api/datasets/text", json={"name": "stories", "text": story_text()})
-        first = create(client, config=config(), start=True)
+        first = create(client, config=config(), speed=20, start=True)  # still training when the second one asks
         second = client.post("/api/sessions", json={"dataset": "stories", "config": config(), "start": True}).json()
         assert second["state"] == "queued"
         assert client.get("/api/status").json()["queued_sessions"] == 1
@@ -97,8 +101,7 @@ def test_running_limit_queues_the_rest(data_dir):
 
 
 def test_pause_step_resume_stop(client, stories):
-    session_id = create(client, config=config(total_steps=400, checkpoint_every=0), start=True)
-    client.post(f"/api/sessions/{session_id}/speed", json={"steps_per_second": 40})
+    session_id = create(client, config=config(total_steps=400, checkpoint_every=0), speed=40, start=True)
     wait_until(lambda: session_state(client, session_id)["step"] >= 2, what="two steps")
     assert client.post(f"/api/sessions/{session_id}/step", json={"steps": 2}).status_code == 409  # running: pause first
     assert client.post(f"/api/sessions/{session_id}/pause").json()["state"] == "paused"
@@ -119,8 +122,7 @@ def test_pause_step_resume_stop(client, stories):
 
 
 def test_last_event_id_resumes_without_gaps_or_repeats(client, stories):
-    session_id = create(client, config=config(total_steps=30), start=True)
-    client.post(f"/api/sessions/{session_id}/speed", json={"steps_per_second": 30})
+    session_id = create(client, config=config(total_steps=30), speed=30, start=True)
     wait_until(lambda: session_state(client, session_id)["last_seq"] >= 5, what="some events")
     first = events_of(client.get(f"/api/sessions/{session_id}/events?follow=false").text)
     cut = first[len(first) // 2]["seq"]
@@ -136,8 +138,7 @@ def test_restart_finds_model_and_resumes_interrupted_session(data_dir):
         client.post("/api/datasets/text", json={"name": "stories", "text": story_text()})
         done = create(client, config=config(), start=True, model_name="finished")
         events_of(client.get(f"/api/sessions/{done}/events").text)
-        running = create(client, config=config(total_steps=200), start=True)
-        client.post(f"/api/sessions/{running}/speed", json={"steps_per_second": 40})
+        running = create(client, config=config(total_steps=200), speed=40, start=True)
         wait_until(lambda: session_state(client, running)["step"] >= 3, what="a few steps")
     # Leaving the block shut the app down: the running session was checkpointed and closed.
     with make_client(data_dir) as client:
