@@ -70,6 +70,15 @@ async def logs(request: Request, sessions: SessionManager = Depends(deps.session
 
 
 @router.get("/download/{model_name}", response_class=FileResponse, summary="Download a built .bullet (the name may end in .bullet)")
-def download(model_name: str, store: ModelStore = Depends(deps.models)) -> FileResponse:
+def download(model_name: str, store: ModelStore = Depends(deps.models), sessions: SessionManager = Depends(deps.sessions)) -> FileResponse:
     name = model_name[: -len(".bullet")] if model_name.endswith(".bullet") else model_name
-    return FileResponse(store.path(name), media_type="application/octet-stream", filename=f"{name}.bullet")
+    try:
+        path = store.path(name)
+    except HTTPException as missing:
+        training = next((s for s in sessions.sessions.values() if s.meta.get("model_name") == name), None)
+        if training is None or missing.status_code != 404:
+            raise
+        summary = training.summary()
+        raise HTTPException(404, f"model {name!r} is not built yet: its session is {summary['state']} "
+                                 f"(step {summary['step']} of {summary['total_steps']})") from None
+    return FileResponse(path, media_type="application/octet-stream", filename=f"{name}.bullet")

@@ -17,6 +17,9 @@ def test_train_logs_download(client, tmp_path):
     started = r.json()
     assert started["model_name"].startswith("my_story-") and started["download"] == f"/download/{started['model_name']}"
 
+    early = client.get(started["download"])
+    assert early.status_code == 200 or "not built yet" in early.json()["detail"]
+
     events = events_of(client.get("/logs").text)
     assert_continuous(events)
     assert events[0]["config"]["hidden_size"] == 32 and events[-1]["type"] == "exported"
