@@ -1,10 +1,10 @@
 """bench/serve: the dashboard server under load, measured in one run against the real server process.
 
-  .venv/bin/python bench/serve.py [--steps 60]
+  .venv/bin/python bench/serve.py [--steps 80] [--rounds 2]
 
 Reports (1) event latency: from the native event's timestamp to an SSE client receiving it; (2) one session's
 training steps/s alone, while a second session trains, and while 20 SSE clients listen, as ratios to the alone
-figure measured in the same run (the alone run is repeated at the end to show the machine's drift).
+figure measured in the same run (the phases are interleaved over rounds so the machine's drift hits all of them).
 """
 from __future__ import annotations
 
@@ -103,27 +103,34 @@ def describe(latencies: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=80, help="training steps per session and phase")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of (alone, two sessions, 20 listeners), interleaved against drift")
     args = parser.parse_args()
+    alone, two, two_other, crowd, latency_one, latency_crowd = [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as data_dir:
         process, url = start_server(Path(data_dir))
         try:
-            alone, _ = run_sessions(url, args.steps, 1, 0)
-            two, _ = run_sessions(url, args.steps, 2, 0)
-            crowd, listeners = run_sessions(url, args.steps, 1, 20)
-            again, _ = run_sessions(url, args.steps, 1, 0)
+            for _ in range(args.rounds):
+                single, _ = run_sessions(url, args.steps, 1, 0)
+                pair, _ = run_sessions(url, args.steps, 2, 0)
+                watched, listeners = run_sessions(url, args.steps, 1, 20)
+                alone.append(steps_per_second(single[0].metrics))
+                two.append(steps_per_second(pair[0].metrics))
+                two_other.append(steps_per_second(pair[1].metrics))
+                crowd.append(steps_per_second(watched[0].metrics))
+                latency_one += single[0].latencies
+                latency_crowd += [ms for x in watched + listeners for ms in x.latencies]
         finally:
             process.terminate()
             process.wait(timeout=30)
-    base = steps_per_second(alone[0].metrics)
-    print(f"tiny preset, threads=1, {args.steps} steps per session (first {WARMUP_STEPS} not timed); server on 127.0.0.1")
-    print(f"event latency, 1 listener:   {describe(alone[0].latencies)}")
-    print(f"event latency, 21 listeners: {describe([l for x in crowd + listeners for l in x.latencies])}")
-    print(f"steps/s alone:                                  {base:.2f}")
-    for label, value in [("with a second session training", steps_per_second(two[0].metrics)),
-                         ("the second session itself", steps_per_second(two[1].metrics)),
-                         ("with 20 more SSE clients", steps_per_second(crowd[0].metrics)),
-                         ("alone again (drift check)", steps_per_second(again[0].metrics))]:
-        print(f"steps/s {label + ':':<40} {value:.2f}  (ratio to alone {value / base:.2f})")
+    base = statistics.mean(alone)
+    print(f"tiny preset, threads=1, {args.steps} steps per session (first {WARMUP_STEPS} not timed), {args.rounds} interleaved rounds")
+    print(f"event latency, 1 listener:   {describe(latency_one)}")
+    print(f"event latency, 21 listeners: {describe(latency_crowd)}")
+    print(f"steps/s alone:                                  {base:.2f}  (rounds: {', '.join(f'{x:.2f}' for x in alone)})")
+    for label, values in [("with a second session training", two), ("the second session itself", two_other),
+                          ("with 20 more SSE clients", crowd)]:
+        value = statistics.mean(values)
+        print(f"steps/s {label + ':':<40} {value:.2f}  (ratio to alone {value / base:.2f}; rounds: {', '.join(f'{x:.2f}' for x in values)})")
 
 
 if __name__ == "__main__":
