@@ -37,7 +37,8 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser = argparse.ArgumentParser(prog="python -m bullet_dashboard", description="Bullet Dashboard: train tiny .bullet models in the browser.")
     parser.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=int(_env("PORT", "8000")), help="port (default 8000; 0 picks a free one)")
-    parser.add_argument("--data-dir", type=Path, default=Path(_env("DATA_DIR", str(DEFAULT_DATA_DIR))), help="data folder (default ~/.local/share/bullet-dashboard)")
+    parser.add_argument("--data-dir", type=Path, default=Path(_env("DATA_DIR", str(DEFAULT_DATA_DIR))),
+                        help="data folder (default ~/.local/share/bullet-dashboard)")
     parser.add_argument("--max-upload-mb", type=float, default=float(_env("MAX_UPLOAD_MB", "50")), help="largest upload in MB (default 50)")
     parser.add_argument("--max-running", type=int, default=int(_env("MAX_RUNNING", str(os.cpu_count() or 1))),
                         help="sessions training at once; more are queued (default: number of cores)")
