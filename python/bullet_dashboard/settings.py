@@ -28,6 +28,13 @@ class Settings:
         return self.max_upload_bytes + MB
 
 
+def describe_bytes(count: int) -> str:
+    """A size for messages: "50 MB", "1.5 MB", "10 KB"."""
+    if count >= MB:
+        return f"{count / MB:.1f}".rstrip("0").rstrip(".") + " MB"
+    return f"{max(1, round(count / 1024))} KB"
+
+
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"BULLET_DASHBOARD_{name}", default)
 
