@@ -4,6 +4,7 @@ using BulletBench;
 var benchmarks = new Dictionary<string, Action<string[]>>
 {
     ["bq4"] = Bq4Bench.Run,
+    ["tokenizer"] = TokenizerBench.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

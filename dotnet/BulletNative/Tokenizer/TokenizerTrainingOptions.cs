@@ -1,0 +1,140 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace BulletNative.Tokenizer;
+
+/// <summary>Settings of tokenizer training, with their defaults and limits in one place.</summary>
+public sealed record TokenizerTrainingOptions
+{
+    /// <summary>Smallest and largest vocabulary a caller may ask for.</summary>
+    public const int MinVocabSize = 64, MaxVocabSize = 32_000;
+
+    /// <summary>Largest number of tokens (a bpe target; for char, a ceiling the alphabet must fit under).</summary>
+    public int VocabSize { get; init; } = 4000;
+
+    /// <summary>bpe learns merges; char stops at the characters.</summary>
+    public TokenizerMode Mode { get; init; } = TokenizerMode.Bpe;
+
+    /// <summary>Training stops when the most frequent pair occurs fewer times than this.</summary>
+    public long MinPairFrequency { get; init; } = 1;
+
+    /// <summary>When set, only this many characters (the most frequent; " " not counted) enter the vocabulary; the rest encode as id 0.</summary>
+    public int? MaxAlphabet { get; init; }
+
+    /// <summary>What to do with bytes that are not UTF-8.</summary>
+    public InvalidUtf8Handling InvalidUtf8 { get; init; } = InvalidUtf8Handling.Error;
+
+    /// <summary>Throws BulletArgumentException naming the first bad setting.</summary>
+    public void Validate()
+    {
+        if (VocabSize is < MinVocabSize or > MaxVocabSize)
+            throw new BulletArgumentException($"vocab_size {VocabSize} must be between {MinVocabSize} and {MaxVocabSize}");
+        if (MinPairFrequency < 1)
+            throw new BulletArgumentException($"min_pair_frequency {MinPairFrequency} must be at least 1");
+        if (MaxAlphabet is < 1)
+            throw new BulletArgumentException($"max_alphabet {MaxAlphabet} must be at least 1");
+    }
+
+    /// <summary>Reads options from JSON (keys vocab_size, mode, min_pair_frequency, max_alphabet, invalid_utf8); unknown keys are an error.</summary>
+    public static TokenizerTrainingOptions FromJson(JsonObject json)
+    {
+        var options = new TokenizerTrainingOptions();
+        foreach (var (key, value) in json)
+        {
+            options = key switch
+            {
+                "vocab_size" => options with { VocabSize = Integer(key, value) },
+                "mode" => options with { Mode = ParseMode(Text(key, value)) },
+                "min_pair_frequency" => options with { MinPairFrequency = Integer(key, value) },
+                "max_alphabet" => options with { MaxAlphabet = value is null ? null : Integer(key, value) },
+                "invalid_utf8" => options with
+                {
+                    InvalidUtf8 = Text(key, value) switch
+                    {
+                        "error" => InvalidUtf8Handling.Error,
+                        "replace" => InvalidUtf8Handling.Replace,
+                        var other => throw new BulletArgumentException($"invalid_utf8 \"{other}\" must be \"error\" or \"replace\""),
+                    },
+                },
+                _ => throw new BulletArgumentException(
+                    $"unknown tokenizer option \"{key}\" (known: vocab_size, mode, min_pair_frequency, max_alphabet, invalid_utf8)"),
+            };
+        }
+        options.Validate();
+        return options;
+    }
+
+    /// <summary>Parses "bpe" or "char".</summary>
+    public static TokenizerMode ParseMode(string mode) => mode switch
+    {
+        "bpe" => TokenizerMode.Bpe,
+        "char" => TokenizerMode.Char,
+        _ => throw new BulletArgumentException($"mode \"{mode}\" must be \"bpe\" or \"char\""),
+    };
+
+    private static int Integer(string key, JsonNode? value)
+    {
+        if (value is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out var i)) return i;
+        if (value is JsonValue d && d.GetValueKind() == JsonValueKind.Number && d.TryGetValue<double>(out var x) && x == Math.Floor(x)
+            && x is >= int.MinValue and <= int.MaxValue) return (int)x;
+        throw new BulletArgumentException($"{key} must be an integer, not {value?.ToJsonString() ?? "null"}");
+    }
+
+    private static string Text(string key, JsonNode? value) =>
+        value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>()
+        : throw new BulletArgumentException($"{key} must be a string, not {value?.ToJsonString() ?? "null"}");
+}
+
+/// <summary>What training did: the vocabulary reached, why it stopped, which characters were left out.</summary>
+public sealed record TokenizerTrainingReport
+{
+    public required TokenizerMode Mode { get; init; }
+    public required int RequestedVocabSize { get; init; }
+    public required int VocabSize { get; init; }
+    public required int Merges { get; init; }
+    /// <summary>Characters in the vocabulary, not counting " " and the unknown token.</summary>
+    public required int AlphabetSize { get; init; }
+    /// <summary>Distinct characters left out by max_alphabet (they encode as id 0).</summary>
+    public required int DroppedCharacters { get; init; }
+    public required long DroppedOccurrences { get; init; }
+    /// <summary>The most frequent dropped characters (at most 20) with their counts.</summary>
+    public required IReadOnlyList<(string Character, long Count)> DroppedExamples { get; init; }
+    public required long MinPairFrequency { get; init; }
+    public required int? MaxAlphabet { get; init; }
+    /// <summary>"vocab_size reached", "no pairs left", "min_pair_frequency" or "characters only".</summary>
+    public required string StopReason { get; init; }
+    public required long TextBytes { get; init; }
+    public required long Words { get; init; }
+    public required long DistinctWords { get; init; }
+    public required bool BomSkipped { get; init; }
+    public required int ReplacedInvalidSequences { get; init; }
+    public required double Seconds { get; init; }
+
+    /// <summary>The report as JSON with snake_case keys.</summary>
+    public JsonObject ToJson()
+    {
+        var dropped = new JsonArray();
+        foreach (var (character, count) in DroppedExamples)
+            dropped.Add((JsonNode)new JsonObject { ["character"] = character, ["count"] = count });
+        return new JsonObject
+        {
+            ["mode"] = Mode == TokenizerMode.Bpe ? "bpe" : "char",
+            ["requested_vocab_size"] = RequestedVocabSize,
+            ["vocab_size"] = VocabSize,
+            ["merges"] = Merges,
+            ["alphabet_size"] = AlphabetSize,
+            ["dropped_characters"] = DroppedCharacters,
+            ["dropped_occurrences"] = DroppedOccurrences,
+            ["dropped_examples"] = dropped,
+            ["min_pair_frequency"] = MinPairFrequency,
+            ["max_alphabet"] = MaxAlphabet,
+            ["stop_reason"] = StopReason,
+            ["text_bytes"] = TextBytes,
+            ["words"] = Words,
+            ["distinct_words"] = DistinctWords,
+            ["bom_skipped"] = BomSkipped,
+            ["replaced_invalid_sequences"] = ReplacedInvalidSequences,
+            ["seconds"] = Math.Round(Seconds, 4),
+        };
+    }
+}
