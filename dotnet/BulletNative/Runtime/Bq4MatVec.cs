@@ -12,10 +12,9 @@ namespace BulletNative.Runtime;
 /// <remarks>
 /// <see cref="MultiplyReference"/> is the definition: decode each weight as (nibble - zero) * scale and sum the
 /// products in double. The fast path rewrites one block's contribution as
-/// scale * (Σ nibble_i x_i - zero * Σ x_i): the input is prepared once per product (<see cref="PreparedInput"/>):
-/// within each block its values are reordered as the 16 even-indexed then the 16 odd-indexed ones, matching the
-/// low and high nibbles of the block's 16 bytes, and each block's Σ x_i is stored. A row then costs, per block,
-/// two nibble unpacks, two int→float conversions and three fused multiply-adds on 16 lanes.
+/// scale * (Σ nibble_i x_i - zero * Σ x_i), with the input prepared once per product (<see cref="PreparedInput"/>)
+/// so that a block costs one widening of its 16 bytes, a mask, two int→float conversions and three fused
+/// multiply-adds on 16 lanes; four rows run together to share the input and hide latency.
 /// </remarks>
 public static unsafe class Bq4MatVec
 {
@@ -87,68 +86,108 @@ public static unsafe class Bq4MatVec
         fixed (byte* w = matrix.Data.Span)
         fixed (float* xp = x.Values)
         fixed (float* sums = x.BlockSums)
+        fixed (float* yp = y)
         {
+            var r = from;
             if (kernel == Bq4Kernel.Avx512)
-                for (var r = from; r < to; r++) y[r] = RowDot512(w + (long)r * rowBytes, xp, sums, blocks);
+                for (; r + 4 <= to; r += 4) FourRows512(w + (long)r * rowBytes, rowBytes, xp, sums, blocks, yp + r);
             else if (kernel == Bq4Kernel.Avx2)
-                for (var r = from; r < to; r++) y[r] = RowDot256(w + (long)r * rowBytes, xp, sums, blocks);
-            else
-                for (var r = from; r < to; r++) y[r] = RowDotScalar(w + (long)r * rowBytes, xp, sums, blocks);
+                for (; r + 4 <= to; r += 4) FourRows256(w + (long)r * rowBytes, rowBytes, xp, sums, blocks, yp + r);
+            for (; r < to; r++) yp[r] = RowDotPortable(w + (long)r * rowBytes, xp, sums, blocks);
         }
+    }
+
+    // Per block the prepared input holds a_i = x[2i] - x[2i+1]/16 and c_i = x[2i+1]/16 (i < 16), so with the packed
+    // byte v_i = lo_i + 16 hi_i: lo_i x[2i] + hi_i x[2i+1] = lo_i a_i + v_i c_i. One widening of the 16 bytes to
+    // 32-bit lanes then serves both nibbles; the low nibble is a mask away.
+
+    // AggressiveOptimization: kernels are compiled fully optimized at once (as under NativeAOT) instead of tiering up.
+
+    /// <summary>Four consecutive rows at once: the input is loaded once per block and four independent sums hide FMA latency.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FourRows512(byte* row, int rowBytes, float* x, float* sums, int blocks, float* y)
+    {
+        Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        var low = Vector512.Create(0xF);
+        byte* r0 = row, r1 = row + rowBytes, r2 = row + 2 * rowBytes, r3 = row + 3 * rowBytes;
+        for (var b = 0; b < blocks; b++, x += Bq4.BlockValues)
+        {
+            var a = Vector512.Load(x);
+            var c = Vector512.Load(x + 16);
+            var sum = sums[b];
+            var off = b * Bq4.BlockBytes;
+            acc0 = Block512(r0 + off, a, c, low, acc0, sum, ref c0);
+            acc1 = Block512(r1 + off, a, c, low, acc1, sum, ref c1);
+            acc2 = Block512(r2 + off, a, c, low, acc2, sum, ref c2);
+            acc3 = Block512(r3 + off, a, c, low, acc3, sum, ref c3);
+        }
+        y[0] = Vector512.Sum(acc0) - c0;
+        y[1] = Vector512.Sum(acc1) - c1;
+        y[2] = Vector512.Sum(acc2) - c2;
+        y[3] = Vector512.Sum(acc3) - c3;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float RowDot512(byte* row, float* x, float* sums, int blocks)
+    private static Vector512<float> Block512(byte* block, Vector512<float> a, Vector512<float> c, Vector512<int> low,
+        Vector512<float> acc, float sum, ref float correction)
     {
-        var acc = Vector512<float>.Zero;
-        var correction = 0f;
-        var low = Vector128.Create((byte)0x0F);
-        for (var b = 0; b < blocks; b++, row += Bq4.BlockBytes, x += Bq4.BlockValues)
+        var scale = HalfToSingle(*(ushort*)block);
+        var bytes = Avx512F.ConvertToVector512Int32(Vector128.Load(block + 4));
+        var lo = Avx512F.ConvertToVector512Single(bytes & low);
+        var v = Avx512F.ConvertToVector512Single(bytes);
+        correction += scale * (sbyte)block[2] * sum;
+        return Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(v, c, lo * a), Vector512.Create(scale), acc);
+    }
+
+    /// <summary>The AVX2 form of <see cref="FourRows512"/>: each block's 16 bytes as two halves of 8 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FourRows256(byte* row, int rowBytes, float* x, float* sums, int blocks, float* y)
+    {
+        Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+        var low = Vector256.Create(0xF);
+        byte* r0 = row, r1 = row + rowBytes, r2 = row + 2 * rowBytes, r3 = row + 3 * rowBytes;
+        for (var b = 0; b < blocks; b++, x += Bq4.BlockValues)
         {
-            var scale = HalfToSingle(*(ushort*)row);
-            var packed = Vector128.Load(row + 4);
-            var even = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(packed & low));
-            var odd = Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.ShiftRightLogical(packed, 4)));
-            var dot = Avx512F.FusedMultiplyAdd(odd, Vector512.Load(x + 16), even * Vector512.Load(x));
-            acc = Avx512F.FusedMultiplyAdd(dot, Vector512.Create(scale), acc);
-            correction += scale * (sbyte)row[2] * sums[b];
+            var a0 = Vector256.Load(x);
+            var a1 = Vector256.Load(x + 8);
+            var cc0 = Vector256.Load(x + 16);
+            var cc1 = Vector256.Load(x + 24);
+            var sum = sums[b];
+            var off = b * Bq4.BlockBytes;
+            acc0 = Block256(r0 + off, a0, a1, cc0, cc1, low, acc0, sum, ref c0);
+            acc1 = Block256(r1 + off, a0, a1, cc0, cc1, low, acc1, sum, ref c1);
+            acc2 = Block256(r2 + off, a0, a1, cc0, cc1, low, acc2, sum, ref c2);
+            acc3 = Block256(r3 + off, a0, a1, cc0, cc1, low, acc3, sum, ref c3);
         }
-        return Vector512.Sum(acc) - correction;
+        y[0] = Vector256.Sum(acc0) - c0;
+        y[1] = Vector256.Sum(acc1) - c1;
+        y[2] = Vector256.Sum(acc2) - c2;
+        y[3] = Vector256.Sum(acc3) - c3;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float RowDot256(byte* row, float* x, float* sums, int blocks)
+    private static Vector256<float> Block256(byte* block, Vector256<float> a0, Vector256<float> a1, Vector256<float> c0,
+        Vector256<float> c1, Vector256<int> low, Vector256<float> acc, float sum, ref float correction)
     {
-        var acc0 = Vector256<float>.Zero;
-        var acc1 = Vector256<float>.Zero;
-        var correction = 0f;
-        var low = Vector128.Create((byte)0x0F);
-        for (var b = 0; b < blocks; b++, row += Bq4.BlockBytes, x += Bq4.BlockValues)
-        {
-            var scale = Vector256.Create(HalfToSingle(*(ushort*)row));
-            var packed = Vector128.Load(row + 4);
-            var even = packed & low;
-            var odd = Vector128.ShiftRightLogical(packed, 4);
-            var e0 = Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(even));
-            var e1 = Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(even, 8)));
-            var o0 = Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(odd));
-            var o1 = Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(odd, 8)));
-            var d0 = Fma.MultiplyAdd(o0, Vector256.Load(x + 16), e0 * Vector256.Load(x));
-            var d1 = Fma.MultiplyAdd(o1, Vector256.Load(x + 24), e1 * Vector256.Load(x + 8));
-            acc0 = Fma.MultiplyAdd(d0, scale, acc0);
-            acc1 = Fma.MultiplyAdd(d1, scale, acc1);
-            correction += scale.ToScalar() * (sbyte)row[2] * sums[b];
-        }
-        return Vector256.Sum(acc0 + acc1) - correction;
+        var scale = HalfToSingle(*(ushort*)block);
+        var bytes0 = Avx2.ConvertToVector256Int32(block + 4);
+        var bytes1 = Avx2.ConvertToVector256Int32(block + 12);
+        var d0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(bytes0), c0, Avx.ConvertToVector256Single(bytes0 & low) * a0);
+        var d1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(bytes1), c1, Avx.ConvertToVector256Single(bytes1 & low) * a1);
+        correction += scale * (sbyte)block[2] * sum;
+        return Fma.MultiplyAdd(d0 + d1, Vector256.Create(scale), acc);
     }
 
-    private static float RowDotScalar(byte* row, float* x, float* sums, int blocks)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float RowDotPortable(byte* row, float* x, float* sums, int blocks)
     {
         var total = 0f;
         for (var b = 0; b < blocks; b++, row += Bq4.BlockBytes, x += Bq4.BlockValues)
         {
             var dot = 0f;
-            for (var i = 0; i < 16; i++) dot += (row[4 + i] & 0xF) * x[i] + (row[4 + i] >> 4) * x[16 + i];
+            for (var i = 0; i < 16; i++) dot += (row[4 + i] & 0xF) * x[i] + row[4 + i] * x[16 + i];
             total += HalfToSingle(*(ushort*)row) * (dot - (sbyte)row[2] * sums[b]);
         }
         return total;
@@ -176,8 +215,9 @@ public static unsafe class Bq4MatVec
 }
 
 /// <summary>
-/// An input vector arranged for <see cref="Bq4MatVec.Multiply"/>: per block of 32, the even-indexed values then the
-/// odd-indexed ones, plus each block's sum. Prepared once, it serves every matrix that multiplies the same vector.
+/// An input vector arranged for <see cref="Bq4MatVec.Multiply"/>: per block of 32, a_i = x[2i] - x[2i+1]/16 then
+/// c_i = x[2i+1]/16 for i &lt; 16 (weights for a block's low nibbles and for its whole bytes), plus each block's sum.
+/// Prepared once, it serves every matrix that multiplies the same vector.
 /// </summary>
 public sealed class PreparedInput
 {
@@ -206,8 +246,8 @@ public sealed class PreparedInput
             var dst = Values.AsSpan(b * Bq4.BlockValues, Bq4.BlockValues);
             for (var i = 0; i < 16; i++)
             {
-                dst[i] = src[2 * i];
-                dst[16 + i] = src[2 * i + 1];
+                dst[i] = src[2 * i] - src[2 * i + 1] / 16;
+                dst[16 + i] = src[2 * i + 1] / 16;
             }
             BlockSums[b] = System.Numerics.Tensors.TensorPrimitives.Sum(src);
         }

@@ -1,4 +1,5 @@
 using BulletNative.Format;
+using BulletNative.Tokenizer;
 
 namespace BulletNative.Runtime;
 
@@ -23,6 +24,8 @@ public sealed class BulletModel
     public Bq4Matrix Head { get; }
     /// <summary>Which tensor <see cref="Head"/> is.</summary>
     public string HeadName { get; }
+    /// <summary>The file's tokenizer (bullet-format.md §3 encoding).</summary>
+    public BulletTokenizer Tokenizer { get; }
     /// <summary>The reader's warnings plus the runtime's own.</summary>
     public IReadOnlyList<string> Warnings { get; }
 
@@ -31,6 +34,7 @@ public sealed class BulletModel
         File = file;
         var d = file.Dimensions;
         var warnings = new List<string>(file.Warnings);
+        Tokenizer = BulletTokenizer.FromParts(file.Vocabulary.Tokens, file.Vocabulary.Scores, file.Vocabulary.Merges);
         Embedding = new Bq4Matrix(file.TensorData(TensorNames.Embedding), d.VocabSize, d.HiddenSize);
         var layers = new LayerWeights[d.NumLayers];
         for (var i = 0; i < d.NumLayers; i++)

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace BulletNative.Runtime;
 
@@ -64,6 +65,7 @@ public sealed class FastForward : IForwardPass
         _capacity = positions;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Forward(int token, Span<float> logits, Span<float> attention = default)
     {
         Model.CheckToken(token);
@@ -103,11 +105,11 @@ public sealed class FastForward : IForwardPass
             {
                 var offset = head * hd;
                 var q = _q.AsSpan(offset, hd);
-                for (var t = 0; t <= p; t++) scores[t] = TensorPrimitives.Dot(q, keys.AsSpan(t * d + offset, hd)) * scale;
+                for (var t = 0; t <= p; t++) scores[t] = Dot(q, keys.AsSpan(t * d + offset, hd)) * scale;
                 TensorPrimitives.SoftMax(scores, scores);
                 var o = _concat.AsSpan(offset, hd);
                 o.Clear();
-                for (var t = 0; t <= p; t++) TensorPrimitives.MultiplyAdd(values.AsSpan(t * d + offset, hd), scores[t], o, o);
+                for (var t = 0; t <= p; t++) AddScaled(o, values.AsSpan(t * d + offset, hd), scores[t]);
                 if (!attention.IsEmpty) scores.CopyTo(attention.Slice((l * heads + head) * (p + 1), p + 1));
             }
             _hidden.Set(_concat);
@@ -132,6 +134,26 @@ public sealed class FastForward : IForwardPass
         RmsNorm(_x, Model.FinalNorm, _h);
         _hidden.Set(_h);
         Bq4MatVec.Multiply(Model.Head, _hidden, logits, _threads);
+    }
+
+    // Head-sized vectors are short (often 16-64 values): inline loops beat a library call per position.
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var i = 0;
+        var acc = Vector256<float>.Zero;
+        for (; i + 8 <= a.Length; i += 8) acc += Vector256.Create(a.Slice(i, 8)) * Vector256.Create(b.Slice(i, 8));
+        var sum = Vector256.Sum(acc);
+        for (; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
+    private static void AddScaled(Span<float> target, ReadOnlySpan<float> v, float weight)
+    {
+        var i = 0;
+        var w = Vector256.Create(weight);
+        for (; i + 8 <= target.Length; i += 8)
+            (Vector256.Create((ReadOnlySpan<float>)target.Slice(i, 8)) + Vector256.Create(v.Slice(i, 8)) * w).CopyTo(target.Slice(i, 8));
+        for (; i < target.Length; i++) target[i] += v[i] * weight;
     }
 
     private static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, Span<float> result)
