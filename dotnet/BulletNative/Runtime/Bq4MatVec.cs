@@ -215,7 +215,7 @@ public static unsafe class Bq4MatVec
 }
 
 /// <summary>
-/// An input vector arranged for <see cref="Bq4MatVec.Multiply"/>: per block of 32, a_i = x[2i] - x[2i+1]/16 then
+/// An input vector arranged for the products of <see cref="Bq4MatVec"/>: per block of 32, a_i = x[2i] - x[2i+1]/16 then
 /// c_i = x[2i+1]/16 for i &lt; 16 (weights for a block's low nibbles and for its whole bytes), plus each block's sum.
 /// Prepared once, it serves every matrix that multiplies the same vector.
 /// </summary>

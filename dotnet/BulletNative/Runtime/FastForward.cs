@@ -11,7 +11,8 @@ public sealed class FastForward : IForwardPass
 {
     private const float Epsilon = 1e-5f;
     private readonly int _threads;
-    private readonly float[] _x, _h, _q, _k, _v, _concat, _out, _gate, _up, _scores;
+    private readonly float[] _x, _h, _q, _k, _v, _concat, _out, _gate, _up;
+    private float[] _scores = [];
     private readonly PreparedInput _hidden, _wide;
     private readonly double[] _frequencies;
     private readonly float[] _cos, _sin;
@@ -38,7 +39,6 @@ public sealed class FastForward : IForwardPass
         _out = new float[d];
         _gate = new float[f];
         _up = new float[f];
-        _scores = new float[dims.MaxContext];
         _hidden = new PreparedInput(d);
         _wide = new PreparedInput(f);
         var half = dims.HeadSize / 2;
@@ -62,6 +62,7 @@ public sealed class FastForward : IForwardPass
             Array.Resize(ref _keyCache[l], positions * d);
             Array.Resize(ref _valueCache[l], positions * d);
         }
+        Array.Resize(ref _scores, positions);
         _capacity = positions;
     }
 
