@@ -47,7 +47,10 @@ build_native() {
     log "publishing the native library (NativeAOT)"
     dotnet publish dotnet/BulletNative/BulletNative.csproj -c Release -o "$NATIVE_OUT" --nologo -v quiet \
       -p:DebugType=none -p:DebugSymbols=false
-    cp "$NATIVE_OUT/libbullet_native.so" "$PY_PKG/libbullet_native.so"
+    # libtorch's test and Python-binding libraries are published too but never loaded.
+    rm -f "$NATIVE_OUT"/lib{jitbackend_test,torchbind_test,aoti_custom_ops,nnapi_backend,backend_with_compiler,torch_python,shm}.so
+    # A symlink, not a copy: the library finds libtorch beside its real path (build-out/native).
+    ln -sfn "$NATIVE_OUT/libbullet_native.so" "$PY_PKG/libbullet_native.so"
     touch "$stamp"
   fi
 }

@@ -1,0 +1,122 @@
+using System.Text.Json.Nodes;
+using BulletNative.Format;
+using BulletNative.Model;
+using static TorchSharp.torch;
+
+namespace BulletNative.Training;
+
+/// <summary>What to put in an exported file besides the weights.</summary>
+public sealed record ExportOptions(string ModelName = "bullet-model", string ModelCard = "", int VerifyWindows = 64);
+
+/// <summary>
+/// Writes a trained model as a BQ4 .bullet file and verifies it: the file is read back with the format reader,
+/// its dequantized tensors are loaded into a second model, and both run on held-out windows. The result (val
+/// perplexity of both, their ratio, top-1 next-token agreement) goes into the export result and the header.
+/// </summary>
+public static class ModelExporter
+{
+    /// <summary>Quantizes, writes <paramref name="path"/> atomically, verifies; returns the verification numbers and the path.</summary>
+    public static JsonObject ExportBullet(Trainer trainer, string path, ExportOptions options)
+    {
+        var weights = trainer.ExportWeights();
+        var vocabulary = trainer.Data.Codec.ToVocabulary();
+        var config = trainer.Model.Config;
+        var dims = new ModelDimensions(config.HiddenSize, config.NumLayers, config.NumHeads, config.VocabSize, config.MaxContext);
+        var tensors = weights.Select(w => new TensorData(w.Name, w.Shape.Select(s => (int)s).ToArray(), w.Data)).ToList();
+
+        // Quantization is deterministic, so the file written with the metrics holds exactly the tensors verified here.
+        var draft = BulletWriter.ToBytes(new BulletModelContent(options.ModelName, dims, vocabulary, tensors, Header(trainer, options, null)));
+        var verification = Verify(trainer, BulletReader.Read(draft), options.VerifyWindows);
+        var content = new BulletModelContent(options.ModelName, dims, vocabulary, tensors, Header(trainer, options, verification));
+        BulletWriter.Write(path, content);
+
+        var result = verification.DeepClone().AsObject();
+        result["path"] = Path.GetFullPath(path);
+        result["bytes"] = new FileInfo(path).Length;
+        result["step"] = trainer.Step;
+        return result;
+    }
+
+    /// <summary>The float model (EMA weights when enabled) as model.safetensors + config.json in <paramref name="folder"/>.</summary>
+    public static JsonObject ExportFloat(Trainer trainer, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var weights = trainer.ExportWeights().Select(w => new TensorData(w.Name, w.Shape.Select(s => (int)s).ToArray(), w.Data));
+        var weightsPath = Path.Combine(folder, "model.safetensors");
+        Safetensors.WriteFile(weightsPath, weights, new Dictionary<string, string> { ["format"] = "pt" });
+        var config = trainer.Model.Config.ToJson();
+        config["tokenizer"] = trainer.Data.Codec.Kind;
+        var configPath = Path.Combine(folder, "config.json");
+        AtomicFile.WriteAllText(configPath, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        return new JsonObject { ["folder"] = Path.GetFullPath(folder), ["weights"] = weightsPath, ["config"] = configPath };
+    }
+
+    /// <summary>
+    /// Runs the float model and the file's dequantized weights on up to <paramref name="maxWindows"/> consecutive
+    /// held-out windows (the validation part, else the end of the training part).
+    /// </summary>
+    public static JsonObject Verify(Trainer trainer, BulletFile file, int maxWindows)
+    {
+        var config = trainer.Model.Config;
+        using var loaded = new BulletTransformer(config with { TiedHead = false, Dropout = 0 });
+        var values = loaded.NamedWeights.ToDictionary(w => w.Name, w => file.Dequantize(w.Name));
+        using (no_grad())
+            foreach (var (name, weight) in loaded.NamedWeights) Checkpoint.CopyInto(weight, values, name);
+        loaded.eval();
+
+        var tokens = trainer.Data.Val.Length > config.MaxContext ? trainer.Data.Val : trainer.Data.Train;
+        var t = config.MaxContext;
+        var windows = Math.Max(1, Math.Min(maxWindows, (tokens.Length - 1) / t));
+        double floatLoss = 0, fileLoss = 0, agree = 0;
+        trainer.WithEvalWeights(() =>
+        {
+            for (var w = 0; w < windows; w++)
+            {
+                using var scope = NewDisposeScope();
+                var start = tokens.Length - 1 - (w + 1) * t;
+                var inputs = tensor(tokens.Skip(start).Take(t).Select(x => (long)x).ToArray(), [1, t]);
+                var targets = tensor(tokens.Skip(start + 1).Take(t).Select(x => (long)x).ToArray(), [t]);
+                var floatLogits = trainer.Model.forward(inputs)[0];
+                var fileLogits = loaded.forward(inputs)[0];
+                floatLoss += nn.functional.cross_entropy(floatLogits, targets).item<float>();
+                fileLoss += nn.functional.cross_entropy(fileLogits, targets).item<float>();
+                agree += floatLogits.argmax(-1).eq(fileLogits.argmax(-1)).to_type(ScalarType.Float32).mean().item<float>();
+            }
+            return 0;
+        });
+        floatLoss /= windows;
+        fileLoss /= windows;
+        return new JsonObject
+        {
+            ["verify_tokens"] = windows * t,
+            ["float_val_loss"] = Math.Round(floatLoss, 5),
+            ["bq4_val_loss"] = Math.Round(fileLoss, 5),
+            ["float_perplexity"] = Math.Round(Math.Exp(floatLoss), 4),
+            ["bq4_perplexity"] = Math.Round(Math.Exp(fileLoss), 4),
+            ["perplexity_ratio"] = Math.Round(Math.Exp(fileLoss - floatLoss), 5),
+            ["top1_agreement"] = Math.Round(agree / windows, 5),
+        };
+    }
+
+    /// <summary>Our header keys, after the required ones; none contains a reserved name (model shape is in the required keys).</summary>
+    private static JsonObject Header(Trainer trainer, ExportOptions options, JsonObject? verification)
+    {
+        var recipe = trainer.Config.ToJson();
+        foreach (var shapeKey in new[] { "vocab_size", "hidden_size", "num_layers", "num_heads" }) recipe.Remove(shapeKey);
+        var metrics = new JsonObject
+        {
+            ["steps"] = trainer.Step,
+            ["best_val_loss"] = double.IsFinite(trainer.BestValLoss) ? Math.Round(trainer.BestValLoss, 5) : null,
+        };
+        if (verification != null) foreach (var (k, v) in verification) metrics[k] = v?.DeepClone();
+        return new JsonObject
+        {
+            ["tokenizer_kind"] = trainer.Data.Codec.Kind,
+            ["created_at"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"),
+            ["trainer"] = $"bullet_native {LibraryInfo.Version}",
+            ["training_recipe"] = recipe,
+            ["training_metrics"] = metrics,
+            ["model_card"] = options.ModelCard,
+        };
+    }
+}

@@ -1,0 +1,289 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BulletNative.Model;
+
+namespace BulletNative.Training;
+
+/// <summary>
+/// Everything a training run needs besides the text: model shape, tokenizer, recipe, schedule, evaluation,
+/// sampling, checkpoints. JSON in and out through one table of fields (snake_case keys), defaults in one place,
+/// and validation whose messages a person understands. Start from a preset with {"preset": "tiny", ...}.
+/// </summary>
+public sealed class TrainConfig
+{
+    // Tokenizer and model shape.
+    public string Tokenizer { get; set; } = "bpe";
+    public int VocabSize { get; set; } = 512;
+    public int HiddenSize { get; set; } = 64;
+    public int NumLayers { get; set; } = 2;
+    public int NumHeads { get; set; } = 2;
+    public int MaxSeqLen { get; set; } = 64;
+    public bool TiedHead { get; set; }
+    public double Dropout { get; set; }
+
+    // Optimization.
+    public int BatchSize { get; set; } = 16;
+    public int GradAccum { get; set; } = 1;
+    public double LearningRate { get; set; } = 2e-3;
+    public double MinLrRatio { get; set; } = 0.1;
+    public int WarmupSteps { get; set; } = 50;
+    public int TotalSteps { get; set; } = 600;
+    public double Epochs { get; set; }
+    public double Beta1 { get; set; } = 0.9;
+    public double Beta2 { get; set; } = 0.99;
+    public double AdamEps { get; set; } = 1e-8;
+    public double WeightDecay { get; set; } = 0.1;
+    public double GradClip { get; set; } = 1.0;
+    public double EmaDecay { get; set; }
+
+    // Evaluation, samples, attention snapshots, early stopping.
+    public double ValFraction { get; set; } = 0.1;
+    public int EvalEvery { get; set; } = 100;
+    public int EvalBatches { get; set; } = 10;
+    public int SampleEvery { get; set; } = 100;
+    public string SamplePrompt { get; set; } = "The ";
+    public int SampleLength { get; set; } = 60;
+    public double SampleTemperature { get; set; } = 0.8;
+    public int AttentionEvery { get; set; } = 100;
+    public string AttentionProbe { get; set; } = "The quick brown fox jumps over the lazy dog.";
+    public int EarlyStoppingPatience { get; set; }
+
+    // Reproducibility, threads, checkpoints, quantization-aware training.
+    public long Seed { get; set; } = 1337;
+    public int Threads { get; set; } = 1;
+    public int CheckpointEvery { get; set; }
+    public int KeepLast { get; set; } = 2;
+    public bool KeepBest { get; set; } = true;
+    public bool Qat { get; set; }
+    public int QatStartStep { get; set; }
+
+    /// <summary>The preset names, in the order a UI should offer them.</summary>
+    public static IReadOnlyList<string> PresetNames { get; } = ["tiny", "small", "medium", "shakespeare-char"];
+
+    /// <summary>A named preset: tiny (about a minute here), small, medium (the seeds' size), shakespeare-char (nanoGPT's CPU run).</summary>
+    public static TrainConfig Preset(string name) => name switch
+    {
+        "tiny" => new TrainConfig(),
+        "small" => new TrainConfig
+        {
+            VocabSize = 2000, HiddenSize = 128, NumLayers = 4, NumHeads = 4, MaxSeqLen = 128, BatchSize = 16,
+            LearningRate = 1e-3, WarmupSteps = 100, TotalSteps = 3000, EvalEvery = 250, EvalBatches = 20,
+            SampleEvery = 250, AttentionEvery = 250,
+        },
+        "medium" => new TrainConfig
+        {
+            VocabSize = 4000, HiddenSize = 256, NumLayers = 8, NumHeads = 8, MaxSeqLen = 512, BatchSize = 8,
+            LearningRate = 6e-4, WarmupSteps = 200, TotalSteps = 5000, EvalEvery = 250, EvalBatches = 20,
+            SampleEvery = 500, AttentionEvery = 500, Threads = 2, CheckpointEvery = 1000,
+        },
+        "shakespeare-char" => new TrainConfig
+        {
+            Tokenizer = "char", VocabSize = 0, HiddenSize = 128, NumLayers = 4, NumHeads = 4, MaxSeqLen = 64,
+            BatchSize = 12, LearningRate = 1e-3, MinLrRatio = 0.1, WarmupSteps = 100, TotalSteps = 2000,
+            Beta1 = 0.9, Beta2 = 0.99, WeightDecay = 0.1, GradClip = 1.0, Dropout = 0, TiedHead = false,
+            EvalEvery = 250, EvalBatches = 50, SampleEvery = 500, AttentionEvery = 500, SamplePrompt = "ROMEO:",
+            AttentionProbe = "First Citizen:\nBefore we proceed", Threads = 2,
+        },
+        _ => throw new BulletArgumentException($"unknown preset '{name}' (choose one of {string.Join(", ", PresetNames)})"),
+    };
+
+    /// <summary>Reads a config: the preset named by "preset" (else the defaults), then every other key over it.</summary>
+    public static TrainConfig FromJson(JsonObject json)
+    {
+        var config = json["preset"] is JsonNode preset ? Preset(ReadString(preset, "preset")) : new TrainConfig();
+        foreach (var (key, value) in json)
+        {
+            if (key == "preset") continue;
+            var field = s_fields.FirstOrDefault(f => f.Key == key)
+                ?? throw new BulletArgumentException($"unknown config key '{key}'{Suggestion(key)}");
+            if (value is null) throw new BulletArgumentException($"{key} must not be null");
+            field.Read(config, value);
+        }
+        return config;
+    }
+
+    /// <summary>Reads a config from JSON text.</summary>
+    public static TrainConfig FromJson(string text)
+    {
+        try
+        {
+            return FromJson(JsonNode.Parse(text) as JsonObject ?? throw new BulletArgumentException("the config must be a JSON object"));
+        }
+        catch (JsonException e)
+        {
+            throw new BulletArgumentException($"the config is not valid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>Every field under its JSON key.</summary>
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject();
+        foreach (var field in s_fields) json[field.Key] = field.Write(this);
+        return json;
+    }
+
+    /// <summary>A copy (through JSON, so no field can be forgotten).</summary>
+    public TrainConfig Clone() => FromJson(ToJson());
+
+    /// <summary>The model shape for a tokenizer of <paramref name="vocabSize"/> tokens.</summary>
+    public ModelConfig ToModelConfig(int vocabSize) =>
+        new(vocabSize, HiddenSize, NumLayers, NumHeads, MaxSeqLen, TiedHead, Dropout);
+
+    /// <summary>Throws BulletArgumentException naming the first field that cannot work, and why.</summary>
+    public void Validate()
+    {
+        if (Tokenizer is not ("bpe" or "char"))
+            throw new BulletArgumentException($"tokenizer '{Tokenizer}' must be \"bpe\" or \"char\"");
+        if (Tokenizer == "bpe" && VocabSize < 2)
+            throw new BulletArgumentException($"vocab_size {VocabSize} must be at least 2 for a BPE tokenizer");
+        if (VocabSize < 0) throw new BulletArgumentException($"vocab_size {VocabSize} must not be negative (0 means: as many as the text has characters)");
+        ToModelConfig(Math.Max(VocabSize, 2)).Validate();
+        Positive(BatchSize, "batch_size");
+        Positive(GradAccum, "grad_accum");
+        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) throw new BulletArgumentException($"learning_rate {LearningRate} must be a positive number");
+        if (!(MinLrRatio >= 0 && MinLrRatio <= 1)) throw new BulletArgumentException($"min_lr_ratio {MinLrRatio} must be in [0, 1]");
+        NotNegative(WarmupSteps, "warmup_steps");
+        if (TotalSteps < 0) throw new BulletArgumentException($"total_steps {TotalSteps} must not be negative");
+        if (!(Epochs >= 0)) throw new BulletArgumentException($"epochs {Epochs} must not be negative");
+        if (TotalSteps == 0 && Epochs == 0) throw new BulletArgumentException("set total_steps or epochs (both are 0)");
+        if (!(Beta1 >= 0 && Beta1 < 1)) throw new BulletArgumentException($"beta1 {Beta1} must be in [0, 1)");
+        if (!(Beta2 >= 0 && Beta2 < 1)) throw new BulletArgumentException($"beta2 {Beta2} must be in [0, 1)");
+        if (!(AdamEps > 0)) throw new BulletArgumentException($"adam_eps {AdamEps} must be positive");
+        if (!(WeightDecay >= 0)) throw new BulletArgumentException($"weight_decay {WeightDecay} must not be negative");
+        if (!(GradClip >= 0)) throw new BulletArgumentException($"grad_clip {GradClip} must not be negative (0 turns clipping off)");
+        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new BulletArgumentException($"ema_decay {EmaDecay} must be in [0, 1) (0 turns EMA off)");
+        if (!(ValFraction >= 0 && ValFraction <= 0.5)) throw new BulletArgumentException($"val_fraction {ValFraction} must be in [0, 0.5]");
+        NotNegative(EvalEvery, "eval_every");
+        Positive(EvalBatches, "eval_batches");
+        NotNegative(SampleEvery, "sample_every");
+        NotNegative(SampleLength, "sample_length");
+        if (!(SampleTemperature >= 0)) throw new BulletArgumentException($"sample_temperature {SampleTemperature} must not be negative (0 means greedy)");
+        NotNegative(AttentionEvery, "attention_every");
+        NotNegative(EarlyStoppingPatience, "early_stopping_patience");
+        if (EarlyStoppingPatience > 0 && (EvalEvery == 0 || ValFraction == 0))
+            throw new BulletArgumentException("early_stopping_patience needs evaluation: set eval_every and val_fraction above 0");
+        if (Threads is < 1 or > 256) throw new BulletArgumentException($"threads {Threads} must be between 1 and 256");
+        NotNegative(CheckpointEvery, "checkpoint_every");
+        Positive(KeepLast, "keep_last");
+        NotNegative(QatStartStep, "qat_start_step");
+    }
+
+    private static void Positive(int value, string name)
+    {
+        if (value <= 0) throw new BulletArgumentException($"{name} {value} must be at least 1");
+    }
+
+    private static void NotNegative(int value, string name)
+    {
+        if (value < 0) throw new BulletArgumentException($"{name} {value} must not be negative (0 turns it off)");
+    }
+
+    private static string Suggestion(string key)
+    {
+        var best = s_fields.MinBy(f => EditDistance(f.Key, key))!;
+        return EditDistance(best.Key, key) <= 3 ? $" (did you mean {best.Key}?)" : "";
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var previous = row[0];
+            row[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var current = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+        }
+        return row[b.Length];
+    }
+
+    private sealed record Field(string Key, Action<TrainConfig, JsonNode> Read, Func<TrainConfig, JsonNode> Write);
+
+    private static Field Int(string key, Func<TrainConfig, int> get, Action<TrainConfig, int> set) =>
+        new(key, (c, v) => set(c, ReadInt(v, key)), c => get(c));
+
+    private static Field Long(string key, Func<TrainConfig, long> get, Action<TrainConfig, long> set) =>
+        new(key, (c, v) => set(c, (long)ReadNumber(v, key, integer: true)), c => get(c));
+
+    private static Field Num(string key, Func<TrainConfig, double> get, Action<TrainConfig, double> set) =>
+        new(key, (c, v) => set(c, ReadNumber(v, key, integer: false)), c => get(c));
+
+    private static Field Bool(string key, Func<TrainConfig, bool> get, Action<TrainConfig, bool> set) =>
+        new(key, (c, v) => set(c, v.GetValueKind() switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new BulletArgumentException($"{key} must be true or false"),
+        }), c => get(c));
+
+    private static Field Str(string key, Func<TrainConfig, string> get, Action<TrainConfig, string> set) =>
+        new(key, (c, v) => set(c, ReadString(v, key)), c => get(c));
+
+    private static int ReadInt(JsonNode value, string key)
+    {
+        var number = ReadNumber(value, key, integer: true);
+        if (number is < int.MinValue or > int.MaxValue) throw new BulletArgumentException($"{key} {number} is out of range");
+        return (int)number;
+    }
+
+    private static double ReadNumber(JsonNode value, string key, bool integer)
+    {
+        if (value.GetValueKind() != JsonValueKind.Number)
+            throw new BulletArgumentException($"{key} must be a number, not {value.ToJsonString()}");
+        // Parsed JSON and values built in code hold numbers differently; the text form reads the same for both.
+        var number = double.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+        if (integer && number != Math.Floor(number)) throw new BulletArgumentException($"{key} {number} must be a whole number");
+        return number;
+    }
+
+    private static string ReadString(JsonNode value, string key) =>
+        value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>()
+            : throw new BulletArgumentException($"{key} must be a string, not {value.ToJsonString()}");
+
+    private static readonly Field[] s_fields =
+    [
+        Str("tokenizer", c => c.Tokenizer, (c, v) => c.Tokenizer = v),
+        Int("vocab_size", c => c.VocabSize, (c, v) => c.VocabSize = v),
+        Int("hidden_size", c => c.HiddenSize, (c, v) => c.HiddenSize = v),
+        Int("num_layers", c => c.NumLayers, (c, v) => c.NumLayers = v),
+        Int("num_heads", c => c.NumHeads, (c, v) => c.NumHeads = v),
+        Int("max_seq_len", c => c.MaxSeqLen, (c, v) => c.MaxSeqLen = v),
+        Bool("tied_head", c => c.TiedHead, (c, v) => c.TiedHead = v),
+        Num("dropout", c => c.Dropout, (c, v) => c.Dropout = v),
+        Int("batch_size", c => c.BatchSize, (c, v) => c.BatchSize = v),
+        Int("grad_accum", c => c.GradAccum, (c, v) => c.GradAccum = v),
+        Num("learning_rate", c => c.LearningRate, (c, v) => c.LearningRate = v),
+        Num("min_lr_ratio", c => c.MinLrRatio, (c, v) => c.MinLrRatio = v),
+        Int("warmup_steps", c => c.WarmupSteps, (c, v) => c.WarmupSteps = v),
+        Int("total_steps", c => c.TotalSteps, (c, v) => c.TotalSteps = v),
+        Num("epochs", c => c.Epochs, (c, v) => c.Epochs = v),
+        Num("beta1", c => c.Beta1, (c, v) => c.Beta1 = v),
+        Num("beta2", c => c.Beta2, (c, v) => c.Beta2 = v),
+        Num("adam_eps", c => c.AdamEps, (c, v) => c.AdamEps = v),
+        Num("weight_decay", c => c.WeightDecay, (c, v) => c.WeightDecay = v),
+        Num("grad_clip", c => c.GradClip, (c, v) => c.GradClip = v),
+        Num("ema_decay", c => c.EmaDecay, (c, v) => c.EmaDecay = v),
+        Num("val_fraction", c => c.ValFraction, (c, v) => c.ValFraction = v),
+        Int("eval_every", c => c.EvalEvery, (c, v) => c.EvalEvery = v),
+        Int("eval_batches", c => c.EvalBatches, (c, v) => c.EvalBatches = v),
+        Int("sample_every", c => c.SampleEvery, (c, v) => c.SampleEvery = v),
+        Str("sample_prompt", c => c.SamplePrompt, (c, v) => c.SamplePrompt = v),
+        Int("sample_length", c => c.SampleLength, (c, v) => c.SampleLength = v),
+        Num("sample_temperature", c => c.SampleTemperature, (c, v) => c.SampleTemperature = v),
+        Int("attention_every", c => c.AttentionEvery, (c, v) => c.AttentionEvery = v),
+        Str("attention_probe", c => c.AttentionProbe, (c, v) => c.AttentionProbe = v),
+        Int("early_stopping_patience", c => c.EarlyStoppingPatience, (c, v) => c.EarlyStoppingPatience = v),
+        Long("seed", c => c.Seed, (c, v) => c.Seed = v),
+        Int("threads", c => c.Threads, (c, v) => c.Threads = v),
+        Int("checkpoint_every", c => c.CheckpointEvery, (c, v) => c.CheckpointEvery = v),
+        Int("keep_last", c => c.KeepLast, (c, v) => c.KeepLast = v),
+        Bool("keep_best", c => c.KeepBest, (c, v) => c.KeepBest = v),
+        Bool("qat", c => c.Qat, (c, v) => c.Qat = v),
+        Int("qat_start_step", c => c.QatStartStep, (c, v) => c.QatStartStep = v),
+    ];
+}

@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using BulletNative.Tokenizer;
+
+namespace BulletNative.Training;
+
+/// <summary>Builds sessions from the JSON the C ABI receives: a config, and where the text, tokenizer and outputs are.</summary>
+public static class TrainingSessionFactory
+{
+    /// <summary>
+    /// A new session. <paramref name="options"/>: "text" or "text_path" (one is required), optional "tokenizer_path"
+    /// (a saved tokenizer instead of training one), "output_dir" (checkpoints, exports) and "resume_from" (a
+    /// checkpoint folder: its config and tokenizer are used and training continues from its step).
+    /// </summary>
+    public static TrainingSession Create(JsonObject config, JsonObject options)
+    {
+        foreach (var (key, _) in options)
+            if (key is not ("text" or "text_path" or "tokenizer_path" or "output_dir" or "resume_from"))
+                throw new BulletArgumentException($"unknown session option '{key}' (known: text, text_path, tokenizer_path, output_dir, resume_from)");
+        var text = Option(options, "text");
+        var textPath = Option(options, "text_path");
+        if ((text is null) == (textPath is null)) throw new BulletArgumentException("give exactly one of text and text_path");
+        var tokenizerPath = Option(options, "tokenizer_path");
+        var resumeFrom = Option(options, "resume_from");
+
+        var trainConfig = TrainConfig.FromJson(config);
+        if (resumeFrom != null)
+        {
+            var (_, _, state) = Checkpoint.Load(resumeFrom);
+            trainConfig = TrainConfig.FromJson(state["config"]!.AsObject());
+            var saved = Path.Combine(resumeFrom, Checkpoint.TokenizerFile);
+            if (File.Exists(saved)) tokenizerPath ??= saved;
+        }
+        trainConfig.Validate();
+        if (textPath != null && !File.Exists(textPath))
+            throw new BulletException(Interop.NativeStatus.IoError, $"text file {textPath} does not exist");
+        if (text is { Length: 0 }) throw new BulletArgumentException("the training text is empty");
+
+        return new TrainingSession(trainConfig, () =>
+        {
+            var corpus = text ?? File.ReadAllText(textPath!);
+            var tokenizer = tokenizerPath is null ? null : BulletTokenizer.Load(tokenizerPath);
+            return TokenizerCodec.Prepare(trainConfig, corpus, tokenizer);
+        }, Option(options, "output_dir"), resumeFrom);
+    }
+
+    /// <summary>Every preset's full config, by name.</summary>
+    public static JsonObject Presets()
+    {
+        var result = new JsonObject();
+        foreach (var name in TrainConfig.PresetNames) result[name] = TrainConfig.Preset(name).ToJson();
+        return result;
+    }
+
+    private static string? Option(JsonObject options, string key) => options[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => throw new BulletArgumentException($"session option {key} must be a string"),
+    };
+}
