@@ -22,40 +22,54 @@ public static class GenerateBench
         var rssMedium = RssMegabytes();
         var fixturePath = Path.Combine(RepoRoot(), "..", "shared", "fixtures", "reference-597vocab.bullet");
         var fixture = BulletModel.Load(fixturePath);
-        Console.WriteLine($"kernel: {KernelName()}, cores: {Environment.ProcessorCount}; greedy decoding from position 0; best of 3 after a warm-up");
-        Console.WriteLine($"RSS: {rssBefore:F0} MB before loading, {rssMedium:F0} MB after loading the medium model " +
-                          $"(its file is {medium.File.Data.Length / 1e6:F1} MB)");
+        var kernels = Enum.GetValues<Bq4Kernel>().Where(k => k != Bq4Kernel.Portable && k <= Bq4MatVec.BestKernel).Reverse().ToArray();
+        var cores = Environment.ProcessorCount;
+        Console.WriteLine($"cores: {cores}; greedy decoding from position 0; best of 5 runs after a warm-up (other load on the machine lowers every figure)");
+        Console.WriteLine($"RSS: {rssBefore:F0} MB before loading, {rssMedium:F0} MB after loading the medium model (file {medium.File.Data.Length / 1e6:F1} MB, held in memory once)");
 
-        foreach (var (name, model) in new[] { ("(a) medium: vocab 4000, d 256, 8 layers, 8 heads, ctx 512", medium), ("(b) reference-597vocab fixture", fixture) })
+        foreach (var kernel in kernels)
+        {
+            var layer = medium.Layers[0];
+            var input = new PreparedInput(layer.Gate.Cols);
+            input.Set(Enumerable.Range(0, layer.Gate.Cols).Select(i => MathF.Sin(i)).ToArray());
+            var output = new float[layer.Gate.Rows];
+            var seconds = Timing.BestSeconds(() => { for (var i = 0; i < 20; i++) Bq4MatVec.Multiply(layer.Gate, input, output, 1, kernel); }, repeats: 200) / 20;
+            var blocks = (double)layer.Gate.Rows * layer.Gate.BlocksPerRow;
+            Console.WriteLine($"kernel {kernel}: one [1024, 256] BQ4 matrix × vector {seconds * 1e6:F1} µs, {seconds * 1e9 / blocks:F2} ns per 32-value block");
+        }
+
+        foreach (var (name, model) in new[] { ("(a) medium: vocab 4000, d 256, 8 layers, 8 heads, ctx 512, random weights", medium), ("(b) reference-597vocab fixture", fixture) })
         {
             Console.WriteLine(name);
             var count = Math.Min(tokens, model.Dimensions.MaxContext);
-            var scalarCount = Math.Min(8, count);
-            var scalar = TokensPerSecond(new ReferenceForward(model), scalarCount, repeats: 1);
-            var simdShort = TokensPerSecond(new FastForward(model), scalarCount, repeats: 3);
-            Console.WriteLine($"  first {scalarCount} tokens: scalar reference {scalar,9:F1} tok/s   SIMD 1 thread {simdShort,9:F1} tok/s   SIMD/scalar {simdShort / scalar,5:F1}x");
-            foreach (var threads in new[] { 1, Environment.ProcessorCount }.Distinct())
-            {
-                var simd = TokensPerSecond(new FastForward(model, threads), count, repeats: 3);
-                var line = $"  {count} tokens, SIMD {threads} thread(s): {simd,9:F1} tok/s";
-                if (model == medium)
-                    line += $"   weights read {model.WeightBytesPerToken / 1e6:F2} MB/token → {model.WeightBytesPerToken * simd / 1e9:F1} GB/s";
-                Console.WriteLine(line);
-            }
+            var shortCount = Math.Min(8, count);
+            TokensPerSecond(new ReferenceForward(model), 2, repeats: 1);
+            var scalar = TokensPerSecond(new ReferenceForward(model), shortCount, repeats: 2);
+            var simdShort = TokensPerSecond(new FastForward(model, 1, kernels[0]), shortCount, repeats: 20);
+            Console.WriteLine($"  first {shortCount} tokens: scalar reference {scalar,8:F1} tok/s   SIMD ({kernels[0]}, 1 thread) {simdShort,8:F1} tok/s   SIMD/scalar {simdShort / scalar,6:F1}x");
+            foreach (var kernel in kernels)
+                foreach (var threads in new[] { 1, cores }.Distinct())
+                {
+                    var simd = TokensPerSecond(new FastForward(model, threads, kernel), count, repeats: 5);
+                    var line = $"  {count} tokens, SIMD {kernel,-6} {threads} thread(s): {simd,8:F1} tok/s";
+                    if (model == medium)
+                        line += $"   weights {model.WeightBytesPerToken / 1e6:F2} MB/token → {model.WeightBytesPerToken * simd / 1e9:F1} GB/s";
+                    Console.WriteLine(line);
+                }
         }
 
         var prompt = Enumerable.Range(0, 256).Select(i => (i * 31 + 7) % medium.Dimensions.VocabSize).ToArray();
-        foreach (var threads in new[] { 1, Environment.ProcessorCount }.Distinct())
+        foreach (var threads in new[] { 1, cores }.Distinct())
         {
-            var pass = new FastForward(medium, threads);
-            var logits = new float[medium.Dimensions.VocabSize];
-            var seconds = Timing.BestSeconds(() =>
+            var options = new GenerationOptions { Temperature = 0, MaxTokens = 1, Threads = threads };
+            var best = double.MaxValue;
+            for (var i = 0; i < 4; i++)
             {
-                pass.Reset();
-                for (var i = 0; i < prompt.Length - 1; i++) pass.Forward(prompt[i], default);
-                pass.Forward(prompt[^1], logits);
-            }, repeats: 3);
-            Console.WriteLine($"time to first token, 256-token prompt, medium model, {threads} thread(s): {seconds * 1e3:F1} ms");
+                var generator = new Generator(medium, prompt, options);
+                generator.Next();
+                if (i > 0) best = Math.Min(best, generator.TimeToFirstTokenSeconds);
+            }
+            Console.WriteLine($"time to first token, 256-token prompt, medium model, {threads} thread(s): {best * 1e3:F1} ms ({256 / best:F0} prompt tok/s)");
         }
     }
 
@@ -69,17 +83,10 @@ public static class GenerateBench
             for (var i = 0; i < count; i++)
             {
                 pass.Forward(token, logits);
-                token = ArgMax(logits);
+                token = Sampler.ArgMax(logits);
             }
         }, repeats);
         return count / seconds;
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
     }
 
     /// <summary>The seeds' medium size with random weights: vocab 4000, d 256, 8 layers, 8 heads, context 512.</summary>
@@ -91,9 +98,6 @@ public static class GenerateBench
         var vocabulary = new BulletVocabulary(tokens, null, []);
         return BulletWriter.ToBytes(new BulletModelContent("bench-medium", dims, vocabulary, RandomWeights.Create(dims, seed: 1)));
     }
-
-    private static string KernelName() =>
-        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "AVX-512" : System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "AVX2" : "portable";
 
     private static double RssMegabytes()
     {

@@ -244,12 +244,15 @@ public sealed class PreparedInput
         {
             var src = x.Slice(b * Bq4.BlockValues, Bq4.BlockValues);
             var dst = Values.AsSpan(b * Bq4.BlockValues, Bq4.BlockValues);
+            var sum = 0f;
             for (var i = 0; i < 16; i++)
             {
-                dst[i] = src[2 * i] - src[2 * i + 1] / 16;
-                dst[16 + i] = src[2 * i + 1] / 16;
+                float even = src[2 * i], odd = src[2 * i + 1];
+                dst[i] = even - odd * 0.0625f;
+                dst[16 + i] = odd * 0.0625f;
+                sum += even + odd;
             }
-            BlockSums[b] = System.Numerics.Tensors.TensorPrimitives.Sum(src);
+            BlockSums[b] = sum;
         }
     }
 }

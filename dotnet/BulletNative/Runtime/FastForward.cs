@@ -11,6 +11,7 @@ public sealed class FastForward : IForwardPass
 {
     private const float Epsilon = 1e-5f;
     private readonly int _threads;
+    private readonly Bq4Kernel _kernel;
     private readonly float[] _x, _h, _q, _k, _v, _concat, _out, _gate, _up;
     private float[] _scores = [];
     private readonly PreparedInput _hidden, _wide;
@@ -23,8 +24,12 @@ public sealed class FastForward : IForwardPass
     public int Position { get; private set; }
 
     /// <summary>A pass over <paramref name="model"/>; products with enough rows are split over <paramref name="threads"/> threads.</summary>
-    public FastForward(BulletModel model, int threads = 1)
+    public FastForward(BulletModel model, int threads = 1) : this(model, threads, Bq4MatVec.BestKernel) { }
+
+    /// <summary>A pass with a chosen kernel (benchmarks compare the kernels).</summary>
+    internal FastForward(BulletModel model, int threads, Bq4Kernel kernel)
     {
+        _kernel = kernel;
         if (threads < 1) throw new BulletArgumentException($"threads must be at least 1, got {threads}");
         Model = model;
         _threads = threads;
@@ -91,9 +96,9 @@ public sealed class FastForward : IForwardPass
             var layer = Model.Layers[l];
             RmsNorm(_x, layer.AttentionNorm, _h);
             _hidden.Set(_h);
-            Bq4MatVec.Multiply(layer.Query, _hidden, _q, _threads);
-            Bq4MatVec.Multiply(layer.Key, _hidden, _k, _threads);
-            Bq4MatVec.Multiply(layer.Value, _hidden, _v, _threads);
+            Bq4MatVec.Multiply(layer.Query, _hidden, _q, _threads, _kernel);
+            Bq4MatVec.Multiply(layer.Key, _hidden, _k, _threads, _kernel);
+            Bq4MatVec.Multiply(layer.Value, _hidden, _v, _threads, _kernel);
             Rotate(_q, hd);
             Rotate(_k, hd);
             var keys = _keyCache[l];
@@ -114,19 +119,19 @@ public sealed class FastForward : IForwardPass
                 if (!attention.IsEmpty) scores.CopyTo(attention.Slice((l * heads + head) * (p + 1), p + 1));
             }
             _hidden.Set(_concat);
-            Bq4MatVec.Multiply(layer.Output, _hidden, _out, _threads);
+            Bq4MatVec.Multiply(layer.Output, _hidden, _out, _threads, _kernel);
             TensorPrimitives.Add(_x, _out, _x);
 
             RmsNorm(_x, layer.FfnNorm, _h);
             _hidden.Set(_h);
-            Bq4MatVec.Multiply(layer.Gate, _hidden, _gate, _threads);
-            Bq4MatVec.Multiply(layer.Up, _hidden, _up, _threads);
+            Bq4MatVec.Multiply(layer.Gate, _hidden, _gate, _threads, _kernel);
+            Bq4MatVec.Multiply(layer.Up, _hidden, _up, _threads, _kernel);
             // silu(gate) * up = gate * sigmoid(gate) * up
             TensorPrimitives.Sigmoid(_gate, _wide.Values);
             TensorPrimitives.Multiply(_wide.Values, _gate, _gate);
             TensorPrimitives.Multiply(_gate, _up, _gate);
             _wide.Set(_gate);
-            Bq4MatVec.Multiply(layer.Down, _wide, _out, _threads);
+            Bq4MatVec.Multiply(layer.Down, _wide, _out, _threads, _kernel);
             TensorPrimitives.Add(_x, _out, _x);
         }
 
@@ -134,7 +139,7 @@ public sealed class FastForward : IForwardPass
         if (logits.IsEmpty) return;
         RmsNorm(_x, Model.FinalNorm, _h);
         _hidden.Set(_h);
-        Bq4MatVec.Multiply(Model.Head, _hidden, logits, _threads);
+        Bq4MatVec.Multiply(Model.Head, _hidden, logits, _threads, _kernel);
     }
 
     // Head-sized vectors are short (often 16-64 values): inline loops beat a library call per position.
