@@ -45,7 +45,7 @@ class TokenStream:
         handle = ctypes.c_int64()
         call("generator_create", model.handle, encode_str(prompt), _options(sampling), ctypes.byref(handle))
         self._handle: int | None = handle.value
-        self._model = model  # the model must outlive its generator
+        self._model = model
         self.result: dict[str, Any] | None = None
 
     def __iter__(self) -> Iterator[str]:
@@ -74,6 +74,12 @@ class TokenStream:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the library may already be gone
+            pass
 
 
 class Model:
@@ -155,6 +161,12 @@ class Model:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the library may already be gone
+            pass
 
     def __repr__(self) -> str:
         if self._handle is None:

@@ -227,3 +227,12 @@ def test_generate_command_reports_errors(tmp_path, capsys):
     missing = tmp_path / "nope.bullet"
     assert main_generate([str(missing), "x"]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_closed_model_is_a_clear_error_and_stream_survives_model_close(random_model):
+    model = Model(random_model)
+    stream = model.stream("ab", temperature=0, max_tokens=5)
+    model.close()
+    assert len("".join(stream)) > 0 and stream.result["token_count"] == 5
+    with pytest.raises(BulletError, match="closed"):
+        model.generate("a")

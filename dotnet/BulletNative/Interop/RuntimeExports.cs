@@ -27,7 +27,7 @@ internal static unsafe class RuntimeExports
         NativeCall.ReturnJson(RuntimeReports.Generate(HandleTable.Get<BulletModel>(model), NativeCall.Utf8(prompt, "prompt"),
             NativeCall.JsonArgument(options, "options")), outData, outLength));
 
-    /// <summary>Creates a streaming generator over a model (the model handle must outlive it).</summary>
+    /// <summary>Creates a streaming generator over a model (it keeps the model alive even if the model handle is freed).</summary>
     [UnmanagedCallersOnly(EntryPoint = "generator_create")]
     public static int CreateGenerator(long model, byte* prompt, byte* options, long* outHandle) => NativeCall.Run(() =>
         *Out(outHandle) = HandleTable.Add(Generator.FromText(HandleTable.Get<BulletModel>(model), NativeCall.Utf8(prompt, "prompt"),
