@@ -104,6 +104,10 @@ public static unsafe class Bq4MatVec
     // AggressiveOptimization: kernels are compiled fully optimized at once (as under NativeAOT) instead of tiering up.
 
     /// <summary>Four consecutive rows at once: the input is loaded once per block and four independent sums hide FMA latency.</summary>
+    /// <remarks>
+    /// The loop holds everything in registers: no calls (a call would force every vector register to be saved) and no
+    /// address-taken locals, which NativeAOT would otherwise keep in memory.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FourRows512(byte* row, int rowBytes, float* x, float* sums, int blocks, float* y)
     {
@@ -111,16 +115,20 @@ public static unsafe class Bq4MatVec
         float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
         var low = Vector512.Create(0xF);
         byte* r0 = row, r1 = row + rowBytes, r2 = row + 2 * rowBytes, r3 = row + 3 * rowBytes;
-        for (var b = 0; b < blocks; b++, x += Bq4.BlockValues)
+        for (var b = 0; b < blocks; b++, x += Bq4.BlockValues, r0 += Bq4.BlockBytes, r1 += Bq4.BlockBytes, r2 += Bq4.BlockBytes, r3 += Bq4.BlockBytes)
         {
             var a = Vector512.Load(x);
             var c = Vector512.Load(x + 16);
             var sum = sums[b];
-            var off = b * Bq4.BlockBytes;
-            acc0 = Block512(r0 + off, a, c, low, acc0, sum, ref c0);
-            acc1 = Block512(r1 + off, a, c, low, acc1, sum, ref c1);
-            acc2 = Block512(r2 + off, a, c, low, acc2, sum, ref c2);
-            acc3 = Block512(r3 + off, a, c, low, acc3, sum, ref c3);
+            float s0 = HalfToSingle(*(ushort*)r0), s1 = HalfToSingle(*(ushort*)r1), s2 = HalfToSingle(*(ushort*)r2), s3 = HalfToSingle(*(ushort*)r3);
+            acc0 = Avx512F.FusedMultiplyAdd(Dot512(r0, a, c, low), Vector512.Create(s0), acc0);
+            acc1 = Avx512F.FusedMultiplyAdd(Dot512(r1, a, c, low), Vector512.Create(s1), acc1);
+            acc2 = Avx512F.FusedMultiplyAdd(Dot512(r2, a, c, low), Vector512.Create(s2), acc2);
+            acc3 = Avx512F.FusedMultiplyAdd(Dot512(r3, a, c, low), Vector512.Create(s3), acc3);
+            c0 += s0 * (sbyte)r0[2] * sum;
+            c1 += s1 * (sbyte)r1[2] * sum;
+            c2 += s2 * (sbyte)r2[2] * sum;
+            c3 += s3 * (sbyte)r3[2] * sum;
         }
         y[0] = Vector512.Sum(acc0) - c0;
         y[1] = Vector512.Sum(acc1) - c1;
@@ -128,16 +136,13 @@ public static unsafe class Bq4MatVec
         y[3] = Vector512.Sum(acc3) - c3;
     }
 
+    /// <summary>Σ lo_i a_i + v_i c_i of one block (before its scale and zero point).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Block512(byte* block, Vector512<float> a, Vector512<float> c, Vector512<int> low,
-        Vector512<float> acc, float sum, ref float correction)
+    private static Vector512<float> Dot512(byte* block, Vector512<float> a, Vector512<float> c, Vector512<int> low)
     {
-        var scale = HalfToSingle(*(ushort*)block);
         var bytes = Avx512F.ConvertToVector512Int32(Vector128.Load(block + 4));
         var lo = Avx512F.ConvertToVector512Single(bytes & low);
-        var v = Avx512F.ConvertToVector512Single(bytes);
-        correction += scale * (sbyte)block[2] * sum;
-        return Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(v, c, lo * a), Vector512.Create(scale), acc);
+        return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(bytes), c, lo * a);
     }
 
     /// <summary>The AVX2 form of <see cref="FourRows512"/>: each block's 16 bytes as two halves of 8 lanes.</summary>
@@ -148,18 +153,18 @@ public static unsafe class Bq4MatVec
         float c0 = 0, c1 = 0, c2 = 0, c3 = 0;
         var low = Vector256.Create(0xF);
         byte* r0 = row, r1 = row + rowBytes, r2 = row + 2 * rowBytes, r3 = row + 3 * rowBytes;
-        for (var b = 0; b < blocks; b++, x += Bq4.BlockValues)
+        for (var b = 0; b < blocks; b++, x += Bq4.BlockValues, r0 += Bq4.BlockBytes, r1 += Bq4.BlockBytes, r2 += Bq4.BlockBytes, r3 += Bq4.BlockBytes)
         {
-            var a0 = Vector256.Load(x);
-            var a1 = Vector256.Load(x + 8);
-            var cc0 = Vector256.Load(x + 16);
-            var cc1 = Vector256.Load(x + 24);
             var sum = sums[b];
-            var off = b * Bq4.BlockBytes;
-            acc0 = Block256(r0 + off, a0, a1, cc0, cc1, low, acc0, sum, ref c0);
-            acc1 = Block256(r1 + off, a0, a1, cc0, cc1, low, acc1, sum, ref c1);
-            acc2 = Block256(r2 + off, a0, a1, cc0, cc1, low, acc2, sum, ref c2);
-            acc3 = Block256(r3 + off, a0, a1, cc0, cc1, low, acc3, sum, ref c3);
+            float s0 = HalfToSingle(*(ushort*)r0), s1 = HalfToSingle(*(ushort*)r1), s2 = HalfToSingle(*(ushort*)r2), s3 = HalfToSingle(*(ushort*)r3);
+            acc0 = Fma.MultiplyAdd(Dot256(r0, x, low), Vector256.Create(s0), acc0);
+            acc1 = Fma.MultiplyAdd(Dot256(r1, x, low), Vector256.Create(s1), acc1);
+            acc2 = Fma.MultiplyAdd(Dot256(r2, x, low), Vector256.Create(s2), acc2);
+            acc3 = Fma.MultiplyAdd(Dot256(r3, x, low), Vector256.Create(s3), acc3);
+            c0 += s0 * (sbyte)r0[2] * sum;
+            c1 += s1 * (sbyte)r1[2] * sum;
+            c2 += s2 * (sbyte)r2[2] * sum;
+            c3 += s3 * (sbyte)r3[2] * sum;
         }
         y[0] = Vector256.Sum(acc0) - c0;
         y[1] = Vector256.Sum(acc1) - c1;
@@ -167,17 +172,15 @@ public static unsafe class Bq4MatVec
         y[3] = Vector256.Sum(acc3) - c3;
     }
 
+    /// <summary>Σ lo_i a_i + v_i c_i of one block in two halves (the input is read from memory: 16 registers are few).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Block256(byte* block, Vector256<float> a0, Vector256<float> a1, Vector256<float> c0,
-        Vector256<float> c1, Vector256<int> low, Vector256<float> acc, float sum, ref float correction)
+    private static Vector256<float> Dot256(byte* block, float* x, Vector256<int> low)
     {
-        var scale = HalfToSingle(*(ushort*)block);
         var bytes0 = Avx2.ConvertToVector256Int32(block + 4);
         var bytes1 = Avx2.ConvertToVector256Int32(block + 12);
-        var d0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(bytes0), c0, Avx.ConvertToVector256Single(bytes0 & low) * a0);
-        var d1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(bytes1), c1, Avx.ConvertToVector256Single(bytes1 & low) * a1);
-        correction += scale * (sbyte)block[2] * sum;
-        return Fma.MultiplyAdd(d0 + d1, Vector256.Create(scale), acc);
+        var d0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(bytes0), Vector256.Load(x + 16), Avx.ConvertToVector256Single(bytes0 & low) * Vector256.Load(x));
+        var d1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(bytes1), Vector256.Load(x + 24), Avx.ConvertToVector256Single(bytes1 & low) * Vector256.Load(x + 8));
+        return d0 + d1;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -193,16 +196,16 @@ public static unsafe class Bq4MatVec
         return total;
     }
 
-    /// <summary>IEEE half to float, exact for every half (bit arithmetic for finite values; inf/NaN via System.Half).</summary>
+    /// <summary>IEEE half to float, exact for every half, in bit arithmetic without calls (it sits in kernel loops).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float HalfToSingle(ushort bits)
     {
         var magnitude = (uint)(bits & 0x7FFF);
-        if (magnitude >= 0x7C00) return (float)BitConverter.UInt16BitsToHalf(bits);
         // Shifting the half's exponent and mantissa into a float's place gives the value times 2^-112
         // (a float subnormal for half subnormals); the power-of-two product is exact.
-        var value = BitConverter.UInt32BitsToSingle(magnitude << 13) * 5.192296858534828e33f;
-        return (bits & 0x8000) != 0 ? -value : value;
+        var value = BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(magnitude << 13) * 5.192296858534828e33f);
+        if (magnitude >= 0x7C00) value = 0x7F800000 | ((magnitude & 0x3FF) << 13); // inf and NaN
+        return BitConverter.UInt32BitsToSingle(value | ((uint)(bits & 0x8000) << 16));
     }
 
     private static void CheckShapes(Bq4Matrix matrix, int xLength, int yLength)

@@ -143,22 +143,28 @@ public sealed class FastForward : IForwardPass
     }
 
     // Head-sized vectors are short (often 16-64 values): inline loops beat a library call per position.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         var i = 0;
         var acc = Vector256<float>.Zero;
-        for (; i + 8 <= a.Length; i += 8) acc += Vector256.Create(a.Slice(i, 8)) * Vector256.Create(b.Slice(i, 8));
+        ref var ra = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(a);
+        ref var rb = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(b);
+        for (; i + 8 <= a.Length && i + 8 <= b.Length; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ra, (nuint)i), Vector256.LoadUnsafe(ref rb, (nuint)i), acc);
         var sum = Vector256.Sum(acc);
         for (; i < a.Length; i++) sum += a[i] * b[i];
         return sum;
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static void AddScaled(Span<float> target, ReadOnlySpan<float> v, float weight)
     {
         var i = 0;
         var w = Vector256.Create(weight);
-        for (; i + 8 <= target.Length; i += 8)
-            (Vector256.Create((ReadOnlySpan<float>)target.Slice(i, 8)) + Vector256.Create(v.Slice(i, 8)) * w).CopyTo(target.Slice(i, 8));
+        ref var rt = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(target);
+        ref var rv = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(v);
+        for (; i + 8 <= target.Length && i + 8 <= v.Length; i += 8)
+            Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref rv, (nuint)i), w, Vector256.LoadUnsafe(ref rt, (nuint)i)).StoreUnsafe(ref rt, (nuint)i);
         for (; i < target.Length; i++) target[i] += v[i] * weight;
     }
 
