@@ -103,6 +103,7 @@ public class BpeTrainerTests
         Assert.That(report.TextBytes, Is.EqualTo(Encoding.UTF8.GetByteCount(text)));
         var json = tokenizer.Describe();
         Assert.That((int)json["vocab_size"]!, Is.EqualTo(500));
+        Assert.That((int)json["alphabet_size"]!, Is.EqualTo(RandomText.Mixed.Length));
         Assert.That((string)json["training"]!["stop_reason"]!, Is.EqualTo("vocab_size reached"));
     }
 

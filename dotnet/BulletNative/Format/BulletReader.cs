@@ -19,7 +19,14 @@ public static class BulletReader
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"no such file: {path}");
         if (info.Length > int.MaxValue) throw new BulletFormatException($"{path} is {info.Length} bytes; files over 2 GiB are not supported");
-        return Read(File.ReadAllBytes(path));
+        try
+        {
+            return Read(File.ReadAllBytes(path));
+        }
+        catch (BulletFormatException e)
+        {
+            throw new BulletFormatException($"{Path.GetFileName(path)}: {e.Message}");
+        }
     }
 
     /// <summary>Validates a file image and returns its parsed form.</summary>

@@ -72,8 +72,9 @@ public sealed class BulletVocabulary
     public static (BulletVocabulary Vocabulary, long End) Parse(ReadOnlySpan<byte> data, long fileOffset, long limit)
     {
         var reader = new BoundedReader(data, fileOffset, limit, "tokenizer block");
-        if (!reader.Bytes(4).SequenceEqual(BulletLayout.TokenizerMagic))
-            throw new BulletFormatException($"tokenizer block at offset {fileOffset} does not start with \"BULK\"");
+        var magic = reader.Bytes(4);
+        if (!magic.SequenceEqual(BulletLayout.TokenizerMagic))
+            throw new BulletFormatException($"the tokenizer block at offset {fileOffset} starts with \"{Encoding.Latin1.GetString(magic)}\", not \"BULK\"");
         var count = reader.U32("vocab_count");
         // Each token takes at least 6 bytes, so a count that cannot fit is rejected before allocating for it.
         if (count > (limit - reader.Position) / 6)

@@ -14,6 +14,7 @@ internal static unsafe class TokenizerExports
     {
         var settings = TokenizerTrainingOptions.FromJson(NativeCall.JsonArgument(options, "options"));
         var file = NativeCall.OptionalUtf8(path);
+        if (text != null && file != null) throw new BulletArgumentException("give either text or path to train on, not both");
         BulletTokenizer tokenizer;
         if (text != null) tokenizer = BpeTrainer.Train(View(text, length, "text"), settings);
         else if (file != null) tokenizer = BpeTrainer.TrainFile(file, settings);
@@ -31,12 +32,12 @@ internal static unsafe class TokenizerExports
     public static int Save(long handle, byte* path) => NativeCall.Run(() =>
         HandleTable.Get<BulletTokenizer>(handle).Save(NativeCall.Utf8(path, "path")));
 
-    /// <summary>JSON facts: vocab_size, mode, merges, unk/space ids, and the training report when trained here.</summary>
+    /// <summary>JSON facts: vocab_size, mode, merges, alphabet_size, unk/space ids, and the training report when trained here.</summary>
     [UnmanagedCallersOnly(EntryPoint = "tokenizer_info")]
     public static int Info(long handle, byte** outData, long* outLength) => NativeCall.Run(() =>
         NativeCall.ReturnJson(HandleTable.Get<BulletTokenizer>(handle).Describe(), outData, outLength));
 
-    /// <summary>Every token (as text; bytes that are not UTF-8 shown as U+FFFD), score and merge, as JSON.</summary>
+    /// <summary>Every token (as text; bytes that are not UTF-8 shown as U+FFFD), score (non-finite ones as 0) and merge, as JSON.</summary>
     [UnmanagedCallersOnly(EntryPoint = "tokenizer_vocab")]
     public static int Vocab(long handle, byte** outData, long* outLength) => NativeCall.Run(() =>
     {

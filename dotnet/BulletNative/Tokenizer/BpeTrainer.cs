@@ -134,11 +134,12 @@ public static class BpeTrainer
         private readonly int[] _visited;
         private readonly List<byte[]> _tokens;
         private readonly Dictionary<byte[], int> _tokenIds = new(ByteStringComparer.Instance);
-        private readonly Dictionary<long, long> _pairCounts = new();
-        private readonly Dictionary<long, List<int>> _wordsWithPair = new();
+        private readonly Dictionary<long, long> _pairCounts = new(PairKeyComparer.Instance);
+        private readonly Dictionary<long, List<int>> _wordsWithPair = new(PairKeyComparer.Instance);
         private readonly PriorityQueue<long, (long Count, long Key)> _heap = new(HeapOrder.Instance);
-        private readonly Dictionary<long, long> _delta = new();
-        private readonly HashSet<long> _tooLong = [];
+        private readonly Dictionary<long, long> _delta = new(PairKeyComparer.Instance);
+        private readonly List<int> _produced = [];
+        private readonly HashSet<long> _tooLong = new(PairKeyComparer.Instance);
         private int _stamp;
 
         public MergeLearner(Dictionary<byte[], long> wordCounts, Dictionary<int, int> idOfCharacter, List<byte[]> tokens)
@@ -235,38 +236,66 @@ public static class BpeTrainer
             }
         }
 
-        // One left-to-right, non-overlapping pass of merge (a, b) over word w: the same pass encoding makes.
+        // One left-to-right, non-overlapping pass of merge (a, b) over word w: the same pass encoding makes. Only the
+        // pairs touching a joined position change, so only those are counted down (old) and up (new): a long word
+        // costs one scan per merge, not a recount.
         private void MergeInWord(int w, int a, int b, int result)
         {
             var word = _words[w];
             var n = _lengths[w];
-            var found = false;
-            for (var i = 0; i + 1 < n && !found; i++) found = word[i] == a && word[i + 1] == b;
-            if (!found) return; // the word lost this pair to an earlier merge
             var freq = _frequency[w];
-            for (var i = 0; i + 1 < n; i++)
-                if (Countable(word[i], word[i + 1])) Change(Key(word[i], word[i + 1]), -freq);
+            var produced = _produced;
+            produced.Clear();
+            var span = word.AsSpan(0, n);
             var kept = 0;
-            for (var i = 0; i < n;)
+            var previousEnd = -2; // old index of the right side of the previous join
+            for (var i = 0; ;)
             {
-                if (i + 1 < n && word[i] == a && word[i + 1] == b)
-                {
-                    word[kept++] = result;
-                    i += 2;
-                }
-                else word[kept++] = word[i++];
+                var found = FindPair(span, i, a, b);
+                var copyEnd = found < 0 ? n : found;
+                if (kept != i) span[i..copyEnd].CopyTo(span[kept..]);
+                kept += copyEnd - i;
+                if (found < 0) break;
+                // word[found - 1] still holds its old value: the copies so far wrote below it, or wrote nothing.
+                if (found > 0 && previousEnd != found - 1) Change(word[found - 1], a, -freq);
+                Change(a, b, -freq);
+                if (found + 2 < n) Change(b, word[found + 2], -freq); // for back-to-back joins this is the pair between them, once
+                previousEnd = found + 1;
+                produced.Add(kept);
+                word[kept++] = result;
+                i = found + 2;
             }
+            if (produced.Count == 0) return; // the word lost this pair to an earlier merge
             _lengths[w] = kept;
-            for (var i = 0; i + 1 < kept; i++)
+            for (var j = 0; j < produced.Count; j++)
             {
-                if (!Countable(word[i], word[i + 1])) continue;
-                var pair = Key(word[i], word[i + 1]);
-                Change(pair, freq);
-                if (word[i] == result || word[i + 1] == result) AddWord(pair, w);
+                var k = produced[j];
+                if (k > 0) Change(word[k - 1], result, freq, w);
+                var nextIsJoinedToo = j + 1 < produced.Count && produced[j + 1] == k + 1; // then that join counts the pair
+                if (k + 1 < kept && !nextIsJoinedToo) Change(result, word[k + 1], freq, w);
             }
         }
 
-        private void Change(long pair, long amount) => _delta[pair] = _delta.GetValueOrDefault(pair) + amount;
+        // The first index at or after start where (a, b) stands, or -1; IndexOf is vectorised, which matters for long words.
+        private static int FindPair(ReadOnlySpan<int> word, int start, int a, int b)
+        {
+            for (var j = start; j < word.Length - 1; j++)
+            {
+                var offset = word[j..^1].IndexOf(a);
+                if (offset < 0) return -1;
+                j += offset;
+                if (word[j + 1] == b) return j;
+            }
+            return -1;
+        }
+
+        private void Change(int left, int right, long amount, int newInWord = -1)
+        {
+            if (!Countable(left, right)) return;
+            var pair = Key(left, right);
+            _delta[pair] = _delta.GetValueOrDefault(pair) + amount;
+            if (newInWord >= 0) AddWord(pair, newInWord);
+        }
 
         private void AddWord(long pair, int w)
         {

@@ -1,3 +1,4 @@
+using BulletNative.Format;
 using System.Text;
 
 namespace BulletNative.Tokenizer;
@@ -177,14 +178,26 @@ public sealed class BulletTokenizer
     /// <summary>Decodes ids to text; bytes that are not valid UTF-8 (possible only with foreign tokenizers) become U+FFFD.</summary>
     public string Decode(ReadOnlySpan<int> ids) => Encoding.UTF8.GetString(DecodeToUtf8(ids));
 
+    /// <summary>The tokenizer as the data of a .bullet tokenizer block.</summary>
+    public BulletVocabulary ToVocabulary() => new(_tokens, _scores, _merges);
+
+    /// <summary>A tokenizer over the tokens, scores and merges of a .bullet tokenizer block.</summary>
+    public static BulletTokenizer FromVocabulary(BulletVocabulary vocabulary) =>
+        FromParts(vocabulary.Tokens, vocabulary.Scores, vocabulary.Merges);
+
     /// <summary>The tokenizer block of a .bullet file (bullet-format.md §3), from "BULK" to the last merge.</summary>
-    public byte[] ToBulkBlock() => TokenizerBulkBlock.Write(this);
+    public byte[] ToBulkBlock() => ToVocabulary().ToBlock();
 
     /// <summary>Reads a tokenizer block; bytes after its last merge (the file's zero padding) are ignored.</summary>
-    public static BulletTokenizer FromBulkBlock(ReadOnlySpan<byte> block) => TokenizerBulkBlock.Read(block, out _);
+    public static BulletTokenizer FromBulkBlock(ReadOnlySpan<byte> block) => FromBulkBlock(block, out _);
 
     /// <summary>Reads a tokenizer block and says how many bytes it took.</summary>
-    public static BulletTokenizer FromBulkBlock(ReadOnlySpan<byte> block, out int consumed) => TokenizerBulkBlock.Read(block, out consumed);
+    public static BulletTokenizer FromBulkBlock(ReadOnlySpan<byte> block, out int consumed)
+    {
+        var (vocabulary, end) = BulletVocabulary.Parse(block, 0, block.Length);
+        consumed = (int)end;
+        return FromVocabulary(vocabulary);
+    }
 
     /// <summary>Saves by the path's form: *.json → tokenizer.json; *vocab.txt → it and merges.txt beside it; a folder → vocab.txt + merges.txt in it.</summary>
     public void Save(string path) => TokenizerFiles.Save(this, path);
@@ -211,6 +224,7 @@ public sealed class BulletTokenizer
             ["vocab_size"] = VocabSize,
             ["mode"] = Mode == TokenizerMode.Bpe ? "bpe" : "char",
             ["merges"] = _merges.Length,
+            ["alphabet_size"] = _tokens.Count(IsSingleCharacterOtherThanSpace),
             ["unk_id"] = 0,
             ["unk_token"] = Encoding.UTF8.GetString(_tokens[0]),
             ["space_id"] = IdOf(" "u8),
@@ -218,6 +232,10 @@ public sealed class BulletTokenizer
         if (TrainingReport is not null) info["training"] = TrainingReport.ToJson();
         return info;
     }
+
+    private static bool IsSingleCharacterOtherThanSpace(byte[] token) =>
+        token.Length > 0 && token.Length == WordEncoder.CharacterLength(token[0]) && token[0] != (byte)' '
+        && System.Text.Unicode.Utf8.IsValid(token);
 
     public override string ToString() => $"BulletTokenizer({(Mode == TokenizerMode.Bpe ? "bpe" : "char")}, {VocabSize} tokens, {_merges.Length} merges)";
 }

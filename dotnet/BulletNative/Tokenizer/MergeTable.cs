@@ -14,7 +14,13 @@ internal sealed class MergeTable
     private readonly Dictionary<byte[], int> _symbols = new(ByteStringComparer.Instance);
     private readonly Dictionary<byte[], int>.AlternateLookup<ReadOnlySpan<byte>> _symbolLookup;
     private readonly int[] _asciiSymbol = new int[128];
-    private readonly Dictionary<long, int[]> _mergesOfPair = new();
+    // Pair key → first merge index, open addressing (this lookup is the hot spot of encoding a new word); pairs that
+    // appear in more than one merge also keep all their indices in _allMergesOfPair.
+    private const long EmptySlot = -1; // real keys are never negative: symbols are >= 0
+    private readonly long[] _pairKeys;
+    private readonly int[] _firstMerge;
+    private readonly int _slotMask;
+    private readonly Dictionary<long, int[]> _allMergesOfPair = new(PairKeyComparer.Instance);
 
     /// <summary>Vocabulary id of each symbol (the lowest id with those bytes), or 0 when the bytes are no token.</summary>
     public int[] VocabIdOfSymbol { get; }
@@ -34,7 +40,7 @@ internal sealed class MergeTable
         MergeLeft = new int[merges.Count];
         MergeRight = new int[merges.Count];
         MergeResult = new int[merges.Count];
-        var pairLists = new Dictionary<long, List<int>>();
+        var pairLists = new Dictionary<long, List<int>>(PairKeyComparer.Instance);
         for (var m = 0; m < merges.Count; m++)
         {
             var (a, b) = merges[m];
@@ -45,7 +51,19 @@ internal sealed class MergeTable
             if (!pairLists.TryGetValue(key, out var list)) pairLists[key] = list = [];
             list.Add(m); // ascending, because m ascends
         }
-        foreach (var (key, list) in pairLists) _mergesOfPair[key] = [.. list];
+        var capacity = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, pairLists.Count * 2));
+        _pairKeys = new long[capacity];
+        _firstMerge = new int[capacity];
+        _slotMask = capacity - 1;
+        Array.Fill(_pairKeys, EmptySlot);
+        foreach (var (key, list) in pairLists)
+        {
+            var slot = Slot(key);
+            while (_pairKeys[slot] != EmptySlot) slot = (slot + 1) & _slotMask;
+            _pairKeys[slot] = key;
+            _firstMerge[slot] = list[0];
+            if (list.Count > 1) _allMergesOfPair[key] = [.. list];
+        }
 
         VocabIdOfSymbol = new int[_symbols.Count];
         foreach (var (bytes, symbol) in _symbols)
@@ -66,11 +84,21 @@ internal sealed class MergeTable
     /// <summary>The first merge with index greater than <paramref name="after"/> that joins (left, right), or int.MaxValue.</summary>
     public int NextMerge(int left, int right, int after)
     {
-        if (left < 0 || right < 0 || !_mergesOfPair.TryGetValue(PairKey(left, right), out var indices)) return int.MaxValue;
-        foreach (var m in indices)
-            if (m > after) return m;
+        if (left < 0 || right < 0) return int.MaxValue;
+        var key = PairKey(left, right);
+        for (var slot = Slot(key); _pairKeys[slot] != EmptySlot; slot = (slot + 1) & _slotMask)
+        {
+            if (_pairKeys[slot] != key) continue;
+            if (_firstMerge[slot] > after) return _firstMerge[slot];
+            if (_allMergesOfPair.TryGetValue(key, out var indices))
+                foreach (var m in indices)
+                    if (m > after) return m;
+            return int.MaxValue;
+        }
         return int.MaxValue;
     }
+
+    private int Slot(long key) => (int)((ulong)key * 0x9E3779B97F4A7C15UL >> 32) & _slotMask;
 
     private int Intern(byte[] bytes)
     {

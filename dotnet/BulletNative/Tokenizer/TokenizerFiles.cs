@@ -1,3 +1,4 @@
+using BulletNative.Format;
 using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -12,7 +13,6 @@ namespace BulletNative.Tokenizer;
 /// </summary>
 public static class TokenizerFiles
 {
-    private const int MaxHeaderBytes = 16 << 20;
 
     /// <summary>Saves <paramref name="tokenizer"/> in the form the path asks for.</summary>
     public static void Save(BulletTokenizer tokenizer, string path)
@@ -24,7 +24,7 @@ public static class TokenizerFiles
             SaveTextFiles(tokenizer, Path.Combine(path, "vocab.txt"), Path.Combine(path, "merges.txt"));
         }
         else if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-            AtomicWrite.Bytes(path, TokenizerJson.Write(tokenizer));
+            AtomicFile.WriteAllBytes(path, TokenizerJson.Write(tokenizer));
         else if (Path.GetFileName(path).EndsWith("vocab.txt", StringComparison.OrdinalIgnoreCase))
             SaveTextFiles(tokenizer, path, MergesPathFor(path));
         else if (path.EndsWith(".bullet", StringComparison.OrdinalIgnoreCase))
@@ -57,8 +57,8 @@ public static class TokenizerFiles
         // Build both before writing either, so a token the format cannot hold leaves no half-written pair.
         var vocab = TokenizerTextFiles.WriteVocab(tokenizer);
         var merges = TokenizerTextFiles.WriteMerges(tokenizer);
-        AtomicWrite.Bytes(vocabPath, vocab);
-        AtomicWrite.Bytes(mergesPath, merges);
+        AtomicFile.WriteAllBytes(vocabPath, vocab);
+        AtomicFile.WriteAllBytes(mergesPath, merges);
     }
 
     private static BulletTokenizer LoadTextFiles(string vocabPath)
@@ -76,53 +76,6 @@ public static class TokenizerFiles
         return Path.Combine(Path.GetDirectoryName(vocabPath) ?? "", mergesName);
     }
 
-    /// <summary>Reads the tokenizer block of a .bullet file, checking the header's offsets and vocab_size.</summary>
-    public static BulletTokenizer LoadFromBullet(string path)
-    {
-        using var stream = File.OpenRead(path);
-        var header = ReadHeader(stream, path);
-        var start = OffsetField(header, "tokenizer_start", path);
-        var weights = header["file_offsets"]?["weights_start"] is null ? stream.Length : OffsetField(header, "weights_start", path);
-        if (start <= 0 || start % 4096 != 0 || start >= stream.Length)
-            throw new BulletFormatException($"{path}: file_offsets.tokenizer_start {start} must be a positive multiple of 4096 inside the file ({stream.Length} bytes)");
-        var end = weights > start && weights <= stream.Length ? weights : stream.Length;
-        if (end - start > int.MaxValue) throw new BulletFormatException($"{path}: the tokenizer block ({end - start} bytes) is too large");
-        var block = new byte[end - start];
-        stream.Position = start;
-        stream.ReadExactly(block);
-        BulletTokenizer tokenizer;
-        try
-        {
-            tokenizer = BulletTokenizer.FromBulkBlock(block);
-        }
-        catch (BulletFormatException e)
-        {
-            throw new BulletFormatException($"{path}: {e.Message}");
-        }
-        if (header["vocab_size"] is JsonValue v && v.TryGetValue<long>(out var vocabSize) && vocabSize != tokenizer.VocabSize)
-            throw new BulletFormatException($"{path}: the header says vocab_size {vocabSize} but the tokenizer block holds {tokenizer.VocabSize} tokens");
-        return tokenizer;
-    }
-
-    private static JsonObject ReadHeader(FileStream stream, string path)
-    {
-        var length = (int)Math.Min(stream.Length, MaxHeaderBytes);
-        var bytes = new byte[length];
-        stream.ReadExactly(bytes);
-        var end = bytes.AsSpan().IndexOf("\0\0\0\0"u8);
-        if (end < 0) throw new BulletFormatException($"{path}: no header terminator (four zero bytes) in the first {length} bytes; not a .bullet file");
-        try
-        {
-            return JsonNode.Parse(bytes.AsSpan(0, end)) as JsonObject
-                ?? throw new BulletFormatException($"{path}: the header is not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new BulletFormatException($"{path}: the header is not valid JSON: {e.Message}");
-        }
-    }
-
-    private static long OffsetField(JsonObject header, string name, string path) =>
-        header["file_offsets"]?[name] is JsonValue v && v.TryGetValue<long>(out var offset) ? offset
-        : throw new BulletFormatException($"{path}: the header has no integer file_offsets.{name}");
+    /// <summary>The tokenizer of a .bullet file, read and validated by the .bullet reader.</summary>
+    public static BulletTokenizer LoadFromBullet(string path) => BulletTokenizer.FromVocabulary(BulletReader.ReadFile(path).Vocabulary);
 }

@@ -9,7 +9,8 @@ namespace BulletNative.Tokenizer;
 /// <summary>
 /// tokenizer.json in the Hugging Face `tokenizers` BPE layout, which other tools read: vocab {token: id}, merges
 /// "a b", unk_token = the token at id 0, a pre-tokenizer that isolates each space (the §3 pieces) and a Fuse decoder.
-/// Nothing else is added: that library's reader fails on keys it does not know, so scores are not stored and are
+/// Only keys that library's own writer has long emitted are used: its reader fails on a key it does not know (it skips
+/// the key but not its value), so newer optional keys are left to their defaults, and scores are not stored but are
 /// recomputed on load by <see cref="BulletTokenizer.DefaultScores"/> (what our trainer gives); the mode follows
 /// from the merges. Loading also accepts the simple layout the old builder read:
 /// {"vocab": [tokens by id] or {token: id}, "merges": ["a b", ...] or [["a", "b"], ...]}.
@@ -62,8 +63,6 @@ public static class TokenizerJson
             w.WriteString("unk_token", tokens[0]);
             w.WriteNull("continuing_subword_prefix");
             w.WriteNull("end_of_word_suffix");
-            w.WriteBoolean("fuse_unk", false);
-            w.WriteBoolean("byte_fallback", false);
             w.WriteStartObject("vocab");
             for (var i = 0; i < tokens.Length; i++) w.WriteNumber(tokens[i], i);
             w.WriteEndObject();

@@ -7,8 +7,8 @@ namespace BulletNative.Tokenizer;
 /// vocab.txt and merges.txt as the old bullet-builder read them. vocab.txt: one token per line in id order, written
 /// "token score"; on reading, the score is what follows the LAST space when it parses as a number (else the whole
 /// line is the token and its score is the default), empty lines are skipped and a trailing CR is stripped. So the
-/// single-space token is the line "  0" (space, space, score), and a token with spaces stays whole because the score
-/// is always written. merges.txt: one "a b" per line (pieces never contain spaces); a first "#version" line is skipped.
+/// single-space token is the line "  0" (space, space, score), an empty token is " 0", and a token with spaces stays
+/// whole because the score is always written. merges.txt: one "a b" per line (pieces never contain spaces); a first "#version" line is skipped.
 /// Lines are bytes, so a token with a line break cannot be written: saving one is a clear error (use tokenizer.json).
 /// </summary>
 public static class TokenizerTextFiles
@@ -21,7 +21,6 @@ public static class TokenizerTextFiles
         {
             var token = tokenizer.Tokens[id];
             CheckLine(token, $"token {id}", "vocab.txt");
-            if (token.Length == 0) throw new BulletArgumentException($"token {id} is empty; vocab.txt cannot hold an empty token");
             output.Write(token);
             output.Write(" "u8);
             output.Write(System.Text.Encoding.ASCII.GetBytes(tokenizer.Scores[id].ToString("R", CultureInfo.InvariantCulture)));
