@@ -34,7 +34,7 @@ public sealed class BulletModel
         File = file;
         var d = file.Dimensions;
         var warnings = new List<string>(file.Warnings);
-        Tokenizer = BulletTokenizer.FromParts(file.Vocabulary.Tokens, file.Vocabulary.Scores, file.Vocabulary.Merges);
+        Tokenizer = BulletTokenizer.FromVocabulary(file.Vocabulary);
         Embedding = new Bq4Matrix(file.TensorData(TensorNames.Embedding), d.VocabSize, d.HiddenSize);
         var layers = new LayerWeights[d.NumLayers];
         for (var i = 0; i < d.NumLayers; i++)
