@@ -162,7 +162,7 @@ public sealed class Trainer : IDisposable
                 for (var q = 0; q < n; q++)
                 {
                     var row = new JsonArray();
-                    for (var k = 0; k <= q; k++) row.Add(Math.Round(maps[((l * heads + h) * n + q) * n + k], 3));
+                    for (var k = 0; k <= q; k++) row.Add((JsonNode)Math.Round(maps[((l * heads + h) * n + q) * n + k], 3)); // JsonArray.Add<double> needs reflection under AOT
                     rows.Add(row);
                 }
                 headArray.Add(rows);
