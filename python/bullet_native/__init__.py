@@ -1,4 +1,9 @@
 """bullet_native: the Python face of libbullet_native (quantize, build, inspect, tokenize, train, generate)."""
 from ._native import BulletError, library_path, version
+from .bq4 import dequantize_bq4, quantize_bq4
+from .bullet_file import build_bullet, inspect
+from .legacy import BulletBuilder
 
-__all__ = ["BulletError", "library_path", "version"]
+__all__ = [
+    "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "inspect", "library_path", "quantize_bq4", "version",
+]

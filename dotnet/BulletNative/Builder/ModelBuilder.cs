@@ -49,7 +49,7 @@ public static class ModelBuilder
         report["path"] = Path.GetFullPath(outPath);
         report["quantization_error"] = QuantizationError(file, tensors);
         var all = report["warnings"]!.AsArray();
-        foreach (var w in warnings) all.Add(w);
+        foreach (var w in warnings) all.Add((JsonNode)w);
         return report;
     }
 

@@ -48,7 +48,7 @@ public static class BulletInspector
         {
             var used = e.Name != null && file.Tensors.TryGetValue(e.Name, out var chosen) && ReferenceEquals(chosen, e);
             if (used) parameters += e.ValueCount;
-            tensors.Add(new JsonObject
+            tensors.Add((JsonNode)new JsonObject
             {
                 ["name"] = e.Name,
                 ["hash"] = $"0x{e.NameHash:x16}",

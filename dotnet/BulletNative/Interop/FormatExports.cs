@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using BulletNative.Builder;
 using BulletNative.Format;
 
 namespace BulletNative.Interop;
@@ -10,4 +11,14 @@ internal static unsafe class FormatExports
     [UnmanagedCallersOnly(EntryPoint = "bullet_inspect")]
     public static int Inspect(byte* path, byte** outData, long* outLength) => NativeCall.Run(() =>
         NativeCall.ReturnJson(BulletInspector.InspectFile(NativeCall.Utf8(path, "path")), outData, outLength));
+
+    /// <summary>
+    /// Packs a folder (config.json, tokenizer.json, .npy or model.safetensors weights) into a .bullet file;
+    /// options (JSON, may be null) override its parts. Returns the build report as JSON.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "build_bullet")]
+    public static int Build(byte* folder, byte* outPath, byte* optionsJson, byte** outData, long* outLength) => NativeCall.Run(() =>
+        NativeCall.ReturnJson(
+            BuildRequest.Run(NativeCall.OptionalUtf8(folder), NativeCall.Utf8(outPath, "out_path"), NativeCall.JsonArgument(optionsJson, "options")),
+            outData, outLength));
 }

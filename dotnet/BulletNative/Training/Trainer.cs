@@ -162,12 +162,12 @@ public sealed class Trainer : IDisposable
                 for (var q = 0; q < n; q++)
                 {
                     var row = new JsonArray();
-                    for (var k = 0; k <= q; k++) row.Add((JsonNode)Math.Round(maps[((l * heads + h) * n + q) * n + k], 3)); // JsonArray.Add<double> needs reflection under AOT
-                    rows.Add(row);
+                    for (var k = 0; k <= q; k++) row.Add((JsonNode)Math.Round(maps[((l * heads + h) * n + q) * n + k], 3));
+                    rows.Add((JsonNode)row);
                 }
-                headArray.Add(rows);
+                headArray.Add((JsonNode)rows);
             }
-            layerArray.Add(headArray);
+            layerArray.Add((JsonNode)headArray);
         }
         return new JsonObject
         {
