@@ -5,6 +5,8 @@ var benchmarks = new Dictionary<string, Action<string[]>>
 {
     ["bq4"] = Bq4Bench.Run,
     ["tokenizer"] = TokenizerBench.Run,
+    ["train_shakespeare"] = TrainShakespeareBench.Run,
+    ["train_tiny"] = TrainTinyBench.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

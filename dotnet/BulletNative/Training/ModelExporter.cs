@@ -67,25 +67,34 @@ public static class ModelExporter
         var tokens = trainer.Data.Val.Length > config.MaxContext ? trainer.Data.Val : trainer.Data.Train;
         var t = config.MaxContext;
         var windows = Math.Max(1, Math.Min(maxWindows, (tokens.Length - 1) / t));
+        const int batch = 32;
         double floatLoss = 0, fileLoss = 0, agree = 0;
         trainer.WithEvalWeights(() =>
         {
-            for (var w = 0; w < windows; w++)
+            for (var first = 0; first < windows; first += batch)
             {
                 using var scope = NewDisposeScope();
-                var start = tokens.Length - 1 - (w + 1) * t;
-                var inputs = tensor(tokens.Skip(start).Take(t).Select(x => (long)x).ToArray(), [1, t]);
-                var targets = tensor(tokens.Skip(start + 1).Take(t).Select(x => (long)x).ToArray(), [t]);
-                var floatLogits = trainer.Model.forward(inputs)[0];
-                var fileLogits = loaded.forward(inputs)[0];
-                floatLoss += nn.functional.cross_entropy(floatLogits, targets).item<float>();
-                fileLoss += nn.functional.cross_entropy(fileLogits, targets).item<float>();
-                agree += floatLogits.argmax(-1).eq(fileLogits.argmax(-1)).to_type(ScalarType.Float32).mean().item<float>();
+                var count = Math.Min(batch, windows - first);
+                var inputs = new long[count * t];
+                var targets = new long[count * t];
+                for (var w = 0; w < count; w++)
+                {
+                    var start = tokens.Length - 1 - (first + w + 1) * t; // consecutive windows back from the end
+                    for (var i = 0; i < t; i++) (inputs[w * t + i], targets[w * t + i]) = (tokens[start + i], tokens[start + i + 1]);
+                }
+                using var x = tensor(inputs, [count, t]);
+                using var y = tensor(targets, [count * t]);
+                var floatLogits = trainer.Model.forward(x).view(count * t, -1);
+                var fileLogits = loaded.forward(x).view(count * t, -1);
+                // Sums, so the last short batch weighs by its size.
+                floatLoss += nn.functional.cross_entropy(floatLogits, y, reduction: nn.Reduction.Sum).item<float>();
+                fileLoss += nn.functional.cross_entropy(fileLogits, y, reduction: nn.Reduction.Sum).item<float>();
+                agree += floatLogits.argmax(-1).eq(fileLogits.argmax(-1)).sum().item<long>();
             }
             return 0;
         });
-        floatLoss /= windows;
-        fileLoss /= windows;
+        var tokenCount = (double)windows * t;
+        (floatLoss, fileLoss, agree) = (floatLoss / tokenCount, fileLoss / tokenCount, agree / tokenCount);
         return new JsonObject
         {
             ["verify_tokens"] = windows * t,
@@ -94,7 +103,7 @@ public static class ModelExporter
             ["float_perplexity"] = Math.Round(Math.Exp(floatLoss), 4),
             ["bq4_perplexity"] = Math.Round(Math.Exp(fileLoss), 4),
             ["perplexity_ratio"] = Math.Round(Math.Exp(fileLoss - floatLoss), 5),
-            ["top1_agreement"] = Math.Round(agree / windows, 5),
+            ["top1_agreement"] = Math.Round(agree, 5),
         };
     }
 
