@@ -37,18 +37,33 @@ public static class ModelExporter
         return result;
     }
 
-    /// <summary>The float model (EMA weights when enabled) as model.safetensors + config.json in <paramref name="folder"/>.</summary>
-    public static JsonObject ExportFloat(Trainer trainer, string folder)
+    /// <summary>
+    /// The float model (EMA weights when enabled) as model.safetensors + config.json (+ tokenizer.json for the product
+    /// tokenizer) in <paramref name="folder"/>: the folder layout build_bullet packs into the same .bullet.
+    /// </summary>
+    public static JsonObject ExportFloat(Trainer trainer, string folder, string modelName = "bullet-model")
     {
         Directory.CreateDirectory(folder);
         var weights = trainer.ExportWeights().Select(w => new TensorData(w.Name, w.Shape.Select(s => (int)s).ToArray(), w.Data));
         var weightsPath = Path.Combine(folder, "model.safetensors");
         Safetensors.WriteFile(weightsPath, weights, new Dictionary<string, string> { ["format"] = "pt" });
-        var config = trainer.Model.Config.ToJson();
-        config["tokenizer"] = trainer.Data.Codec.Kind;
+        var model = trainer.Model.Config;
+        var config = new JsonObject
+        {
+            ["model_name"] = modelName, ["hidden_size"] = model.HiddenSize, ["num_layers"] = model.NumLayers,
+            ["num_heads"] = model.NumHeads, ["vocab_size"] = model.VocabSize, ["max_context"] = model.MaxContext,
+            ["tied_head"] = model.TiedHead, ["tokenizer_kind"] = trainer.Data.Codec.Kind,
+        };
         var configPath = Path.Combine(folder, "config.json");
         AtomicFile.WriteAllText(configPath, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-        return new JsonObject { ["folder"] = Path.GetFullPath(folder), ["weights"] = weightsPath, ["config"] = configPath };
+        var result = new JsonObject { ["folder"] = Path.GetFullPath(folder), ["weights"] = weightsPath, ["config"] = configPath };
+        if (trainer.Data.Codec is TokenizerCodec codec)
+        {
+            var tokenizerPath = Path.Combine(folder, "tokenizer.json");
+            codec.Tokenizer.Save(tokenizerPath);
+            result["tokenizer"] = tokenizerPath;
+        }
+        return result;
     }
 
     /// <summary>

@@ -155,7 +155,7 @@ public sealed class TrainingSession : IDisposable
         var export = new ExportOptions(Text("model_name") ?? Path.GetFileNameWithoutExtension(path), Text("model_card") ?? "",
             options["verify_windows"]?.GetValue<int>() ?? 64);
         var result = ModelExporter.ExportBullet(trainer, path, export);
-        if (Text("float_dir") is { } floatDir) result["float"] = ModelExporter.ExportFloat(trainer, floatDir);
+        if (Text("float_dir") is { } floatDir) result["float"] = ModelExporter.ExportFloat(trainer, floatDir, export.ModelName);
         Events.Add("exported", result.DeepClone().AsObject());
         return result;
     });
