@@ -76,7 +76,7 @@ build_all() {
 
 run_tests() {
   log "NUnit"
-  dotnet test dotnet/BulletNative.Tests/BulletNative.Tests.csproj --nologo -v quiet
+  dotnet test dotnet/BulletNative.Tests/BulletNative.Tests.csproj --nologo -v quiet --logger "console;verbosity=minimal"
   log "pytest"
   "$VENV/bin/python" -m pytest python/tests -q
 }

@@ -6,6 +6,8 @@ var benchmarks = new Dictionary<string, Action<string[]>>
     ["bq4"] = Bq4Bench.Run,
     ["generate"] = GenerateBench.Run,
     ["tokenizer"] = TokenizerBench.Run,
+    ["train_shakespeare"] = TrainShakespeareBench.Run,
+    ["train_tiny"] = TrainTinyBench.Run,
 };
 
 if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var run))

@@ -29,14 +29,25 @@ public class ModelExporterTests
     }
 
     [Test]
-    public void Float_export_writes_safetensors_with_the_bullet_names()
+    public void Float_export_is_a_folder_the_builder_packs_into_the_same_bullet()
     {
         var config = TestCodec.TinyConfig();
-        using var trainer = new Trainer(config, TestCodec.Corpus(config));
+        var text = string.Concat(Enumerable.Repeat("the cat sat on the mat. a dog ate the hat. ", 40));
+        using var trainer = new Trainer(config, TokenizerCodec.Prepare(config, text));
+        for (var i = 0; i < 5; i++) trainer.TrainStep();
         var folder = TestPaths.NewScratch();
-        ModelExporter.ExportFloat(trainer, folder);
+        ModelExporter.ExportFloat(trainer, folder, "tiny");
         var (tensors, _) = Safetensors.ReadFile(Path.Combine(folder, "model.safetensors"));
         Assert.That(tensors.Select(t => t.Name), Is.EqualTo(trainer.Model.NamedWeights.Select(w => w.Name)));
-        Assert.That(File.ReadAllText(Path.Combine(folder, "config.json")), Does.Contain("\"hidden_size\": 32"));
+
+        var direct = Path.Combine(folder, "direct.bullet");
+        ModelExporter.ExportBullet(trainer, direct, new ExportOptions("tiny"));
+        var built = Path.Combine(folder, "built.bullet");
+        BulletNative.Builder.BuildRequest.Run(folder, built, []);
+        var a = BulletReader.ReadFile(direct);
+        var b = BulletReader.ReadFile(built);
+        Assert.That(b.Vocabulary.Tokens, Is.EqualTo(a.Vocabulary.Tokens));
+        foreach (var (name, _) in trainer.Model.NamedWeights)
+            Assert.That(b.TensorData(name).ToArray(), Is.EqualTo(a.TensorData(name).ToArray()), name);
     }
 }

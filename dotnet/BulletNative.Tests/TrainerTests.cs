@@ -94,4 +94,49 @@ public class TrainerTests
         Assert.That(row.Length, Is.EqualTo(7));
         Assert.That(row.Sum(), Is.EqualTo(1.0).Within(0.01));
     }
+
+    [Test]
+    public void Early_stopping_ends_training_when_validation_stops_improving()
+    {
+        var config = TestCodec.TinyConfig();
+        config.LearningRate = 1e-30; // the weights cannot move, so validation never improves after the first evaluation
+        config.WarmupSteps = 0;
+        config.EvalEvery = 2;
+        config.EarlyStoppingPatience = 2;
+        using var trainer = new Trainer(config, TestCodec.Corpus(config));
+        var evaluations = 0;
+        while (!trainer.ShouldStopEarly && trainer.Step < config.TotalSteps)
+        {
+            trainer.TrainStep();
+            if (trainer.Step % config.EvalEvery == 0) { trainer.Evaluate(); evaluations++; }
+        }
+        Assert.That(evaluations, Is.EqualTo(3));
+        Assert.That(trainer.BestStep, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void Epochs_set_the_number_of_steps_from_the_training_tokens()
+    {
+        var config = TestCodec.TinyConfig();
+        config.TotalSteps = 0;
+        config.Epochs = 2;
+        var data = TestCodec.Corpus(config);
+        using var trainer = new Trainer(config, data);
+        Assert.That(trainer.TotalSteps, Is.EqualTo((long)Math.Ceiling(2.0 * data.Train.Length / (config.BatchSize * config.MaxSeqLen))));
+    }
+
+    [Test]
+    public void Quantization_aware_training_switches_on_at_its_step_and_still_learns()
+    {
+        var config = TestCodec.TinyConfig();
+        config.Qat = true;
+        config.QatStartStep = 3;
+        config.TotalSteps = 30;
+        using var trainer = new Trainer(config, TestCodec.Corpus(config));
+        trainer.TrainStep();
+        Assert.That(trainer.Model.FakeQuantize, Is.False);
+        var losses = Enumerable.Range(0, 29).Select(_ => trainer.TrainStep().TrainLoss).ToArray();
+        Assert.That(trainer.Model.FakeQuantize, Is.True);
+        Assert.That(losses[^3..].Average(), Is.LessThan(losses[..3].Average() - 0.3));
+    }
 }

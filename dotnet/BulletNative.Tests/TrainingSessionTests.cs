@@ -71,8 +71,8 @@ public class TrainingSessionTests
         WaitFor(session, e => IsType(e, "metrics") && (long)e["step"]! >= 6);
         session.Pause();
         Assert.That(session.State, Is.EqualTo("paused"));
-        Thread.Sleep(150);
         var pausedAt = (long)session.Status()["step"]!;
+        Assert.That((long)session.Events.Last("paused")!["step"]!, Is.EqualTo(pausedAt), "pause returns after the step in flight");
         Thread.Sleep(150);
         Assert.That((long)session.Status()["step"]!, Is.EqualTo(pausedAt));
         session.Resume();

@@ -3,8 +3,9 @@ from ._native import BulletError, library_path, version
 from .bq4 import dequantize_bq4, quantize_bq4
 from .bullet_file import build_bullet, inspect
 from .legacy import BulletBuilder
+from .model import Model
 from .tokenizer import Tokenizer
 
 __all__ = [
-    "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "inspect", "library_path", "quantize_bq4", "Tokenizer", "version",
+    "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "inspect", "library_path", "Model", "quantize_bq4", "Tokenizer", "version",
 ]

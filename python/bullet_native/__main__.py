@@ -1,4 +1,4 @@
-"""Command line: python -m bullet_native <command> ... (inspect, build, demo)."""
+"""Command line: python -m bullet_native <command> ... (inspect, build, generate, demo)."""
 from __future__ import annotations
 
 import argparse
@@ -35,8 +35,18 @@ def _demo(args: argparse.Namespace) -> None:
     print(f"inspect it with: python -m bullet_native inspect {report['path']}")
 
 
+# Commands with their own argument parsers, in their own modules: name -> (module, function).
+_DELEGATED = {"generate": ("generate_cli", "main_generate")}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parses the command line and runs one command; errors print one line and return 1."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in _DELEGATED:
+        import importlib
+
+        module, function = _DELEGATED[argv[0]]
+        return getattr(importlib.import_module(f".{module}", __package__), function)(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bullet_native", description="Tiny language models in .bullet files.")
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("inspect", help="validate a .bullet file and print its description as JSON")
@@ -46,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("folder")
     p.add_argument("out")
     p.set_defaults(run=_build)
+    commands.add_parser("generate", help="stream text from a .bullet model (generate FILE PROMPT --help for options)")
     p = commands.add_parser("demo", help="build and inspect a random test model (what ./build.sh run shows for now)")
     p.add_argument("--out", help="where to write the demo .bullet (default: a new temporary folder)")
     p.set_defaults(run=_demo)

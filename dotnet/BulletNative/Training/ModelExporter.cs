@@ -37,18 +37,33 @@ public static class ModelExporter
         return result;
     }
 
-    /// <summary>The float model (EMA weights when enabled) as model.safetensors + config.json in <paramref name="folder"/>.</summary>
-    public static JsonObject ExportFloat(Trainer trainer, string folder)
+    /// <summary>
+    /// The float model (EMA weights when enabled) as model.safetensors + config.json (+ tokenizer.json for the product
+    /// tokenizer) in <paramref name="folder"/>: the folder layout build_bullet packs into the same .bullet.
+    /// </summary>
+    public static JsonObject ExportFloat(Trainer trainer, string folder, string modelName = "bullet-model")
     {
         Directory.CreateDirectory(folder);
         var weights = trainer.ExportWeights().Select(w => new TensorData(w.Name, w.Shape.Select(s => (int)s).ToArray(), w.Data));
         var weightsPath = Path.Combine(folder, "model.safetensors");
         Safetensors.WriteFile(weightsPath, weights, new Dictionary<string, string> { ["format"] = "pt" });
-        var config = trainer.Model.Config.ToJson();
-        config["tokenizer"] = trainer.Data.Codec.Kind;
+        var model = trainer.Model.Config;
+        var config = new JsonObject
+        {
+            ["model_name"] = modelName, ["hidden_size"] = model.HiddenSize, ["num_layers"] = model.NumLayers,
+            ["num_heads"] = model.NumHeads, ["vocab_size"] = model.VocabSize, ["max_context"] = model.MaxContext,
+            ["tied_head"] = model.TiedHead, ["tokenizer_kind"] = trainer.Data.Codec.Kind,
+        };
         var configPath = Path.Combine(folder, "config.json");
         AtomicFile.WriteAllText(configPath, config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-        return new JsonObject { ["folder"] = Path.GetFullPath(folder), ["weights"] = weightsPath, ["config"] = configPath };
+        var result = new JsonObject { ["folder"] = Path.GetFullPath(folder), ["weights"] = weightsPath, ["config"] = configPath };
+        if (trainer.Data.Codec is TokenizerCodec codec)
+        {
+            var tokenizerPath = Path.Combine(folder, "tokenizer.json");
+            codec.Tokenizer.Save(tokenizerPath);
+            result["tokenizer"] = tokenizerPath;
+        }
+        return result;
     }
 
     /// <summary>
@@ -67,25 +82,34 @@ public static class ModelExporter
         var tokens = trainer.Data.Val.Length > config.MaxContext ? trainer.Data.Val : trainer.Data.Train;
         var t = config.MaxContext;
         var windows = Math.Max(1, Math.Min(maxWindows, (tokens.Length - 1) / t));
+        const int batch = 32;
         double floatLoss = 0, fileLoss = 0, agree = 0;
         trainer.WithEvalWeights(() =>
         {
-            for (var w = 0; w < windows; w++)
+            for (var first = 0; first < windows; first += batch)
             {
                 using var scope = NewDisposeScope();
-                var start = tokens.Length - 1 - (w + 1) * t;
-                var inputs = tensor(tokens.Skip(start).Take(t).Select(x => (long)x).ToArray(), [1, t]);
-                var targets = tensor(tokens.Skip(start + 1).Take(t).Select(x => (long)x).ToArray(), [t]);
-                var floatLogits = trainer.Model.forward(inputs)[0];
-                var fileLogits = loaded.forward(inputs)[0];
-                floatLoss += nn.functional.cross_entropy(floatLogits, targets).item<float>();
-                fileLoss += nn.functional.cross_entropy(fileLogits, targets).item<float>();
-                agree += floatLogits.argmax(-1).eq(fileLogits.argmax(-1)).to_type(ScalarType.Float32).mean().item<float>();
+                var count = Math.Min(batch, windows - first);
+                var inputs = new long[count * t];
+                var targets = new long[count * t];
+                for (var w = 0; w < count; w++)
+                {
+                    var start = tokens.Length - 1 - (first + w + 1) * t; // consecutive windows back from the end
+                    for (var i = 0; i < t; i++) (inputs[w * t + i], targets[w * t + i]) = (tokens[start + i], tokens[start + i + 1]);
+                }
+                using var x = tensor(inputs, [count, t]);
+                using var y = tensor(targets, [count * t]);
+                var floatLogits = trainer.Model.forward(x).view(count * t, -1);
+                var fileLogits = loaded.forward(x).view(count * t, -1);
+                // Sums, so the last short batch weighs by its size.
+                floatLoss += nn.functional.cross_entropy(floatLogits, y, reduction: nn.Reduction.Sum).item<float>();
+                fileLoss += nn.functional.cross_entropy(fileLogits, y, reduction: nn.Reduction.Sum).item<float>();
+                agree += floatLogits.argmax(-1).eq(fileLogits.argmax(-1)).sum().item<long>();
             }
             return 0;
         });
-        floatLoss /= windows;
-        fileLoss /= windows;
+        var tokenCount = (double)windows * t;
+        (floatLoss, fileLoss, agree) = (floatLoss / tokenCount, fileLoss / tokenCount, agree / tokenCount);
         return new JsonObject
         {
             ["verify_tokens"] = windows * t,
@@ -94,7 +118,7 @@ public static class ModelExporter
             ["float_perplexity"] = Math.Round(Math.Exp(floatLoss), 4),
             ["bq4_perplexity"] = Math.Round(Math.Exp(fileLoss), 4),
             ["perplexity_ratio"] = Math.Round(Math.Exp(fileLoss - floatLoss), 5),
-            ["top1_agreement"] = Math.Round(agree / windows, 5),
+            ["top1_agreement"] = Math.Round(agree, 5),
         };
     }
 

@@ -18,7 +18,7 @@ public sealed class TrainingSession : IDisposable
     private readonly string? _resumeFrom;
     private Trainer? _trainer;
     private string _state = "preparing";
-    private bool _running, _stopRequested, _disposed;
+    private bool _running, _stopRequested, _disposed, _inStep;
     private long _stepBudget;
     private double _stepsPerSecond;
     private JsonObject? _lastMetrics;
@@ -61,12 +61,14 @@ public sealed class TrainingSession : IDisposable
         if (_state != "preparing") _state = "running";
     });
 
-    /// <summary>Stops after the current step and waits; resume or step continue from there.</summary>
+    /// <summary>Stops training after the current step and returns once that step is done; resume or step continue from there.</summary>
     public void Pause() => Control(() =>
     {
         if (_state != "running" && _state != "preparing") return;
         _running = false;
         _stepBudget = 0;
+        if (Thread.CurrentThread != _thread)
+            while (_inStep) Monitor.Wait(_gate);
         if (_state == "running") { _state = "paused"; Events.Add("paused", new JsonObject { ["step"] = _trainer?.Step ?? 0 }); }
     });
 
@@ -153,7 +155,7 @@ public sealed class TrainingSession : IDisposable
         var export = new ExportOptions(Text("model_name") ?? Path.GetFileNameWithoutExtension(path), Text("model_card") ?? "",
             options["verify_windows"]?.GetValue<int>() ?? 64);
         var result = ModelExporter.ExportBullet(trainer, path, export);
-        if (Text("float_dir") is { } floatDir) result["float"] = ModelExporter.ExportFloat(trainer, floatDir);
+        if (Text("float_dir") is { } floatDir) result["float"] = ModelExporter.ExportFloat(trainer, floatDir, export.ModelName);
         Events.Add("exported", result.DeepClone().AsObject());
         return result;
     });
@@ -226,13 +228,24 @@ public sealed class TrainingSession : IDisposable
             try
             {
                 if (_stopRequested) { Finish("stopped"); continue; }
-                RunOneStep();
+                SetInStep(true);
+                try { RunOneStep(); }
+                finally { SetInStep(false); }
                 Throttle();
             }
             catch (Exception e)
             {
                 Fail(e);
             }
+        }
+    }
+
+    private void SetInStep(bool value)
+    {
+        lock (_gate)
+        {
+            _inStep = value;
+            Monitor.PulseAll(_gate);
         }
     }
 

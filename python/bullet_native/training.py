@@ -1,0 +1,140 @@
+"""Training sessions: a native thread trains a model while Python controls it and pulls its events."""
+from __future__ import annotations
+
+import ctypes
+import os
+from typing import Any, Iterator
+
+from ._native import I32, I64, OUT_BUF, OUT_LEN, STR, BulletError, call, call_json, encode_json, encode_str, free_handle, register
+
+register({
+    "bullet_session_create": (I32, [STR, STR, ctypes.POINTER(ctypes.c_int64)]),
+    "bullet_session_start": (I32, [I64]),
+    "bullet_session_pause": (I32, [I64]),
+    "bullet_session_resume": (I32, [I64]),
+    "bullet_session_stop": (I32, [I64]),
+    "bullet_session_step": (I32, [I64, I64]),
+    "bullet_session_speed": (I32, [I64, ctypes.c_double]),
+    "bullet_train_step": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "bullet_session_poll_events": (I32, [I64, I64, I32, OUT_BUF, OUT_LEN]),
+    "bullet_session_status": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "bullet_session_checkpoint": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
+    "bullet_session_export": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
+    "bullet_train_presets": (I32, [OUT_BUF, OUT_LEN]),
+})
+
+# Events after which a session trains no more.
+TERMINAL_EVENTS = ("completed", "error")
+
+
+def presets() -> dict[str, dict[str, Any]]:
+    """Every training preset's full config, by name (tiny, small, medium, shakespeare-char)."""
+    return call_json("bullet_train_presets")
+
+
+class TrainingSession:
+    """A training run owned by the native library: control it, pull its events, checkpoint and export it.
+
+    ``config`` is a dict of TrainConfig keys (``{"preset": "tiny", ...}`` starts from a preset). Give the text
+    as ``text`` or ``text_path``. Iterating the session yields its events until training ends.
+    """
+
+    def __init__(self, config: dict[str, Any] | None = None, *, text: str | None = None,
+                 text_path: str | os.PathLike[str] | None = None, tokenizer_path: str | os.PathLike[str] | None = None,
+                 output_dir: str | os.PathLike[str] | None = None, resume_from: str | os.PathLike[str] | None = None):
+        options = {"text": text, "text_path": text_path, "tokenizer_path": tokenizer_path,
+                   "output_dir": output_dir, "resume_from": resume_from}
+        options = {k: os.fspath(v) for k, v in options.items() if v is not None}
+        handle = ctypes.c_int64()
+        call("bullet_session_create", encode_json(config or {}), encode_json(options), ctypes.byref(handle))
+        self._handle = handle.value
+        self.last_seq = 0
+
+    @property
+    def handle(self) -> int:
+        """The native handle; raises once the session is closed."""
+        if self._handle == 0:
+            raise BulletError("the training session is closed", 4)
+        return self._handle
+
+    def start(self) -> None:
+        """Starts (or continues) training in the background."""
+        call("bullet_session_start", self.handle)
+
+    def pause(self) -> None:
+        """Pauses after the current step."""
+        call("bullet_session_pause", self.handle)
+
+    def resume(self) -> None:
+        """Continues after a pause."""
+        call("bullet_session_resume", self.handle)
+
+    def stop(self) -> None:
+        """Ends training gracefully after the current step; the model stays exportable."""
+        call("bullet_session_stop", self.handle)
+
+    def step(self, steps: int = 1) -> None:
+        """Runs this many more steps in the background, then waits."""
+        call("bullet_session_step", self.handle, steps)
+
+    def train_step(self) -> dict[str, Any]:
+        """Runs one optimizer step now and returns its metrics."""
+        return call_json("bullet_train_step", self.handle)
+
+    def set_speed(self, steps_per_second: float) -> None:
+        """Limits the training speed (0 = full speed)."""
+        call("bullet_session_speed", self.handle, float(steps_per_second))
+
+    def poll(self, since: int | None = None, wait_ms: int = 0) -> list[dict[str, Any]]:
+        """Events newer than ``since`` (default: the last one returned), waiting up to ``wait_ms`` for the first."""
+        events = call_json("bullet_session_poll_events", self.handle, self.last_seq if since is None else since, wait_ms)
+        if events:
+            self.last_seq = max(self.last_seq, events[-1]["seq"])
+        return events
+
+    def events(self, wait_ms: int = 500) -> Iterator[dict[str, Any]]:
+        """Yields events as they come, ending after a completed or error event."""
+        while True:
+            for event in self.poll(wait_ms=wait_ms):
+                yield event
+                if event["type"] in TERMINAL_EVENTS:
+                    return
+
+    __iter__ = events
+
+    def status(self) -> dict[str, Any]:
+        """State, step, last metrics and config."""
+        return call_json("bullet_session_status", self.handle)
+
+    def checkpoint(self, path: str | os.PathLike[str] | None = None) -> str:
+        """Saves a resumable checkpoint folder (default: under output_dir) and returns its path."""
+        return call_json("bullet_session_checkpoint", self.handle, encode_str(path))["path"]
+
+    def export(self, path: str | os.PathLike[str] | None = None, **options: Any) -> dict[str, Any]:
+        """Writes the BQ4 .bullet, verifies it against the float model and returns the numbers.
+
+        Options: model_name, model_card, float_dir (also write FP32 safetensors there), verify_windows.
+        """
+        if path is not None:
+            options["path"] = path
+        options = {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in options.items()}
+        return call_json("bullet_session_export", self.handle, encode_json(options))
+
+    def close(self) -> None:
+        """Stops the session's thread and frees the model."""
+        if self._handle:
+            handle, self._handle = self._handle, 0
+            free_handle(handle)
+
+    def __enter__(self) -> "TrainingSession":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # At interpreter exit the library may already be gone; a leaked handle then no longer matters.
+        try:
+            self.close()
+        except Exception:
+            pass
