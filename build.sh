@@ -82,13 +82,13 @@ run_tests() {
 }
 
 run_product() {
-  "$VENV/bin/python" -m bullet_native demo
+  "$VENV/bin/python" -m bullet_dashboard --open-dataset children_stories "$@"
 }
 
 case "${1:-build}" in
   build) build_all ;;
   test) build_all; run_tests ;;
-  run) build_all; run_product ;;
+  run) build_all; shift; run_product "$@" ;;
   bench) build_all; shift; "$ROOT/bench/run.sh" "$@" ;;
   *) echo "usage: ./build.sh [build|test|run|bench]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,27 @@
+using System.Runtime.InteropServices;
+using BulletNative.Text;
+using BulletNative.Training;
+
+namespace BulletNative.Interop;
+
+/// <summary>Exports the dashboard needs besides sessions and models: text statistics and config validation.</summary>
+internal static unsafe class DashboardExports
+{
+    /// <summary>Counts and style metrics of a text (options: "text" or "path", optional "preview_chars", default 400) as JSON.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "bullet_text_stats")]
+    public static int TextStats(byte* optionsJson, byte** outData, long* outLength) => NativeCall.Run(() =>
+    {
+        var options = NativeCall.JsonArgument(optionsJson, "options");
+        var preview = options["preview_chars"]?.GetValue<int>() ?? 400;
+        if (preview is < 0 or > 100_000) throw new BulletArgumentException($"preview_chars {preview} must be between 0 and 100000");
+        var text = options["text"]?.GetValue<string>();
+        var path = options["path"]?.GetValue<string>();
+        if ((text is null) == (path is null)) throw new BulletArgumentException("give exactly one of text and path");
+        NativeCall.ReturnJson(text != null ? TextStatistics.OfText(text, preview) : TextStatistics.OfFile(path!, preview), outData, outLength);
+    });
+
+    /// <summary>Validates a training config, returning every failing field with its message and the resolved config.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "bullet_train_validate")]
+    public static int ValidateConfig(byte* configJson, byte** outData, long* outLength) => NativeCall.Run(() =>
+        NativeCall.ReturnJson(ConfigCheck.Check(NativeCall.JsonArgument(configJson, "config")), outData, outLength));
+}

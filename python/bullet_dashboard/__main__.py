@@ -1,0 +1,41 @@
+"""python -m bullet_dashboard [--host 127.0.0.1] [--port 8000] [--data-dir DIR]: start the server and print its URL."""
+from __future__ import annotations
+
+import socket
+import sys
+
+import uvicorn
+
+from .app import create_app
+from .settings import parse_args
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parses the arguments, binds the socket (port 0 picks a free one), prints the URL and serves until interrupted."""
+    settings = parse_args(argv)
+    app = create_app(settings)
+    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.host, settings.port))
+    except OSError as e:
+        sys.exit(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}")
+    port = sock.getsockname()[1]
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    url = f"http://{host}:{port}/"
+    if settings.open_dataset:
+        url += f"?dataset={settings.open_dataset}"
+    print(f"Bullet Dashboard: {url}  (data in {settings.data_dir}; Ctrl+C stops)", flush=True)
+    Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+
+
+class Server(uvicorn.Server):
+    """Ends open event streams when asked to exit, so shutdown does not wait on browsers that never hang up."""
+
+    def handle_exit(self, sig, frame) -> None:
+        self.config.app.state.sessions.end_streams()
+        super().handle_exit(sig, frame)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Models: list, inspect, download, upload (validated by the native reader), delete, and running them: generate
+(whole or streamed), perplexity, attention, style comparison."""
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from typing import Any, AsyncIterator, Dict, List, Optional
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
+
+from bullet_native import BulletError
+from bullet_native.text_stats import text_stats
+
+from .. import deps
+from ..paths import check_name, stem_of_upload
+from ..schemas import ErrorBody, GenerateBody, ModelSummary, Sampling, StyleBody, TextForModel
+from ..services.datasets import DatasetStore
+from ..services.models import ModelStore
+from ..services.runtime import ModelRunner
+from ..sse import format_sse, sse_response
+
+router = APIRouter(prefix="/api/models", tags=["models"], responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}})
+
+
+@router.get("", response_model=List[ModelSummary], summary="Every model with its dims and metrics")
+def list_models(store: ModelStore = Depends(deps.models)) -> list[dict[str, Any]]:
+    return store.list()
+
+
+@router.get("/{name}", response_model=Dict[str, Any], summary="The native inspect report (header, tokenizer, tensors, warnings) and the summary")
+def inspect_model(name: str, store: ModelStore = Depends(deps.models)) -> dict[str, Any]:
+    return {**store.inspect(name), "summary": store.summary(name)}
+
+
+@router.get("/{name}/download", response_class=FileResponse, summary="Download the .bullet file")
+def download(name: str, store: ModelStore = Depends(deps.models)) -> FileResponse:
+    return FileResponse(store.path(name), media_type="application/octet-stream", filename=f"{name}.bullet")
+
+
+@router.post("", response_model=ModelSummary, status_code=201, summary="Upload a .bullet (rejected unless the native reader accepts it)",
+             responses={409: {"model": ErrorBody}, 413: {"model": ErrorBody}, 415: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+def upload_model(file: UploadFile = File(...), name: Optional[str] = Form(None), store: ModelStore = Depends(deps.models)) -> dict[str, Any]:
+    stem, _ = stem_of_upload(file.filename, (".bullet",))
+    return store.add_upload(check_name(name, "model name") if name else stem, file.file)
+
+
+@router.delete("/{name}", status_code=204, response_class=Response, summary="Delete a model")
+def delete_model(name: str, store: ModelStore = Depends(deps.models), run: ModelRunner = Depends(deps.runner)) -> Response:
+    store.path(name)
+    run.forget(name)
+    store.delete(name)
+    return Response(status_code=204)
+
+
+def _native_call(fn, *args, **kwargs):
+    """A runtime call whose refusal (bad option, text the tokenizer cannot encode) is a 422 with the native message."""
+    try:
+        return fn(*args, **kwargs)
+    except BulletError as e:
+        raise HTTPException(422, str(e)) from None
+
+
+@router.post("/{name}/generate", summary="Generate text (whole, or streamed as Server-Sent Events with stream=true)",
+             response_model=Dict[str, Any], responses={422: {"model": ErrorBody}})
+async def generate(name: str, body: GenerateBody, run: ModelRunner = Depends(deps.runner)):
+    run.store.inspect(name)  # 404 / 422 as HTTP errors before any stream starts
+    options = Sampling(**body.dict(include=set(Sampling.__fields__))).options()
+    if body.stream:
+        return sse_response(stream_tokens(run, name, body.prompt, options))
+
+    def whole() -> dict[str, Any]:
+        with run.use(name) as model:
+            return _native_call(model.generate, body.prompt, **options)
+    return await run_in_threadpool(whole)
+
+
+async def stream_tokens(run: ModelRunner, name: str, prompt: str, options: dict[str, Any]) -> AsyncIterator[str]:
+    """Pieces as they are generated (id = token index from 1), then 'done' with the native summary, or 'error'."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+    cancelled = threading.Event()
+
+    def produce() -> None:
+        try:
+            with run.use(name) as model, model.stream(prompt, **options) as tokens:
+                started = time.perf_counter()
+                for index, piece in enumerate(tokens, start=1):
+                    if cancelled.is_set():
+                        return
+                    elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
+                    loop.call_soon_threadsafe(queue.put_nowait, ("token", {"index": index, "text": piece, "elapsed_ms": elapsed_ms}))
+                result = tokens.result or {}
+            loop.call_soon_threadsafe(queue.put_nowait, ("done", result))
+        except (BulletError, HTTPException) as e:
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", {"detail": str(getattr(e, "detail", e))}))
+
+    threading.Thread(target=produce, name=f"generate-{name}", daemon=True).start()
+    try:
+        while True:
+            kind, data = await queue.get()
+            if kind == "token":
+                yield format_sse(data, id=data["index"])
+            else:
+                yield format_sse(data, event=kind)
+                return
+    finally:
+        cancelled.set()
+
+
+@router.post("/{name}/perplexity", response_model=Dict[str, Any], summary="Perplexity of a text under the model",
+             responses={422: {"model": ErrorBody}})
+def perplexity(name: str, body: TextForModel, run: ModelRunner = Depends(deps.runner)) -> dict[str, Any]:
+    with run.use(name) as model:
+        return _native_call(model.perplexity, body.text)
+
+
+@router.post("/{name}/attention", response_model=Dict[str, Any],
+             summary="Attention of every layer and head for a text: tokens and maps[layer][head][query][key]",
+             responses={422: {"model": ErrorBody}})
+def attention(name: str, body: TextForModel, run: ModelRunner = Depends(deps.runner)) -> dict[str, Any]:
+    with run.use(name) as model:
+        weights, tokens = _native_call(model.attention, body.text, return_tokens=True)
+    maps = weights.tolist() if hasattr(weights, "tolist") else weights
+    return {"tokens": tokens, "layers": len(maps), "heads": len(maps[0]) if maps else 0, "maps": maps}
+
+
+@router.post("/{name}/style", response_model=Dict[str, Any], responses={422: {"model": ErrorBody}},
+             summary="Original vs generated passage with style metrics for both and the model's confidence on the original")
+def style(name: str, body: StyleBody, run: ModelRunner = Depends(deps.runner), datasets: DatasetStore = Depends(deps.datasets)) -> dict[str, Any]:
+    if (body.text is None) == (body.dataset is None):
+        raise HTTPException(422, "give exactly one of text and dataset")
+    source = {"path": datasets.path(body.dataset)} if body.dataset else {"text": body.text}
+    original = _native_call(text_stats, preview_chars=body.passage_chars, **source)
+    passage = original["preview"]
+    prompt = body.prompt if body.prompt is not None else " ".join(passage.split()[:4])
+    options = Sampling(**body.dict(include=set(Sampling.__fields__))).options()
+    with run.use(name) as model:
+        generated = _native_call(model.generate, prompt, **options)
+        confidence = _native_call(model.perplexity, passage)
+    generated_stats = _native_call(text_stats, generated["text"], preview_chars=0) if generated["text"].strip() else None
+    return {
+        "original": {"passage": passage, "metrics": original["style"], "words": original["words"]},
+        "generated": {"prompt": prompt, "text": generated["text"], "metrics": generated_stats["style"] if generated_stats else None,
+                      "tokens_per_second": generated.get("tokens_per_second")},
+        "confidence": {**confidence,
+                       # The geometric mean of the probabilities the model gave each token of the passage (= 1 / perplexity).
+                       "avg_token_probability": round(math.exp(-confidence["mean_nll"]), 6)},
+        "definitions": {**original["definitions"],
+                        "avg_token_probability": "geometric mean of the probability the model gives each next token of the original passage (1 / perplexity)",
+                        "perplexity": "exp of the mean negative log-likelihood of the original passage under the model"},
+    }

@@ -1,0 +1,55 @@
+"""Server status, training presets, config validation and style metrics."""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict
+
+from fastapi import APIRouter, Body, Depends, HTTPException
+
+import bullet_native
+from bullet_native import BulletError
+from bullet_native.text_stats import text_stats
+from bullet_native.training import presets
+
+from .. import deps
+from ..schemas import ConfigValidation, Status, StyleMetrics, TextBody
+from ..services.sessions import SessionManager
+from ..settings import Settings
+from ..static import ui_built
+
+router = APIRouter(prefix="/api", tags=["system"])
+SERVER_VERSION = "0.1.0"
+
+
+@router.get("/status", response_model=Status, summary="Server and native library status")
+def status(settings: Settings = Depends(deps.settings), sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
+    return {
+        "server": SERVER_VERSION,
+        "native": bullet_native.version(),
+        "cores": os.cpu_count() or 1,
+        "max_running_sessions": settings.max_running_sessions,
+        "running_sessions": sessions.running_count(),
+        "queued_sessions": sum(1 for s in sessions.sessions.values() if s.queued),
+        "max_upload_bytes": settings.max_upload_bytes,
+        "open_dataset": settings.open_dataset,
+        "ui_built": ui_built(),
+    }
+
+
+@router.get("/presets", response_model=Dict[str, Dict[str, Any]], summary="Every training preset's full config")
+def list_presets() -> dict[str, Any]:
+    return presets()
+
+
+@router.post("/config/validate", response_model=ConfigValidation, summary="Validate a training config without creating a session")
+def validate(config: Dict[str, Any] = Body(..., example={"preset": "tiny", "hidden_size": 100}),
+             sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
+    return sessions.validate(config)
+
+
+@router.post("/style/metrics", response_model=StyleMetrics, summary="Style metrics of a text (computed natively)")
+def style_metrics(body: TextBody) -> dict[str, Any]:
+    try:
+        return text_stats(body.text, preview_chars=0)
+    except BulletError as e:
+        raise HTTPException(422, str(e)) from None

@@ -1,0 +1,216 @@
+"""Datasets: the bundled texts shipped in the package and the user's texts under data_dir/datasets."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+
+from fastapi import HTTPException
+
+from bullet_native import BulletError
+from bullet_native.text_stats import text_stats
+
+from ..atomic import atomic_file, read_json, write_json
+from ..paths import check_name, inside, listable
+
+BUNDLED_DIR = Path(__file__).resolve().parents[1] / "datasets"
+UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl", ".docx")
+CHUNK = 1 << 20
+
+
+class UploadTooLarge(HTTPException):
+    """413 with the limit in the message."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"the upload is larger than the limit of {limit // (1024 * 1024)} MB")
+
+
+def copy_limited(source: BinaryIO, target: BinaryIO, limit: int) -> int:
+    """Copies in chunks (never the whole file in memory), raising 413 past ``limit`` bytes; returns the size."""
+    total = 0
+    while chunk := source.read(CHUNK):
+        total += len(chunk)
+        if total > limit:
+            raise UploadTooLarge(limit)
+        target.write(chunk)
+    return total
+
+
+class DatasetStore:
+    """Lists, reads, adds and deletes datasets; statistics come from the native library and are cached per file version."""
+
+    def __init__(self, root: Path, max_upload_bytes: int, bundled_dir: Path = BUNDLED_DIR):
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.max_upload_bytes = max_upload_bytes
+        self.bundled_dir = bundled_dir
+        self._stats_cache: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    # Bundled datasets are read-only and described by catalog.json.
+    def _catalog(self) -> dict[str, dict[str, Any]]:
+        entries = read_json(self.bundled_dir / "catalog.json", [])
+        return {e["name"]: e for e in entries if isinstance(e, dict) and "name" in e and "file" in e}
+
+    def path(self, name: str) -> Path:
+        """The text file of a dataset; 404 when there is none."""
+        check_name(name, "dataset name")
+        bundled = self._catalog().get(name)
+        if bundled:
+            return self.bundled_dir / bundled["file"]
+        path = inside(self.root, f"{name}.txt")
+        if not path.is_file():
+            raise HTTPException(404, f"no dataset named {name!r}")
+        return path
+
+    def _describe(self, name: str) -> dict[str, Any]:
+        bundled = self._catalog().get(name)
+        path = self.path(name)
+        if bundled:
+            meta = {"title": bundled.get("title", name), "description": bundled.get("description", ""),
+                    "license": bundled.get("license", ""), "source": "bundled", "bundled": True}
+        else:
+            meta = read_json(inside(self.root, f"{name}.json"), {}) or {}
+            meta = {"title": meta.get("title", name), "description": meta.get("description", ""), "license": meta.get("license", ""),
+                    "source": meta.get("source", "upload"), "bundled": False, "original_filename": meta.get("original_filename"),
+                    "created": meta.get("created")}
+        return {"name": name, "bytes": path.stat().st_size, **meta}
+
+    def list(self) -> list[dict[str, Any]]:
+        """Bundled datasets first, then the user's, each with its size (statistics come with get)."""
+        names = list(self._catalog())
+        names += [p.stem for p in sorted(self.root.glob("*.txt")) if p.stem not in names and listable(self.root, p)]
+        return [self._describe(n) for n in names]
+
+    def stats(self, name: str) -> dict[str, Any]:
+        """Native statistics of the dataset's text (cached until the file changes)."""
+        path = self.path(name)
+        st = path.stat()
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        with self._lock:
+            cached = self._stats_cache.get(key)
+        if cached is None:
+            cached = text_stats(path=path)
+            with self._lock:
+                self._stats_cache[key] = cached
+        return cached
+
+    def get(self, name: str) -> dict[str, Any]:
+        """Description, counts, style metrics and a preview."""
+        return {**self._describe(name), **self.stats(name)}
+
+    def _reserve(self, name: str) -> Path:
+        check_name(name, "dataset name")
+        if name in self._catalog():
+            raise HTTPException(409, f"{name!r} is a bundled dataset; choose another name")
+        target = inside(self.root, f"{name}.txt")
+        if target.exists():
+            raise HTTPException(409, f"a dataset named {name!r} already exists; delete it first or choose another name")
+        return target
+
+    def _commit(self, temp: Path, name: str, meta: dict[str, Any]) -> dict[str, Any]:
+        """Validates the converted text natively, then moves it into place with its description."""
+        target = self._reserve(name)
+        try:
+            text_stats(path=temp, preview_chars=0)
+        except BulletError as e:
+            raise HTTPException(422, f"the dataset cannot be used: {e}") from None
+        write_json(inside(self.root, f"{name}.json"), {**meta, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        temp.replace(target)
+        return self.get(name)
+
+    def add_text(self, name: str, text: str, title: str | None = None) -> dict[str, Any]:
+        """A dataset from pasted text."""
+        self._reserve(name)
+        data = text.encode("utf-8")
+        if len(data) > self.max_upload_bytes:
+            raise UploadTooLarge(self.max_upload_bytes)
+        with self._temp() as temp:
+            temp.write_bytes(data)
+            return self._commit(temp, name, {"title": title or name, "source": "paste"})
+
+    def add_upload(self, name: str, filename: str, suffix: str, source: BinaryIO, title: str | None = None) -> dict[str, Any]:
+        """A dataset from an uploaded .txt, .md, .jsonl or .docx, converted to UTF-8 text on disk."""
+        self._reserve(name)
+        with self._temp() as temp:
+            if suffix in (".txt", ".md"):
+                with temp.open("wb") as out:
+                    copy_limited(source, out, self.max_upload_bytes)
+            elif suffix == ".jsonl":
+                self._convert_jsonl(source, temp)
+            else:
+                self._convert_docx(source, temp)
+            return self._commit(temp, name, {"title": title or name, "source": "upload", "original_filename": filename[-200:]})
+
+    @contextmanager
+    def _temp(self) -> Iterator[Path]:
+        """A hidden temporary path in the datasets folder, removed afterwards unless it was moved into place."""
+        fd, name = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=self.root)
+        os.close(fd)
+        path = Path(name)
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _convert_jsonl(self, source: BinaryIO, temp: Path) -> None:
+        """One JSON object with a "text" string per line; texts are joined by blank lines. Errors name the line."""
+        written = 0
+        records = 0
+        with temp.open("w", encoding="utf-8") as out:
+            for number, raw in enumerate(source, start=1):
+                written += len(raw)
+                if written > self.max_upload_bytes:
+                    raise UploadTooLarge(self.max_upload_bytes)
+                if not raw.strip():
+                    continue
+                try:
+                    record = json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise HTTPException(422, f"line {number} of the .jsonl file is not UTF-8 text") from None
+                except ValueError as e:
+                    raise HTTPException(422, f"line {number} of the .jsonl file is not valid JSON: {e}") from None
+                if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                    raise HTTPException(422, f"line {number} of the .jsonl file must be an object with a \"text\" string field")
+                out.write(("\n\n" if records else "") + record["text"])
+                records += 1
+        if records == 0:
+            raise HTTPException(422, "the .jsonl file has no records")
+
+    def _convert_docx(self, source: BinaryIO, temp: Path) -> None:
+        """The paragraphs of a Word document, one per line (the upload is spooled to disk first)."""
+        import docx  # python-docx: only needed for this format
+
+        with tempfile.TemporaryFile(dir=self.root) as spooled:
+            copy_limited(source, spooled, self.max_upload_bytes)
+            spooled.seek(0)
+            try:
+                document = docx.Document(spooled)
+            except Exception as e:  # python-docx raises zipfile, KeyError and its own errors for a broken file
+                raise HTTPException(422, f"the .docx file cannot be read as a Word document ({type(e).__name__})") from None
+        with temp.open("w", encoding="utf-8") as out:
+            out.write("\n".join(p.text for p in document.paragraphs))
+
+    def delete(self, name: str) -> None:
+        """Removes a user dataset (bundled ones cannot be deleted)."""
+        check_name(name, "dataset name")
+        if name in self._catalog():
+            raise HTTPException(403, f"{name!r} is a bundled dataset and cannot be deleted")
+        path = self.path(name)
+        path.unlink()
+        inside(self.root, f"{name}.json").unlink(missing_ok=True)
+
+    def copy_to(self, name: str, target: Path) -> None:
+        """Copies a dataset's text into a session folder (a hard link when possible)."""
+        source = self.path(name)
+        try:
+            target.hardlink_to(source)
+        except OSError:
+            with source.open("rb") as src, atomic_file(target) as dst:
+                shutil.copyfileobj(src, dst, CHUNK)

@@ -1,0 +1,114 @@
+"""Models: the .bullet files under data_dir/models, described by the native reader (cached per file version)."""
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from fastapi import HTTPException
+
+from bullet_native import BulletError, inspect
+
+from ..atomic import read_json, write_json
+from ..paths import check_name, inside, listable
+from .datasets import copy_limited
+
+
+class ModelStore:
+    """Lists, inspects, adds and deletes models."""
+
+    def __init__(self, root: Path, max_upload_bytes: int):
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.max_upload_bytes = max_upload_bytes
+        self._inspect_cache: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def path(self, name: str) -> Path:
+        """The file of a model; 404 when there is none."""
+        path = inside(self.root, f"{check_name(name, 'model name')}.bullet")
+        if not path.is_file():
+            raise HTTPException(404, f"no model named {name!r}")
+        return path
+
+    def inspect(self, name: str) -> dict[str, Any]:
+        """The native reader's description: header, tokenizer summary, tensor table, warnings."""
+        path = self.path(name)
+        st = path.stat()
+        key = (name, st.st_mtime_ns, st.st_size)
+        with self._lock:
+            cached = self._inspect_cache.get(key)
+        if cached is None:
+            try:
+                cached = inspect(path)
+            except BulletError as e:
+                raise HTTPException(422, f"model {name!r} cannot be read: {e}") from None
+            cached.pop("path", None)  # the server's file layout is nobody's business
+            with self._lock:
+                self._inspect_cache[key] = cached
+        return cached
+
+    def summary(self, name: str) -> dict[str, Any]:
+        """What the models table shows."""
+        path = self.path(name)
+        sidecar = read_json(inside(self.root, f"{name}.json"), {}) or {}
+        try:
+            info = self.inspect(name)
+        except HTTPException as e:
+            return {"name": name, "bytes": path.stat().st_size, "error": e.detail}
+        header = info["header"]
+        extra = header.get("extra") or {}
+        metrics = extra.get("training_metrics") or {}
+        return {
+            "name": name,
+            "model_name": header.get("model_name"),
+            "bytes": info["file_size"],
+            "created": extra.get("created_at") or sidecar.get("created")
+            or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(path.stat().st_mtime)),
+            "session_id": sidecar.get("session_id"),
+            "source": sidecar.get("source", "session" if sidecar.get("session_id") else "file"),
+            "vocab_size": header["vocab_size"],
+            "hidden_size": header["hidden_size"],
+            "num_layers": header["num_layers"],
+            "num_heads": header["num_heads"],
+            "max_context": header["max_context"],
+            "parameters": info.get("parameters"),
+            "steps": metrics.get("steps"),
+            "val_loss": metrics.get("best_val_loss", metrics.get("float_val_loss")),
+            "float_perplexity": metrics.get("float_perplexity"),
+            "bq4_perplexity": metrics.get("bq4_perplexity"),
+            "top1_agreement": metrics.get("top1_agreement"),
+            "warnings": len(info.get("warnings", [])),
+        }
+
+    def list(self) -> list[dict[str, Any]]:
+        return [self.summary(p.stem) for p in sorted(self.root.glob("*.bullet")) if listable(self.root, p)]
+
+    def add_upload(self, name: str, source: BinaryIO) -> dict[str, Any]:
+        """Stores an uploaded .bullet after the native reader accepts it."""
+        target = inside(self.root, f"{check_name(name, 'model name')}.bullet")
+        if target.exists():
+            raise HTTPException(409, f"a model named {name!r} already exists; delete it first or choose another name")
+        fd, temp_name = tempfile.mkstemp(prefix=".upload-", suffix=".bullet", dir=self.root)
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                copy_limited(source, out, self.max_upload_bytes)
+                out.flush()
+                os.fsync(out.fileno())
+            try:
+                inspect(temp)
+            except BulletError as e:
+                raise HTTPException(422, f"not a valid .bullet file: {e}") from None
+            write_json(inside(self.root, f"{name}.json"), {"source": "upload", "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            temp.replace(target)
+        finally:
+            temp.unlink(missing_ok=True)
+        return self.summary(name)
+
+    def delete(self, name: str) -> None:
+        self.path(name).unlink()
+        inside(self.root, f"{name}.json").unlink(missing_ok=True)

@@ -1,0 +1,75 @@
+"""Server-Sent Events as a plain StreamingResponse: ids are event seqs, Last-Event-ID replays, keep-alive comments.
+
+Each training event is an unnamed SSE message (``onmessage``) whose data is the event JSON and whose id is its seq.
+When a session can produce no more events the stream sends ``event: end`` and closes, so a browser does not
+reconnect to a finished run forever.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, AsyncIterator, Callable
+
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+
+from .services.sessions import ManagedSession
+
+HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+
+
+def format_sse(data: Any, *, id: int | None = None, event: str | None = None) -> str:
+    """One SSE message; ``data`` is sent as compact JSON on one line."""
+    lines = []
+    if id is not None:
+        lines.append(f"id: {id}")
+    if event is not None:
+        lines.append(f"event: {event}")
+    lines.append("data: " + json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    return "\n".join(lines) + "\n\n"
+
+
+def last_event_id(request: Request, query_value: int | None) -> int:
+    """Where a client resumes: the Last-Event-ID header (set by a reconnecting EventSource), else ?last_event_id=, else 0."""
+    header = request.headers.get("last-event-id")
+    if header is not None:
+        try:
+            return max(0, int(header.strip()))
+        except ValueError:
+            return 0
+    return max(0, query_value or 0)
+
+
+async def session_events(session: ManagedSession, after: int, *, follow: bool, types: set[str] | None,
+                         keepalive: float, ending: Callable[[], bool] = lambda: False) -> AsyncIterator[str]:
+    """Every event after ``after``, then live ones (with ``follow``) until the session can produce no more."""
+    waiter = session.subscribers.add()
+    _, wake = waiter
+    sent = after
+    try:
+        yield "retry: 2000\n\n"
+        while True:
+            # Clearing before reading means an event appended in between still wakes the wait below.
+            wake.clear()
+            pumping = session.pumping
+            batch = session.events_after(sent)
+            for event in batch:
+                sent = event["seq"]
+                if types is None or event["type"] in types:
+                    yield format_sse(event, id=event["seq"])
+            if batch:
+                continue
+            if not follow or not pumping or ending():
+                yield format_sse({"last_seq": sent, "state": session.state}, event="end")
+                return
+            try:
+                await asyncio.wait_for(wake.wait(), keepalive)
+            except asyncio.TimeoutError:
+                yield ": keep-alive\n\n"
+    finally:
+        session.subscribers.remove(waiter)
+
+
+def sse_response(stream: AsyncIterator[str]) -> StreamingResponse:
+    """Wraps an SSE generator with the headers proxies and browsers need."""
+    return StreamingResponse(stream, media_type="text/event-stream", headers=HEADERS)

@@ -1,0 +1,20 @@
+"""The built frontend (bullet_dashboard/static), or a plain page saying it is not built."""
+from __future__ import annotations
+
+from pathlib import Path
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+NOT_BUILT_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Bullet Dashboard</title>
+<style>body{background:#111418;color:#e6e9ef;font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}
+a{color:#8ab4ff}</style></head>
+<body><h1>Bullet Dashboard</h1>
+<p>The server is running, but the browser UI is not built yet (run <code>./build.sh</code> to build it).</p>
+<p>The API works now: see the <a href="/docs">API documentation</a>.</p></body></html>
+"""
+
+
+def ui_built() -> bool:
+    """True when the frontend build is installed in the package."""
+    return (STATIC_DIR / "index.html").is_file()

@@ -1,0 +1,30 @@
+"""The UI at /: the built frontend when present (any page path is the app), else a page that says it is not built."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import bullet_dashboard.app
+import bullet_dashboard.static
+
+
+def test_not_built_page_links_the_docs(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "not built" in page.text and 'href="/docs"' in page.text
+    assert client.get("/train/some-session").status_code == 404
+
+
+def test_built_frontend_is_served_with_page_paths_falling_back_to_index(client, tmp_path: Path, monkeypatch):
+    static = tmp_path / "static"
+    (static / "assets").mkdir(parents=True)
+    (static / "index.html").write_text("<!doctype html><title>app</title>")
+    (static / "assets" / "app.js").write_text("console.log(1)")
+    monkeypatch.setattr(bullet_dashboard.static, "STATIC_DIR", static)
+    monkeypatch.setattr(bullet_dashboard.app, "STATIC_DIR", static)
+    assert client.get("/").text == "<!doctype html><title>app</title>"
+    assert client.get("/train/20260101-000000-abcdef").text == "<!doctype html><title>app</title>"
+    assert client.get("/assets/app.js").text == "console.log(1)"
+    assert client.get("/api/nothing-here").status_code == 404
+    assert client.get("/api/status").json()["ui_built"] is True
+    (tmp_path / "outside.txt").write_text("secret")
+    escaped = client.get("/assets/..%2F..%2Foutside.txt")
+    assert escaped.text == "<!doctype html><title>app</title>"
