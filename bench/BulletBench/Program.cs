@@ -4,6 +4,7 @@ using BulletBench;
 var benchmarks = new Dictionary<string, Action<string[]>>
 {
     ["bq4"] = Bq4Bench.Run,
+    ["generate"] = GenerateBench.Run,
     ["tokenizer"] = TokenizerBench.Run,
 };
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any, Awaitable, Callable
 
+from .settings import describe_bytes
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 
@@ -58,7 +60,7 @@ class BodySizeLimit:
                 await self._reject(send, 413, self._message())
 
     def _message(self) -> str:
-        return f"the request is larger than the limit of {self.max_bytes // (1024 * 1024)} MB"
+        return f"the request is larger than the limit of {describe_bytes(self.max_bytes)}"
 
     @staticmethod
     async def _reject(send: Callable[[Message], Awaitable[None]], status: int, detail: str) -> None:

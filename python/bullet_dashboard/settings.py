@@ -28,6 +28,13 @@ class Settings:
         return self.max_upload_bytes + MB
 
 
+def describe_bytes(count: int) -> str:
+    """A size for messages: "50 MB", "1.5 MB", "10 KB"."""
+    if count >= MB:
+        return f"{count / MB:.1f}".rstrip("0").rstrip(".") + " MB"
+    return f"{max(1, round(count / 1024))} KB"
+
+
 def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"BULLET_DASHBOARD_{name}", default)
 
@@ -37,7 +44,8 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser = argparse.ArgumentParser(prog="python -m bullet_dashboard", description="Bullet Dashboard: train tiny .bullet models in the browser.")
     parser.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=int(_env("PORT", "8000")), help="port (default 8000; 0 picks a free one)")
-    parser.add_argument("--data-dir", type=Path, default=Path(_env("DATA_DIR", str(DEFAULT_DATA_DIR))), help="data folder")
+    parser.add_argument("--data-dir", type=Path, default=Path(_env("DATA_DIR", str(DEFAULT_DATA_DIR))),
+                        help="data folder (default ~/.local/share/bullet-dashboard)")
     parser.add_argument("--max-upload-mb", type=float, default=float(_env("MAX_UPLOAD_MB", "50")), help="largest upload in MB (default 50)")
     parser.add_argument("--max-running", type=int, default=int(_env("MAX_RUNNING", str(os.cpu_count() or 1))),
                         help="sessions training at once; more are queued (default: number of cores)")

@@ -18,6 +18,7 @@ from bullet_native.text_stats import text_stats
 
 from ..atomic import atomic_file, read_json, write_json
 from ..paths import check_name, inside, listable
+from ..settings import describe_bytes
 
 BUNDLED_DIR = Path(__file__).resolve().parents[1] / "datasets"
 UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl", ".docx")
@@ -28,7 +29,7 @@ class UploadTooLarge(HTTPException):
     """413 with the limit in the message."""
 
     def __init__(self, limit: int):
-        super().__init__(413, f"the upload is larger than the limit of {limit // (1024 * 1024)} MB")
+        super().__init__(413, f"the upload is larger than the limit of {describe_bytes(limit)}")
 
 
 def copy_limited(source: BinaryIO, target: BinaryIO, limit: int) -> int:

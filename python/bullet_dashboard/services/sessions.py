@@ -82,6 +82,7 @@ class ManagedSession:
         self._on_change = on_change
         self._seq_base = 0
         self._lock = threading.RLock()  # guards events, the log file and native control calls
+        self._poll_lock = threading.RLock()
         self._pump: threading.Thread | None = None
         self._pumping = False
         self._closing = False
@@ -126,20 +127,21 @@ class ManagedSession:
         self.subscribers.notify()
 
     def drain(self, wait_ms: int = 0) -> list[dict[str, Any]]:
-        """Moves the native session's new events into the log; returns them."""
-        with self._lock:
+        """Moves the native session's new events into the log; returns them.
+
+        Polls are serialized by their own lock (two concurrent polls would both return the same new events), apart
+        from the lock of control calls, so a pump waiting for events never holds up a pause or a stop.
+        """
+        with self._poll_lock:
             native = self.native
             if native is None:
                 return []
-            events = native.poll(wait_ms=0)
-        if not events and wait_ms:
-            # Waiting happens outside the lock so control calls are never held up by an idle poll.
             events = native.poll(wait_ms=wait_ms)
-        if events:
-            self._append(events)
-            for event in events:
-                self._observe(event)
-        return events
+            if events:
+                self._append(events)
+                for event in events:
+                    self._observe(event)
+            return events
 
     def _observe(self, event: dict[str, Any]) -> None:
         kind = event["type"]
@@ -222,14 +224,18 @@ class ManagedSession:
             self._closing = True
         if native is None:
             return
-        try:
-            if checkpoint and self.meta.get("state") not in FINISHED:
+        if checkpoint and self.meta.get("state") not in FINISHED:
+            try:
                 native.pause()
                 native.checkpoint()
-            while (events := native.poll(wait_ms=0)):
-                self._append(events)
-        except BulletError as e:
-            log.warning("session %s: could not checkpoint before closing: %s", self.id, e)
+            except BulletError as e:
+                log.warning("session %s: could not checkpoint before closing: %s", self.id, e)
+        with self._poll_lock:
+            try:
+                while (events := native.poll(wait_ms=0)):
+                    self._append(events)
+            except BulletError as e:
+                log.warning("session %s: events lost at close: %s", self.id, e)
         if self._pump:
             self._pump.join(timeout=5)
         native.close()

@@ -1,0 +1,22 @@
+namespace BulletNative.Runtime;
+
+/// <summary>
+/// One token at a time through the model of bullet-format.md §6, with a cache of every earlier position's keys and
+/// values. Implementations: <see cref="ReferenceForward"/> (the definition) and <see cref="FastForward"/> (SIMD).
+/// </summary>
+public interface IForwardPass
+{
+    BulletModel Model { get; }
+    /// <summary>Tokens already in the cache: the position the next token takes.</summary>
+    int Position { get; }
+
+    /// <summary>
+    /// Runs <paramref name="token"/> at <see cref="Position"/> and advances it. Fills <paramref name="logits"/> (vocab_size
+    /// values) unless it is empty; fills <paramref name="attention"/>, when not empty, with the softmax weights of every
+    /// layer and head over positions 0..p, laid out [layer, head, p + 1].
+    /// </summary>
+    void Forward(int token, Span<float> logits, Span<float> attention = default);
+
+    /// <summary>Empties the cache (position 0).</summary>
+    void Reset();
+}

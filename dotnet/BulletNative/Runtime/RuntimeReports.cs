@@ -1,0 +1,103 @@
+using System.Text.Json.Nodes;
+using BulletNative.Format;
+
+namespace BulletNative.Runtime;
+
+/// <summary>The runtime's results as JSON for the C ABI (System.Text.Json.Nodes only: AOT-safe).</summary>
+public static class RuntimeReports
+{
+    /// <summary>The file's description (as bullet_inspect gives it) plus what the runtime uses and warns about.</summary>
+    public static JsonObject Info(BulletModel model)
+    {
+        var info = BulletInspector.Describe(model.File);
+        info["warnings"] = Strings(model.Warnings);
+        info["runtime"] = new JsonObject
+        {
+            ["head"] = model.HeadName,
+            ["kernel"] = Bq4MatVec.BestKernel.ToString(),
+            ["weight_bytes_per_token"] = model.WeightBytesPerToken,
+            ["tokenizer"] = model.Tokenizer.Mode == Tokenizer.TokenizerMode.Bpe ? "bpe" : "char",
+        };
+        return info;
+    }
+
+    /// <summary>Runs a generator to its end and summarizes it.</summary>
+    public static JsonObject Generate(BulletModel model, string prompt, JsonObject options)
+    {
+        var generator = Generator.FromText(model, prompt, GenerationOptions.FromJson(options));
+        generator.Complete();
+        return Summary(generator);
+    }
+
+    /// <summary>Text, tokens, speed and why it stopped.</summary>
+    public static JsonObject Summary(Generator generator) => new()
+    {
+        ["text"] = generator.Text,
+        ["tokens"] = Ints(generator.Tokens),
+        ["token_count"] = generator.Tokens.Count,
+        ["prompt_tokens"] = Ints(generator.PromptTokens),
+        ["prompt_tokens_dropped"] = generator.PromptTokensDropped,
+        ["stop_reason"] = generator.StopReason,
+        ["tokens_per_second"] = generator.TokensPerSecond,
+        ["time_to_first_token_ms"] = generator.TimeToFirstTokenSeconds < 0 ? null : generator.TimeToFirstTokenSeconds * 1000,
+        ["seed"] = generator.Seed,
+        ["slides"] = generator.Slides,
+    };
+
+    /// <summary>One streaming step; a finished generator gives {token: -1, text: "", done: true}.</summary>
+    public static JsonObject Step(Generator generator)
+    {
+        var step = generator.Next();
+        return new JsonObject
+        {
+            ["token"] = step?.Id ?? -1,
+            ["text"] = step?.Text ?? "",
+            ["done"] = step?.Done ?? true,
+            ["stop_reason"] = generator.StopReason,
+        };
+    }
+
+    /// <summary>Perplexity of a text under the model.</summary>
+    public static JsonObject Perplexity(BulletModel model, string text)
+    {
+        var result = ModelAnalysis.Perplexity(model, model.Tokenizer.Encode(text));
+        return new JsonObject
+        {
+            ["perplexity"] = result.Perplexity,
+            ["mean_nll"] = result.MeanNegativeLogLikelihood,
+            ["tokens_scored"] = result.TokensScored,
+            ["windows"] = result.Windows,
+        };
+    }
+
+    /// <summary>Attention maps of a prompt: ids, token texts, shape, and the float32 weights as base64.</summary>
+    public static JsonObject Attention(BulletModel model, string text)
+    {
+        var result = ModelAnalysis.Attention(model, model.Tokenizer.Encode(text));
+        var bytes = new byte[result.Weights.Length * sizeof(float)];
+        Buffer.BlockCopy(result.Weights, 0, bytes, 0, bytes.Length);
+        if (!BitConverter.IsLittleEndian) throw new BulletException(Interop.NativeStatus.InternalError, "attention weights are sent little-endian");
+        return new JsonObject
+        {
+            ["tokens"] = Ints(result.Tokens),
+            ["token_text"] = Strings(result.Tokens.Select(id => model.Tokenizer.Decode([id]))),
+            ["shape"] = Ints([result.Layers, result.Heads, result.Length, result.Length]),
+            ["weights_f32_base64"] = Convert.ToBase64String(bytes),
+        };
+    }
+
+    /// <summary>Logits after feeding <paramref name="ids"/> from position 0, by the SIMD or the reference pass.</summary>
+    public static float[] Logits(BulletModel model, ReadOnlySpan<int> ids, bool reference)
+    {
+        if (ids.IsEmpty) throw new BulletArgumentException("logits need at least one token id");
+        if (ids.Length > model.Dimensions.MaxContext)
+            throw new BulletArgumentException($"{ids.Length} ids are more than max_context {model.Dimensions.MaxContext}");
+        IForwardPass pass = reference ? new ReferenceForward(model) : new FastForward(model);
+        var logits = new float[model.Dimensions.VocabSize];
+        for (var i = 0; i < ids.Length; i++) pass.Forward(ids[i], i == ids.Length - 1 ? logits : default);
+        return logits;
+    }
+
+    private static JsonArray Ints(IEnumerable<int> values) => new(values.Select(v => (JsonNode)JsonValue.Create(v)).ToArray());
+    private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode)JsonValue.Create(v)).ToArray());
+}

@@ -1,0 +1,175 @@
+"""Running .bullet models: load, describe, generate (whole or streamed), perplexity, attention maps, logits."""
+from __future__ import annotations
+
+import base64
+import ctypes
+import json
+import os
+from typing import Any, Iterator
+
+from ._native import I32, I64, OUT_BUF, OUT_LEN, P, STR, BulletError, call, call_json, encode_json, encode_str, free_handle, register
+
+try:
+    import numpy as np
+except ImportError:  # numpy is optional: attention and logits come back as lists without it
+    np = None
+
+register({
+    "model_load": (I32, [STR, ctypes.POINTER(ctypes.c_int64)]),
+    "model_load_bytes": (I32, [P, I64, ctypes.POINTER(ctypes.c_int64)]),
+    "model_info": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "model_generate": (I32, [I64, STR, STR, OUT_BUF, OUT_LEN]),
+    "generator_create": (I32, [I64, STR, STR, ctypes.POINTER(ctypes.c_int64)]),
+    "generator_next": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "generator_result": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "model_perplexity": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
+    "model_attention": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
+    "model_logits": (I32, [I64, P, I64, I32, P, I64]),
+})
+
+SAMPLING_KEYS = ("temperature", "top_k", "top_p", "repetition_penalty", "seed", "max_tokens", "stop", "context", "threads")
+
+
+def _options(sampling: dict[str, Any]) -> bytes | None:
+    """Sampling keyword arguments as the JSON options of the native calls (None values are left out)."""
+    unknown = sorted(set(sampling) - set(SAMPLING_KEYS))
+    if unknown:
+        raise TypeError(f"unknown sampling option(s) {', '.join(unknown)}; known: {', '.join(SAMPLING_KEYS)}")
+    return encode_json({k: v for k, v in sampling.items() if v is not None})
+
+
+class TokenStream:
+    """Iterator of text pieces from a native generator; `.result` holds the summary (tokens/s, ...) once it ends."""
+
+    def __init__(self, model: "Model", prompt: str, sampling: dict[str, Any]):
+        handle = ctypes.c_int64()
+        call("generator_create", model.handle, encode_str(prompt), _options(sampling), ctypes.byref(handle))
+        self._handle: int | None = handle.value
+        self._model = model
+        self.result: dict[str, Any] | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self._handle is None:
+            raise StopIteration
+        step = call_json("generator_next", self._handle)
+        if step["done"]:
+            self.result = call_json("generator_result", self._handle)
+            self.close()
+            if step["text"]:
+                return step["text"]
+            raise StopIteration
+        return step["text"]
+
+    def close(self) -> None:
+        """Frees the native generator (iteration ends)."""
+        if self._handle is not None:
+            handle, self._handle = self._handle, None
+            free_handle(handle)
+
+    def __enter__(self) -> "TokenStream":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the library may already be gone
+            pass
+
+
+class Model:
+    """A loaded .bullet model (from a path or the file's bytes); use as a context manager or call close()."""
+
+    def __init__(self, source: str | os.PathLike[str] | bytes | bytearray | memoryview):
+        handle = ctypes.c_int64()
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data = bytes(source)
+            call("model_load_bytes", data, len(data), ctypes.byref(handle))
+        else:
+            call("model_load", encode_str(os.fspath(source)), ctypes.byref(handle))
+        self._handle: int | None = handle.value
+        self._info: dict[str, Any] | None = None
+
+    @property
+    def handle(self) -> int:
+        """The native handle; an error once the model is closed."""
+        if self._handle is None:
+            raise BulletError("the model is closed", 4)
+        return self._handle
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Header, tokenizer, tensors, warnings and the runtime's choices (head, kernel, weight bytes per token)."""
+        if self._info is None:
+            self._info = call_json("model_info", self.handle)
+        return self._info
+
+    @property
+    def vocab_size(self) -> int:
+        """Tokens in the model's vocabulary."""
+        return self.info["header"]["vocab_size"]
+
+    def generate(self, prompt: str, **sampling: Any) -> dict[str, Any]:
+        """Generates to the end: dict with text, tokens, tokens_per_second, time_to_first_token_ms, stop_reason, seed."""
+        return call_json("model_generate", self.handle, encode_str(prompt), _options(sampling))
+
+    def stream(self, prompt: str, **sampling: Any) -> TokenStream:
+        """Generates token by token: an iterator of text pieces (its `.result` is set when it ends)."""
+        return TokenStream(self, prompt, sampling)
+
+    def perplexity(self, text: str) -> dict[str, Any]:
+        """Perplexity of text over sliding windows of max_context: perplexity, mean_nll, tokens_scored, windows."""
+        return call_json("model_perplexity", self.handle, encode_str(text))
+
+    def attention(self, text: str, return_tokens: bool = False) -> Any:
+        """Attention weights [layers, heads, T, T] for the prompt (numpy float32 when available, else nested lists);
+        with return_tokens, a pair (weights, token texts)."""
+        result = call_json("model_attention", self.handle, encode_str(text))
+        raw = base64.b64decode(result["weights_f32_base64"])
+        shape = tuple(result["shape"])
+        if np is not None:
+            weights: Any = np.frombuffer(raw, dtype="<f4").reshape(shape).copy()
+        else:
+            flat = list(memoryview(raw).cast("f"))
+            layers, heads, t, _ = shape
+            weights = [[[flat[((l * heads + h) * t + q) * t:((l * heads + h) * t + q + 1) * t] for q in range(t)]
+                        for h in range(heads)] for l in range(layers)]
+        return (weights, result["token_text"]) if return_tokens else weights
+
+    def logits(self, ids: Any, reference: bool = False) -> Any:
+        """Logits at the last position after feeding ids from position 0 (reference=True: the scalar definition)."""
+        ids = [int(i) for i in ids]
+        id_array = (ctypes.c_int32 * max(1, len(ids)))(*ids)
+        vocab = self.vocab_size
+        out = (ctypes.c_float * vocab)()
+        call("model_logits", self.handle, id_array, len(ids), 1 if reference else 0, out, vocab)
+        return np.frombuffer(out, dtype=np.float32).copy() if np is not None else list(out)
+
+    def close(self) -> None:
+        """Frees the native model (idempotent)."""
+        if self._handle is not None:
+            handle, self._handle = self._handle, None
+            free_handle(handle)
+
+    def __enter__(self) -> "Model":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the library may already be gone
+            pass
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return "Model(closed)"
+        h = self.info["header"]
+        return f"Model({h['model_name']!r}, d={h['hidden_size']}, layers={h['num_layers']}, vocab={h['vocab_size']})"
