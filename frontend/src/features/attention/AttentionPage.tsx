@@ -116,7 +116,8 @@ function HeadDetail({ snapshot, layer, head, onClose }: { snapshot: AttentionSna
   const [cell, setCell] = useState<{ query: number; key: number; weight: number } | null>(null);
   const tokens = snapshot.tokens;
   const size = Math.min(560, Math.max(280, tokens.length * 20));
-  const show = (t: string) => JSON.stringify(t).slice(1, -1) || "∅";
+  // Spaces and line breaks are tokens too: make them visible.
+  const show = (t: string) => t.replace(/ /g, "␣").replace(/\n/g, "↵").replace(/\t/g, "⇥") || "∅";
   return (
     <section className="panel head-detail" aria-labelledby="detail-title">
       <div className="panel-head">
@@ -136,7 +137,7 @@ function HeadDetail({ snapshot, layer, head, onClose }: { snapshot: AttentionSna
         </div>
         <Heatmap matrix={snapshot.maps[layer][head]} size={size} label={`Large view of layer ${layer} head ${head}`} onHover={setCell} />
       </div>
-      <p className="muted small">Rows: the token attending (query). Columns: the tokens it looks at (keys); a token sees only itself and earlier ones.</p>
+      <p className="muted small">Brighter is more attention (colour follows the square root of the weight). Rows: the token attending (query). Columns: the tokens it looks at (keys); a token sees only itself and earlier ones.</p>
     </section>
   );
 }

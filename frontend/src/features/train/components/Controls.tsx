@@ -37,13 +37,13 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
           ▶ {state === "paused" ? "Resume" : "Play"}
         </button>
         <button type="button" onClick={() => act(() => api.control(session.id, "pause"))} disabled={state !== "running"} aria-label="Pause">
-          ⏸ Pause
+          Pause
         </button>
         <button type="button" onClick={() => act(() => api.control(session.id, "stop"))} disabled={!(running || state === "paused" || state === "ready")} aria-label="Stop">
-          ⏹ Stop
+          Stop
         </button>
         <button type="button" onClick={() => act(() => api.step(session.id, 1))} disabled={!(state === "paused" || state === "ready")} aria-label="Step">
-          ⏭ Step
+          Step
         </button>
         <label className="speed">
           Speed

@@ -21,6 +21,11 @@ export function useSession(id: string | null) {
   lastSeq.current = view.lastSeq;
   const stream = useEventStream(id ? api.eventsUrl(id) : null, onEvent, lastSeq.current, generation);
   const detail = usePoll<SessionDetail | null>(() => (id ? api.session(id) : Promise.resolve(null)), 2000, [id]);
+  // Events that change the phase (paused, completed, …) refresh the server state at once rather than at the next poll.
+  const reloadDetail = detail.reload;
+  useEffect(() => {
+    if (view.phase !== "waiting") reloadDetail();
+  }, [view.phase, reloadDetail]);
   const live = detail.data && ["running", "queued", "preparing", "paused", "ready"].includes(detail.data.state);
   // The server ends a stream when a session finished; training again (resume from checkpoint) needs a new one.
   useEffect(() => {
