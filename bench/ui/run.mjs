@@ -28,6 +28,20 @@ const base = await new Promise((ok, fail) => {
   server.on("exit", () => fail(new Error(log)));
 });
 
+/** The URL is printed when the socket is bound, a moment before the server accepts: wait until it answers. */
+async function waitUntilServing(base) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/api/status`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${base} did not answer within 20 s`);
+}
+await waitUntilServing(base);
+
 async function post(path, body) {
   const r = await fetch(base + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body ?? {}) });
   if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);

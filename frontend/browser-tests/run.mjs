@@ -43,6 +43,19 @@ function startServer() {
   return { child, url, log: () => log };
 }
 
+/** The URL is printed when the socket is bound, a moment before the server accepts: wait until it answers. */
+async function waitUntilServing(base) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/api/status`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${base} did not answer within 20 s`);
+}
+
 function check(condition, message) {
   if (!condition) throw new Error(message);
 }
@@ -231,6 +244,7 @@ async function main() {
   let failed = 0;
   try {
     const base = await server.url;
+    await waitUntilServing(base);
     browser = await chromium.launch({
       executablePath: browserPath,
       headless: true,
