@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bullet Dashboard build entry point.
 #   ./build.sh          install what is missing, build the native library and the Python packages
-#   ./build.sh test     build, then run every test suite (NUnit, pytest)
+#   ./build.sh test     build, then run every test suite (NUnit, pytest, Vitest, browser tests in Chromium)
 #   ./build.sh run      build, then start the product
 #   ./build.sh bench    build, then run the benchmarks in bench/
 # Idempotent: steps whose inputs did not change are skipped.
@@ -11,6 +11,10 @@ ROOT=$(pwd)
 VENV="$ROOT/.venv"
 NATIVE_OUT="$ROOT/build-out/native"
 PY_PKG="$ROOT/python/bullet_native"
+FRONTEND="$ROOT/frontend"
+UI_OUT="$ROOT/python/bullet_dashboard/static"
+# Only the browser tests need these; `./build.sh run` stays lean.
+BROWSER_PACKAGES=(chromium chromium-driver)
 APT_PACKAGES=(python3 python3-venv python3-pip python3-numpy python3-pytest python3-fastapi python3-uvicorn
               python3-httpx python3-multipart python3-docx)
 
@@ -18,9 +22,10 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-install_system_packages() {
+# Installs the given Debian packages that are missing.
+apt_install_missing() {
   local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -28,6 +33,10 @@ install_system_packages() {
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
+}
+
+install_system_packages() {
+  apt_install_missing "${APT_PACKAGES[@]}"
   if ! command -v dotnet >/dev/null; then
     echo "error: the .NET SDK 10 is required (https://dot.net); 'dotnet' is not on PATH" >&2
     exit 1
@@ -68,10 +77,31 @@ build_python() {
   fi
 }
 
+build_frontend() {
+  if ! command -v npm >/dev/null; then
+    echo "error: Node.js 20 (or newer) with npm is required to build the frontend; 'npm' is not on PATH" >&2
+    exit 1
+  fi
+  local deps_stamp="$FRONTEND/node_modules/.bullet-npm-ci"
+  if [ ! -f "$deps_stamp" ] || [ "$FRONTEND/package-lock.json" -nt "$deps_stamp" ]; then
+    log "installing the frontend's npm packages (npm ci)"
+    (cd "$FRONTEND" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$deps_stamp"
+  fi
+  local ui_stamp="$UI_OUT/.bullet-built"
+  if [ ! -f "$UI_OUT/index.html" ] || changed_since "$ui_stamp" "$FRONTEND/src" "$FRONTEND/index.html" "$FRONTEND/vite.config.ts" \
+       "$FRONTEND/tsconfig.json" "$FRONTEND/package-lock.json"; then
+    log "building the frontend into python/bullet_dashboard/static"
+    (cd "$FRONTEND" && npm run --silent build)
+    touch "$ui_stamp"
+  fi
+}
+
 build_all() {
   install_system_packages
   build_native
   build_python
+  build_frontend
 }
 
 run_tests() {
@@ -79,6 +109,11 @@ run_tests() {
   dotnet test dotnet/BulletNative.Tests/BulletNative.Tests.csproj --nologo -v quiet --logger "console;verbosity=minimal"
   log "pytest"
   "$VENV/bin/python" -m pytest python/tests -q
+  log "Vitest"
+  (cd "$FRONTEND" && npm test --silent)
+  log "browser tests (Chromium)"
+  apt_install_missing "${BROWSER_PACKAGES[@]}"
+  (cd "$FRONTEND" && BULLET_PYTHON="$VENV/bin/python" CHROMIUM=/usr/bin/chromium node browser-tests/run.mjs)
 }
 
 run_product() {

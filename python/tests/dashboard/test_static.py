@@ -7,7 +7,10 @@ import bullet_dashboard.app
 import bullet_dashboard.static
 
 
-def test_not_built_page_links_the_docs(client):
+def test_not_built_page_links_the_docs(client, tmp_path: Path, monkeypatch):
+    # ./build.sh builds the real UI before pytest runs: point the app at an empty folder to see the unbuilt page.
+    monkeypatch.setattr(bullet_dashboard.static, "STATIC_DIR", tmp_path / "static")
+    monkeypatch.setattr(bullet_dashboard.app, "STATIC_DIR", tmp_path / "static")
     page = client.get("/")
     assert page.status_code == 200 and "not built" in page.text and 'href="/docs"' in page.text
     assert client.get("/train/some-session").status_code == 404

@@ -1,0 +1,290 @@
+// Browser tests: Debian's Chromium driven by playwright-core against a real `python -m bullet_dashboard` (real native
+// library, temporary data folder, free port). The tests run in order because later ones use the model the training
+// test builds. Each saves a screenshot under frontend/test-results/. The last line is "N passed, N failed".
+//   BULLET_PYTHON  the Python that runs the server (default: <repo>/.venv/bin/python)
+//   CHROMIUM       the browser (default: /usr/bin/chromium)
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../..");
+const results = resolve(here, "../test-results");
+const python = process.env.BULLET_PYTHON ?? join(repo, ".venv/bin/python");
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const TIMEOUT = 90_000;
+
+mkdirSync(results, { recursive: true });
+const dataDir = mkdtempSync(join(tmpdir(), "bullet-ui-test-"));
+
+/** Starts the server on a free port and resolves with its base URL once it printed it. */
+function startServer() {
+  const child = spawn(python, ["-m", "bullet_dashboard", "--port", "0", "--data-dir", dataDir], {
+    cwd: repo, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" },
+  });
+  let log = "";
+  const url = new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start within 60 s:\n${log}`)), 60_000);
+    const read = (chunk) => {
+      log += chunk;
+      const m = log.match(/(http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    };
+    child.stdout.on("data", read);
+    child.stderr.on("data", read);
+    child.on("exit", (code) => reject(new Error(`the server exited with ${code}:\n${log}`)));
+  });
+  return { child, url, log: () => log };
+}
+
+/** The URL is printed when the socket is bound, a moment before the server accepts: wait until it answers. */
+async function waitUntilServing(base) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/api/status`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${base} did not answer within 20 s`);
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const shared = { sessionId: null, modelName: null };
+
+/** Later tests need the trained session and model; without them they fail at once instead of timing out. */
+function needTraining() {
+  check(shared.sessionId && shared.modelName, "skipped: the training test did not produce a session and model");
+}
+
+const tests = [
+  ["app opens with header, tabs and server status", async (page, base) => {
+    await page.goto(`${base}/`);
+    await page.locator(".brand", { hasText: "Bullet Dashboard" }).waitFor();
+    await page.getByTestId("server-status").filter({ hasText: "native" }).waitFor();
+    for (const tab of ["Train", "Attention", "Style", "Playground", "Models"]) await page.getByRole("link", { name: tab, exact: true }).waitFor();
+    check(new URL(page.url()).pathname === "/", "the app opened somewhere else");
+    // Keyboard: the first Tab reaches the skip link, the next the first tab link.
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => document.activeElement?.textContent);
+    check(focused === "Train", `keyboard focus went to ${focused}`);
+  }],
+
+  ["train the tiny preset on a bundled dataset, pause and resume, wait for the verified build", async (page, base) => {
+    await page.goto(`${base}/train`);
+    await page.getByRole("radio", { name: /Poetry/ }).click();
+    await page.getByLabel("Dataset poetry").waitFor();
+    await page.getByRole("radio", { name: "tiny" }).click();
+    // A few hundred steps keep the run short; evaluation, samples and attention every 20 steps give the chart points.
+    await page.getByText("Optimizer and schedule").click();
+    await page.getByText("Evaluation and samples").click();
+    const set = async (label, value) => page.getByLabel(label, { exact: true }).fill(String(value));
+    await set("Steps", 240);
+    await set("Evaluate every", 20);
+    await set("Sample every", 20);
+    await set("Attention every", 40);
+    await page.getByText("Config is valid.").waitFor();
+    await page.getByRole("button", { name: "Train now" }).click();
+    await page.waitForURL(/\/train\/[\w.-]+$/);
+    shared.sessionId = decodeURIComponent(new URL(page.url()).pathname.split("/")[2]);
+
+    await page.locator("[data-testid=samples] li").first().waitFor({ timeout: TIMEOUT });
+    const points = async () => Number((await page.getByTestId("chart-points").textContent()).split(" ")[0]);
+    check((await points()) > 0, "the loss chart has no points");
+    await page.getByRole("button", { name: "Pause" }).click();
+    await page.getByTestId("session-state").filter({ hasText: "paused" }).waitFor();
+    const pausedAt = await points();
+    await page.waitForTimeout(1500);
+    check((await points()) === pausedAt, "the chart kept growing while paused");
+    await page.screenshot({ path: join(results, "02a-train-paused.png"), fullPage: true });
+    await page.getByRole("button", { name: "Resume" }).click();
+    await page.getByTestId("download").waitFor({ timeout: TIMEOUT });
+    check((await points()) > pausedAt, "the chart did not grow after resuming");
+    await page.getByTestId("session-state").filter({ hasText: "completed" }).waitFor();
+    await page.getByText("Top-1 agreement").waitFor();
+    // Hovering the chart shows the sample nearest that step.
+    const box = await page.locator(".chart .u-over").boundingBox();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await page.getByText(/Sample nearest step \d+/).waitFor();
+  }],
+
+  ["download the .bullet and check it with bullet_native.inspect", async (page, base) => {
+    check(shared.sessionId, "skipped: the training test did not produce a session");
+    await page.goto(`${base}/train/${shared.sessionId}`);
+    const link = page.getByTestId("download");
+    await link.waitFor({ timeout: TIMEOUT });
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    const file = join(dataDir, "downloaded.bullet");
+    await download.saveAs(file);
+    const report = JSON.parse(execFileSync(python, ["-c",
+      "import bullet_native, json, sys; print(json.dumps(bullet_native.inspect(sys.argv[1])['header']))", file], { cwd: repo }).toString());
+    check(report.hidden_size === 64 && report.num_layers === 2, `unexpected header ${JSON.stringify(report)}`);
+    shared.modelName = download.suggestedFilename().replace(/\.bullet$/, "");
+  }],
+
+  ["reload and back/forward keep the tab and session; a finished session replays", async (page, base) => {
+    needTraining();
+    await page.goto(`${base}/train/${shared.sessionId}`);
+    await page.reload();
+    await page.getByTestId("download").waitFor({ timeout: TIMEOUT });
+    const replayed = Number((await page.getByTestId("chart-points").textContent()).split(" ")[0]);
+    check(replayed === 240, `the replay drew ${replayed} points, not 240`);
+    await page.getByRole("link", { name: "Models", exact: true }).click();
+    await page.waitForURL(/\/models$/);
+    await page.goBack();
+    await page.waitForURL(new RegExp(`/train/${shared.sessionId}$`));
+    await page.getByTestId("download").waitFor();
+  }],
+
+  ["attention shows a heat map per layer and head, a large view and the timeline", async (page, base) => {
+    needTraining();
+    await page.goto(`${base}/train/${shared.sessionId}`);
+    await page.getByRole("link", { name: "Attention", exact: true }).click();
+    await page.waitForURL(new RegExp(`/attention/${shared.sessionId}$`));
+    const cells = page.locator(".attention-grid canvas");
+    await cells.first().waitFor({ timeout: TIMEOUT });
+    check((await cells.count()) === 4, `expected 2 layers x 2 heads, saw ${await cells.count()} maps`);
+    await page.getByRole("button", { name: "Layer 1, head 0: open the large view" }).click();
+    const big = page.getByRole("img", { name: "Large view of layer 1 head 0" });
+    const box = await big.boundingBox();
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.9);
+    await page.getByTestId("attention-cursor").filter({ hasText: /→ key .*: \d\.\d{3}/ }).waitFor();
+    const slider = page.getByRole("slider", { name: "Training snapshot" });
+    await slider.focus();
+    await page.keyboard.press("Home");
+    await page.getByTestId("attention-step").filter({ hasText: "step 40 (1 of 6)" }).waitFor();
+  }],
+
+  ["playground streams tokens, with a second model side by side", async (page, base) => {
+    needTraining();
+    await page.goto(`${base}/models`);
+    await page.getByRole("button", { name: "Open in Playground" }).first().click();
+    await page.waitForURL(/\/playground\/[\w.-]+$/);
+    await page.getByText("Tensors (").waitFor({ timeout: TIMEOUT });
+    await page.getByLabel("Max tokens").fill("80");
+    await page.getByLabel("Seed").fill("3");
+    // The answer comes as a Server-Sent Events stream, one message per token, drawn as it arrives.
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/generate")),
+      page.getByRole("button", { name: "Generate" }).click(),
+    ]);
+    check(response.headers()["content-type"].startsWith("text/event-stream"), "generation was not streamed");
+    await page.locator(".gen-stats", { hasText: "done" }).waitFor({ timeout: TIMEOUT });
+    const tokens = Number((await page.getByTestId("gen-tokens").first().textContent()).split(" ")[0]);
+    check(tokens > 0, "no tokens were generated");
+    check(/tokens\/s/.test(await page.locator(".gen-stats").first().textContent()), "no tokens/s shown");
+    check((await page.getByTestId("gen-output").first().textContent()).length > 4, "no text was shown");
+    await page.getByLabel("Compare with a second model").check();
+    await page.getByLabel("Second model", { exact: true }).selectOption(shared.modelName);
+    await page.getByRole("button", { name: "Generate" }).click();
+    await page.waitForFunction(() => [...document.querySelectorAll(".gen-stats")].filter((e) => e.textContent.includes("done")).length === 2);
+    const outputs = await page.getByTestId("gen-output").allTextContents();
+    check(outputs.length === 2 && outputs[0] === outputs[1], "the same model, prompt and seed gave different texts side by side");
+  }],
+
+  ["uploading a garbage .bullet shows the reader's error", async (page, base) => {
+    await page.goto(`${base}/playground`);
+    await page.getByTestId("model-file").setInputFiles({ name: "garbage.bullet", mimeType: "application/octet-stream", buffer: Buffer.from("this is not a model\n") });
+    await page.getByRole("alert").filter({ hasText: "not a valid .bullet file" }).waitFor({ timeout: TIMEOUT });
+  }],
+
+  ["uploading a binary dataset shows the server's message beside the upload", async (page, base) => {
+    await page.goto(`${base}/train`);
+    await page.getByRole("tab", { name: "Upload" }).click();
+    await page.getByTestId("dataset-file").setInputFiles({ name: "photo.txt", mimeType: "text/plain", buffer: Buffer.from([0, 159, 146, 150, 0, 1, 2, 255]) });
+    const alert = page.locator(".dropzone ~ .error-text");
+    await alert.waitFor({ timeout: TIMEOUT });
+    check((await alert.textContent()).length > 10, "the upload error says nothing");
+  }],
+
+  ["a bad config value shows the server's rule beside the field", async (page, base) => {
+    await page.goto(`${base}/train`);
+    await page.getByLabel("Embedding dim", { exact: true }).fill("100");
+    const field = page.locator("[data-field=hidden_size] .field-error");
+    await field.waitFor();
+    check(/multiple of 32/.test(await field.textContent()), `unexpected message: ${await field.textContent()}`);
+    check(await page.getByRole("button", { name: "Train now" }).isDisabled(), "Train now stayed enabled with an invalid config");
+  }],
+
+  ["style compares original and generated writing with metrics", async (page, base) => {
+    needTraining();
+    await page.goto(`${base}/style/${shared.sessionId}`);
+    await page.getByTestId("style-generated").waitFor({ timeout: TIMEOUT });
+    await page.getByText("Vocabulary richness (type/token)").waitFor();
+    await page.getByText("Average token probability").waitFor();
+  }],
+
+  ["models table sorts and deletes after confirmation", async (page, base) => {
+    needTraining();
+    await page.goto(`${base}/models`);
+    await page.getByRole("button", { name: /Size/ }).click();
+    await page.locator("th[aria-sort=ascending]", { hasText: "Size" }).waitFor();
+    const before = await page.locator(".models-table tbody tr").count();
+    await page.getByRole("button", { name: "Delete", exact: true }).first().click();
+    await page.getByRole("button", { name: "Yes, delete" }).click();
+    await page.waitForFunction((n) => document.querySelectorAll(".models-table tbody tr").length === n - 1 || n === 1, before);
+  }],
+];
+
+async function main() {
+  const server = startServer();
+  let browser;
+  let passed = 0;
+  let failed = 0;
+  try {
+    const base = await server.url;
+    await waitUntilServing(base);
+    browser = await chromium.launch({
+      executablePath: browserPath,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    context.setDefaultTimeout(30_000);
+    for (const [index, [name, fn]] of tests.entries()) {
+      const page = await context.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      const shot = join(results, `${String(index + 1).padStart(2, "0")}-${name.split(" ").slice(0, 4).join("-").replace(/[^\w-]/g, "")}.png`);
+      const started = Date.now();
+      try {
+        await fn(page, base);
+        check(errors.length === 0, `the page threw: ${errors.join("; ")}`);
+        passed++;
+        console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      } catch (e) {
+        failed++;
+        console.log(`FAIL ${name}\n     ${String(e.message).split("\n").slice(0, 6).join("\n     ")}`);
+      } finally {
+        await page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+        await page.close();
+      }
+    }
+  } catch (e) {
+    failed++;
+    console.log(`FAIL setup: ${e.message}`);
+  } finally {
+    await browser?.close();
+    const exited = new Promise((r) => server.child.once("exit", r));
+    server.child.kill("SIGINT");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  writeFileSync(join(results, "summary.txt"), `${passed} passed, ${failed} failed\n`);
+  // Alone on its line (CI reads it), even if the browser's launcher wrote to the terminal without a newline.
+  console.log(`\n${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main();

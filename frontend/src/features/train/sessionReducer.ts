@@ -1,0 +1,165 @@
+// Builds everything the Train tab draws from a session's events: chart series, samples, console, attention index,
+// progress and the verification numbers. Pure, so a replayed session and a live one end in the same state.
+import type { Metrics, Verification } from "@/lib/api";
+import type { SessionEvent } from "@/lib/eventStream";
+import { formatDuration, formatLoss, formatPercent, formatPerplexity } from "@/lib/format";
+
+export type Sample = { seq: number; step: number; prompt: string; text: string };
+export type ConsoleLine = { seq: number; type: string; text: string };
+
+export type SessionView = {
+  lastSeq: number;
+  /** Phase as the events tell it; the server's state is authoritative when they disagree. */
+  phase: "waiting" | "running" | "paused" | "completed" | "stopped" | "early_stopped" | "failed";
+  totalSteps: number | null;
+  parameters: number | null;
+  steps: number[];
+  trainLoss: number[];
+  /** Validation loss per point of `steps`; null where the step had no evaluation. */
+  valLoss: (number | null)[];
+  latest: Metrics | null;
+  samples: Sample[];
+  console: ConsoleLine[];
+  attention: { seq: number; step: number }[];
+  verification: Verification | null;
+  modelPath: string | null;
+  error: string | null;
+};
+
+export const CONSOLE_LIMIT = 400;
+
+export const emptyView: SessionView = {
+  lastSeq: 0,
+  phase: "waiting",
+  totalSteps: null,
+  parameters: null,
+  steps: [],
+  trainLoss: [],
+  valLoss: [],
+  latest: null,
+  samples: [],
+  console: [],
+  attention: [],
+  verification: null,
+  modelPath: null,
+  error: null,
+};
+
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** The console line for an event, or null for events too frequent to list (metrics without evaluation). */
+export function describeEvent(e: SessionEvent): string | null {
+  switch (e.type) {
+    case "started":
+      return `started: ${e.parameters ?? "?"} parameters, ${e.total_steps ?? "?"} steps, vocabulary ${e.vocab_size ?? "?"}` +
+        (e.resumed_from ? " (resumed from a checkpoint)" : "");
+    case "metrics":
+      return e.val_loss == null ? null : `step ${e.step}: train loss ${formatLoss(num(e.train_loss))}, val loss ${formatLoss(num(e.val_loss))}`;
+    case "sample":
+      return `step ${e.step}: sample generated`;
+    case "attention":
+      return `step ${e.step}: attention snapshot`;
+    case "checkpoint":
+      return `step ${e.step}: ${e.best ? "best " : ""}checkpoint saved`;
+    case "paused":
+      return `paused at step ${e.step}`;
+    case "resumed":
+      return `resumed at step ${e.step}`;
+    case "early_stopped":
+      return `early stop at step ${e.step}: best val loss ${formatLoss(num(e.best_val_loss))} at step ${e.best_step}`;
+    case "completed":
+      return `${e.reason === "completed" || e.reason == null ? "completed" : String(e.reason).replace("_", " ")} at step ${e.step}`;
+    case "exported":
+      return `exported: perplexity float ${formatPerplexity(num(e.float_perplexity))} vs BQ4 ${formatPerplexity(num(e.bq4_perplexity))}, ` +
+        `agreement ${formatPercent(num(e.top1_agreement))}`;
+    case "error":
+      return `error: ${e.message ?? "unknown"}`;
+    default:
+      return `${e.type}`;
+  }
+}
+
+function withConsole(view: SessionView, e: SessionEvent): ConsoleLine[] {
+  const text = describeEvent(e);
+  if (text === null) return view.console;
+  const lines = [...view.console, { seq: e.seq, type: e.type, text }];
+  return lines.length > CONSOLE_LIMIT ? lines.slice(lines.length - CONSOLE_LIMIT) : lines;
+}
+
+/** Applies one event; events at or below lastSeq are ignored, so a repeated event changes nothing. */
+export function reduceSession(view: SessionView, e: SessionEvent): SessionView {
+  if (e.seq <= view.lastSeq) return view;
+  const next: SessionView = { ...view, lastSeq: e.seq, console: withConsole(view, e) };
+  switch (e.type) {
+    case "started":
+      return { ...next, phase: "running", totalSteps: num(e.total_steps), parameters: num(e.parameters), error: null };
+    case "metrics": {
+      const m = e as unknown as Metrics;
+      const step = num(m.step);
+      if (step === null) return next;
+      const latest = { ...m, val_loss: num(m.val_loss) };
+      // A resumed run repeats steps after its checkpoint: the newer point replaces the older ones from there on.
+      let { steps, trainLoss, valLoss } = view;
+      const cut = steps.length > 0 && steps[steps.length - 1] >= step ? steps.findIndex((s) => s >= step) : -1;
+      if (cut >= 0) {
+        steps = steps.slice(0, cut);
+        trainLoss = trainLoss.slice(0, cut);
+        valLoss = valLoss.slice(0, cut);
+      }
+      return {
+        ...next,
+        phase: view.phase === "waiting" ? "running" : view.phase,
+        totalSteps: num(m.total_steps) ?? view.totalSteps,
+        latest,
+        steps: [...steps, step],
+        trainLoss: [...trainLoss, num(m.train_loss) ?? NaN],
+        valLoss: [...valLoss, latest.val_loss],
+      };
+    }
+    case "sample":
+      return { ...next, samples: [{ seq: e.seq, step: num(e.step) ?? 0, prompt: String(e.prompt ?? ""), text: String(e.text ?? "") }, ...view.samples] };
+    case "attention":
+      return { ...next, attention: [...view.attention, { seq: e.seq, step: num(e.step) ?? 0 }] };
+    case "paused":
+      return { ...next, phase: "paused" };
+    case "resumed":
+      return { ...next, phase: "running" };
+    case "completed": {
+      const reason = String(e.reason ?? "completed");
+      const phase = reason === "stopped" || reason === "early_stopped" ? reason : "completed";
+      return { ...next, phase };
+    }
+    case "early_stopped":
+      return { ...next, phase: "early_stopped" };
+    case "exported":
+      return { ...next, verification: e as Verification, modelPath: typeof e.path === "string" ? e.path : null };
+    case "error":
+      return { ...next, phase: "failed", error: String(e.message ?? e.detail ?? "the session failed") };
+    default:
+      return next;
+  }
+}
+
+/** The sample taken nearest to `step` (ties go to the earlier one), or null when there are none. */
+export function sampleNearest(samples: Sample[], step: number): Sample | null {
+  let best: Sample | null = null;
+  for (const s of samples) {
+    if (best === null) best = s;
+    else {
+      const d = Math.abs(s.step - step);
+      const bd = Math.abs(best.step - step);
+      if (d < bd || (d === bd && s.step < best.step)) best = s;
+    }
+  }
+  return best;
+}
+
+/** Progress text pieces: "step 120 / 600", ETA and fraction done. */
+export function progressOf(view: SessionView): { fraction: number; step: number; total: number | null; eta: string } {
+  const step = view.latest?.step ?? 0;
+  const total = view.totalSteps;
+  const fraction = total ? Math.min(1, step / total) : 0;
+  const finished = view.phase === "completed" || view.phase === "stopped" || view.phase === "early_stopped";
+  // Only a run that reached its last step is full; a stopped one shows how far it got.
+  return { fraction: view.phase === "completed" ? 1 : fraction, step, total, eta: finished ? "done" : formatDuration(view.latest?.eta_sec) };
+}
