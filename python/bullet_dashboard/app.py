@@ -16,7 +16,7 @@ from .services.models import ModelStore
 from .services.runtime import ModelRunner
 from .services.sessions import SessionManager
 from .settings import Settings
-from .static import NOT_BUILT_PAGE, STATIC_DIR, ui_built
+from .static import NOT_BUILT_PAGE, STATIC_DIR, UI_TABS, ui_built
 
 # Native statuses (see bullet_native._native.STATUS_NAMES) as HTTP: bad argument or data is the client's to fix.
 NATIVE_HTTP_STATUS = {1: 422, 2: 400, 3: 422, 4: 404}
@@ -67,13 +67,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/{path:path}", include_in_schema=False)
     def frontend(path: str):
-        """Built assets by path; any other page path is the single-page app (the URL names the tab and session)."""
-        if not ui_built() or path.startswith("api/"):
-            raise HTTPException(404, f"no route /{path}")
-        candidate = (STATIC_DIR / path).resolve()
-        if STATIC_DIR.resolve() in candidate.parents and candidate.is_file():
-            return FileResponse(candidate)
-        return FileResponse(STATIC_DIR / "index.html")
+        """Built assets by path, and the single-page app for its own page paths (/<tab>[/<session>])."""
+        if ui_built():
+            candidate = (STATIC_DIR / path).resolve()
+            if STATIC_DIR.resolve() in candidate.parents and candidate.is_file():
+                return FileResponse(candidate)
+            if path.split("/", 1)[0] in UI_TABS:
+                return FileResponse(STATIC_DIR / "index.html")
+        raise HTTPException(404, f"no route /{path}")
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     return app

@@ -30,4 +30,5 @@ def test_built_frontend_is_served_with_page_paths_falling_back_to_index(client, 
     assert client.get("/api/status").json()["ui_built"] is True
     (tmp_path / "outside.txt").write_text("secret")
     escaped = client.get("/assets/..%2F..%2Foutside.txt")
-    assert escaped.text == "<!doctype html><title>app</title>"
+    assert escaped.status_code == 404 and "secret" not in escaped.text
+    assert client.get("/download/..%2Fdata").status_code == 404
