@@ -3,7 +3,9 @@ from ._native import BulletError, library_path, version
 from .bq4 import dequantize_bq4, quantize_bq4
 from .bullet_file import build_bullet, inspect
 from .legacy import BulletBuilder
+from .training import TrainingSession, presets as training_presets
 
 __all__ = [
     "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "inspect", "library_path", "quantize_bq4", "version",
+    "TrainingSession", "training_presets",
 ]
