@@ -5,9 +5,9 @@ from .bullet_file import build_bullet, inspect
 from .legacy import BulletBuilder
 from .model import Model
 from .tokenizer import Tokenizer
-from .training import TrainingSession, presets
+from .training import TrainingSession, presets as training_presets
 
 __all__ = [
-    "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "inspect", "library_path", "Model", "presets",
-    "quantize_bq4", "Tokenizer", "TrainingSession", "version",
+    "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "inspect", "library_path", "Model",
+    "quantize_bq4", "Tokenizer", "TrainingSession", "training_presets", "version",
 ]
