@@ -42,7 +42,7 @@ internal static unsafe class TrainingExports
         NativeCall.Run(() => HandleTable.Get<TrainingSession>(handle).SetSpeed(stepsPerSecond));
 
     /// <summary>One optimizer step, synchronously; returns its metrics as JSON.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "bullet_train_step")]
+    [UnmanagedCallersOnly(EntryPoint = "train_step")]
     public static int TrainStep(long handle, byte** outData, long* outLength) =>
         NativeCall.Run(() => NativeCall.ReturnJson(HandleTable.Get<TrainingSession>(handle).TrainStep(), outData, outLength));
 
