@@ -18,7 +18,8 @@ public class TrainingSessionTests
                 if (until(e)) return seen;
             }
         }
-        Assert.Fail("timed out waiting for an event; saw: " + string.Join(", ", seen.Select(e => e["type"])));
+        Assert.Fail("timed out waiting for an event; saw: " + string.Join(", ",
+            seen.Select(e => (string?)e["type"] == "error" ? $"error ({e["message"]})" : (string?)e["type"])));
         return seen;
     }
 
