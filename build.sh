@@ -13,7 +13,7 @@ NATIVE_OUT="$ROOT/build-out/native"
 PY_PKG="$ROOT/python/bullet_native"
 APT_PACKAGES=(python3 python3-venv python3-pip python3-numpy python3-pytest python3-fastapi python3-uvicorn
               python3-httpx python3-multipart python3-docx
-              python3-ipykernel python3-nbclient python3-nbformat python3-matplotlib python3-ipywidgets)
+              python3-ipykernel python3-nbclient python3-nbformat python3-matplotlib)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

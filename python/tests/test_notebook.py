@@ -179,7 +179,7 @@ def test_quickstart_notebook_runs_top_to_bottom(tmp_path: Path):
     spec_dir = tmp_path / "jupyter" / "kernels" / "bullet-test"
     spec_dir.mkdir(parents=True)
     (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "bullet test", "language": "python",
         "env": {"PYTHONPATH": str(REPO / "python"), "MPLBACKEND": "Agg"},
     }))
@@ -225,3 +225,18 @@ def test_quickstart_notebook_runs_top_to_bottom(tmp_path: Path):
     packed, exported = (float(x) for x in packed_line.split("perplexity packed ")[1].split(" vs exported "))
     assert abs(packed - exported) / exported < 0.05
     assert inspect(out / "packed.bullet")["tensor_count"] == 21
+
+
+def test_every_example_in_docs_python_md_runs(tmp_path: Path, monkeypatch):
+    """docs/python.md promises its python blocks run in order in one session; hold it to that."""
+    text = (REPO / "docs" / "python.md").read_text(encoding="utf-8")
+    blocks = [part.split("```", 1)[0] for part in text.split("```python\n")[1:]]
+    assert len(blocks) >= 35
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "docs_python_md"}
+    for number, block in enumerate(blocks, 1):
+        try:
+            exec(compile(block, f"docs/python.md block {number}", "exec"), namespace)
+        except Exception as error:
+            raise AssertionError(f"docs/python.md block {number} failed:\n{block}") from error
+    assert namespace["result"]["reason"] == "completed" and (tmp_path / "packed.bullet").exists()
