@@ -12,6 +12,8 @@ import tempfile
 import time
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from ._native import BulletError
+
 if TYPE_CHECKING:
     from .model import Model
     from .tokenizer import Tokenizer
@@ -190,6 +192,7 @@ class TrainingProgress:
         self.reason: str | None = None
         self.error: str | None = None
         self.checkpoints: list[str] = []
+        self.note: str | None = None
 
     def add(self, event: dict[str, Any]) -> None:
         """Takes one session event into account."""
@@ -223,7 +226,7 @@ class TrainingProgress:
         line = (f"step {self.step}/{total}  loss {format_number(m.get('train_loss'))}"
                 f"  val {format_number(self.val[-1][1] if self.val else None)}"
                 f"  {format_number(m.get('tokens_per_sec'))} tok/s  ETA {_duration(m.get('eta_sec'))}")
-        return line + (f"  [{self.reason}]" if self.reason else "")
+        return line + (f"  [{self.reason}]" if self.reason else "") + (f"  {self.note}" if self.note else "")
 
     def html(self) -> str:
         """The progress panel as HTML."""
@@ -242,8 +245,9 @@ class TrainingProgress:
             sample = (f"<div style='white-space:pre-wrap;max-width:600px;color:#6b7280'>step {self.sample['step']} sample: "
                       f"<b>{escape(self.sample.get('prompt', ''))}</b>{escape(self.sample.get('text', ''))}</div>")
         error = f"<div style='color:#ef4444'>{escape(self.error)}</div>" if self.error else ""
+        note = f"<div>{escape(self.note)}</div>" if self.note else ""
         return (f"<div class='bullet-progress' style='font-family:ui-monospace,monospace;font-size:12px'>"
-                f"{bar}{numbers}{loss_svg(self.train, self.val)}{sample}{error}</div>")
+                f"{bar}{numbers}{loss_svg(self.train, self.val)}{sample}{note}{error}</div>")
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -295,14 +299,20 @@ def run_session(session: "TrainingSession", progress: bool = True, checkpoint: s
     """Trains until the session ends, showing live progress; an interrupt (Ctrl-C, "interrupt kernel") stops it
     gracefully after the current step and saves a checkpoint (to ``checkpoint``, or the session's output folder).
 
-    Returns a Report with reason, step, interrupted, checkpoint, first/last train loss, best val loss and history.
-    The native call waits at most ``poll_ms`` at a time, so the interrupt is seen within that.
+    Returns a Report with reason, step, interrupted, checkpoint, first/last train loss, best val loss and history;
+    raises BulletError when training failed. The native call waits at most ``poll_ms`` at a time, so the interrupt
+    is seen within that.
     """
     state = TrainingProgress()
     display = _Display(progress)
     interrupted = False
     try:
-        session.start()
+        try:
+            session.start()
+        except BulletError:
+            # Preparation may fail before start; its error event is then reported like any other failure.
+            if session.status()["state"] != "failed":
+                raise
         while state.reason is None:
             for event in session.poll(wait_ms=poll_ms):
                 state.add(event)
@@ -318,7 +328,12 @@ def run_session(session: "TrainingSession", progress: bool = True, checkpoint: s
     if interrupted and state.reason != "failed" and (checkpoint is not None or session.output_dir is not None):
         saved = session.checkpoint(checkpoint)
         state.checkpoints.append(saved)
+        state.note = f"interrupted: stopped at step {state.step}, checkpoint saved to {saved}"
+    elif interrupted:
+        state.note = f"interrupted: stopped at step {state.step} (no checkpoint: give checkpoint= or output_dir)"
     display.show(state, final=True)
+    if state.error is not None:
+        raise BulletError(f"training failed: {state.error}", 1)
     return TrainingRun({
         "reason": state.reason, "step": state.step, "total_steps": state.total_steps, "interrupted": interrupted,
         "checkpoint": saved, "error": state.error,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bullet_native import Model, Report, Tokenizer, TrainingSession, build_bullet, inspect, read_safetensors
+from bullet_native import BulletError, Model, Report, Tokenizer, TrainingSession, build_bullet, inspect, read_safetensors
 from bullet_native.notebook import TrainingProgress, escape, html_table
 
 from conftest import REPO
@@ -92,6 +93,12 @@ def test_session_html_and_run_without_progress(tmp_path: Path, capsys):
         assert "completed" in run._repr_html_()
 
 
+def test_a_failed_run_raises_with_the_native_message():
+    with TrainingSession(TINY, text="too short") as session:
+        with pytest.raises(BulletError, match="training failed: .*too short"):
+            session.run(progress=False)
+
+
 def test_terminal_progress_prints_a_final_line(tmp_path: Path, capsys):
     with TrainingSession(TINY, text=TEXT) as session:
         session.run(progress=True)
@@ -123,6 +130,7 @@ def test_an_interrupt_stops_the_run_and_keeps_a_checkpoint(tmp_path: Path):
         live = session.weights()
         assert saved.keys() == live.keys()
         assert all(np.array_equal(saved[name], live[name]) for name in saved)
+        assert f"checkpoint saved to {checkpoint}" in run._repr_html_()
         # What was learned survives: the session still exports a verified model.
         result = session.export(tmp_path / "interrupted.bullet")
         assert 0.9 < result["perplexity_ratio"] < 1.1
@@ -167,15 +175,9 @@ def test_read_safetensors_rejects_dtypes_numpy_cannot_hold(tmp_path: Path):
         read_safetensors(path)
 
 
-def test_quickstart_notebook_runs_top_to_bottom(tmp_path: Path):
-    import nbformat
-    from nbclient import NotebookClient
-
-    source = REPO / "examples" / "quickstart.ipynb"
-    notebook = nbformat.read(source, as_version=4)
-    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), "commit it with outputs cleared"
-
-    # A kernel spec for this interpreter, so the kernel sees this checkout and its native library.
+@pytest.fixture
+def kernel_name(tmp_path: Path, monkeypatch) -> str:
+    """A kernel spec for this interpreter, so a real kernel sees this checkout and its native library."""
     spec_dir = tmp_path / "jupyter" / "kernels" / "bullet-test"
     spec_dir.mkdir(parents=True)
     (spec_dir / "kernel.json").write_text(json.dumps({
@@ -183,18 +185,59 @@ def test_quickstart_notebook_runs_top_to_bottom(tmp_path: Path):
         "display_name": "bullet test", "language": "python",
         "env": {"PYTHONPATH": str(REPO / "python"), "MPLBACKEND": "Agg"},
     }))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    return "bullet-test"
+
+
+def test_interrupting_a_real_kernel_stops_training_and_keeps_the_model(kernel_name: str, tmp_path: Path):
+    from jupyter_client.manager import start_new_kernel
+
+    config = {**TINY, "total_steps": 100_000}
+    manager, client = start_new_kernel(kernel_name=kernel_name)
+    try:
+        client.execute(f"""
+import bullet_native as bn
+session = bn.TrainingSession({config!r}, text={TEXT!r}, output_dir={str(tmp_path / "out")!r})
+run = session.run()
+print("RESULT", run["interrupted"], run["reason"], run["checkpoint"] is not None)
+""")
+        interrupted = False
+        printed = ""
+        while True:
+            message = client.get_iopub_msg(timeout=120)
+            kind, content = message["msg_type"], message["content"]
+            if kind in ("display_data", "update_display_data") and not interrupted:
+                shown = re.search(r"step (\d+)/", content["data"].get("text/html", ""))
+                if shown and int(shown.group(1)) >= 5:
+                    manager.interrupt_kernel()  # what Jupyter's "interrupt kernel" button does: SIGINT to the kernel
+                    interrupted = True
+            elif kind == "stream":
+                printed += content["text"]
+            elif kind == "error":
+                raise AssertionError("\n".join(content["traceback"]))
+            elif kind == "status" and content["execution_state"] == "idle" and message["parent_header"].get("msg_type") == "execute_request":
+                break
+        assert interrupted and "RESULT True stopped True" in printed
+        # The kernel lives on and so does the model: it still exports.
+        after: list[str] = []
+        reply = client.execute_interactive("print(session.export('after.bullet')['perplexity_ratio'] < 1.1)", timeout=120,
+                                           output_hook=lambda m: after.append(m["content"].get("text", "")))
+        assert reply["content"]["status"] == "ok" and "".join(after).strip() == "True"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_quickstart_notebook_runs_top_to_bottom(kernel_name: str, tmp_path: Path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    source = REPO / "examples" / "quickstart.ipynb"
+    notebook = nbformat.read(source, as_version=4)
+    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), "commit it with outputs cleared"
     work = tmp_path / "run"
     work.mkdir()
-    old = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = str(tmp_path / "jupyter")
-    try:
-        NotebookClient(notebook, kernel_name="bullet-test", timeout=300,
-                       resources={"metadata": {"path": str(work)}}).execute()
-    finally:
-        if old is None:
-            del os.environ["JUPYTER_PATH"]
-        else:
-            os.environ["JUPYTER_PATH"] = old
+    NotebookClient(notebook, kernel_name=kernel_name, timeout=300, resources={"metadata": {"path": str(work)}}).execute()
 
     def text_of(cell) -> str:
         return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
