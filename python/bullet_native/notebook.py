@@ -114,12 +114,16 @@ def model_html(model: "Model") -> str:
     info = model.info
     header = info["header"]
     runtime = info.get("runtime", {})
+    extra = header.get("extra")
+    trained = extra.get("training_metrics") if isinstance(extra, dict) else None
     return html_table(f"Model {header.get('model_name', '')}", [
         ("dims", _dims(header)),
         ("parameters", format_number(info.get("parameters"))),
         ("vocab", _vocab_text(info.get("tokenizer", {}))),
         ("quantization", header.get("quantization")),
         ("file size", format_bytes(info.get("file_size"))),
+        ("val perplexity float → BQ4", f"{format_number(trained.get('float_perplexity'))} → "
+                                       f"{format_number(trained.get('bq4_perplexity'))}" if trained else None),
         ("runtime", f"{runtime.get('kernel')} kernel, {format_bytes(runtime.get('weight_bytes_per_token'))} of weights per token"),
         ("warnings", "; ".join(str(w) for w in info.get("warnings", [])) or None),
     ])

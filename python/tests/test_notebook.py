@@ -161,6 +161,10 @@ def test_weights_are_arrays_that_pack_back_into_a_bullet(tmp_path: Path):
     with Model(tmp_path / "packed.bullet") as packed, Model(tmp_path / "exported.bullet") as original:
         ids = np.array([1, 2, 3], dtype=np.int32)
         assert np.argmax(packed.logits(ids)) == np.argmax(original.logits(ids))
+        trained = original.info["header"]["extra"]["training_metrics"]
+        assert f"val perplexity float → BQ4</th><td style='padding:2px 10px 2px 0;text-align:left;vertical-align:top'>" \
+               f"{trained['float_perplexity']:.4g} → {trained['bq4_perplexity']:.4g}</td>" in original._repr_html_()
+        assert "val perplexity" not in packed._repr_html_()
 
 
 def exported_vocab(path: Path) -> int:
