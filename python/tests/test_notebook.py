@@ -197,7 +197,7 @@ def test_interrupting_a_real_kernel_stops_training_and_keeps_the_model(kernel_na
     from jupyter_client.manager import start_new_kernel
 
     config = {**TINY, "total_steps": 100_000}
-    manager, client = start_new_kernel(kernel_name=kernel_name)
+    manager, client = start_new_kernel(kernel_name=kernel_name, cwd=str(tmp_path))
     try:
         client.execute(f"""
 import bullet_native as bn
@@ -224,9 +224,11 @@ print("RESULT", run["interrupted"], run["reason"], run["checkpoint"] is not None
         assert interrupted and "RESULT True stopped True" in printed
         # The kernel lives on and so does the model: it still exports.
         after: list[str] = []
-        reply = client.execute_interactive("print(session.export('after.bullet')['perplexity_ratio'] < 1.1)", timeout=120,
+        reply = client.execute_interactive(f"print(session.export({str(tmp_path / 'after.bullet')!r})['perplexity_ratio'] < 1.1)",
+                                           timeout=120,
                                            output_hook=lambda m: after.append(m["content"].get("text", "")))
         assert reply["content"]["status"] == "ok" and "".join(after).strip() == "True"
+        assert inspect(tmp_path / "after.bullet")["file_size"] == (tmp_path / "after.bullet").stat().st_size
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
