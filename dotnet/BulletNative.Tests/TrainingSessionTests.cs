@@ -78,6 +78,7 @@ public class TrainingSessionTests
         Assert.That((long)session.Status()["step"]!, Is.EqualTo(pausedAt));
         session.Resume();
         WaitFor(session, e => IsType(e, "metrics") && (long)e["step"]! >= pausedAt + 2);
+        // Read before stopping: the session thread may emit "completed" before Stop's caller reads LastSeq.
         var beforeStop = session.Events.LastSeq;
         session.Stop();
         var end = WaitFor(session, e => IsType(e, "completed"), beforeStop);

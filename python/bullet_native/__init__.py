@@ -4,10 +4,11 @@ from .bq4 import dequantize_bq4, quantize_bq4
 from .bullet_file import build_bullet, inspect
 from .legacy import BulletBuilder
 from .model import Model
+from .notebook import Report, read_safetensors
 from .tokenizer import Tokenizer
 from .training import TrainingSession, presets as training_presets
 
 __all__ = [
     "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "inspect", "library_path", "Model",
-    "quantize_bq4", "Tokenizer", "TrainingSession", "training_presets", "version",
+    "quantize_bq4", "read_safetensors", "Report", "Tokenizer", "TrainingSession", "training_presets", "version",
 ]

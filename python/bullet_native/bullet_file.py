@@ -5,6 +5,7 @@ import os
 from typing import Any
 
 from . import _native
+from .notebook import Report
 from ._native import OUT_BUF, OUT_LEN, STR, I32
 
 _native.register({
@@ -16,7 +17,7 @@ PathLike = "str | os.PathLike[str]"
 
 def inspect(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Validates a .bullet file and returns its header, tokenizer summary, tensor table and warnings."""
-    return _native.call_json("bullet_inspect", _native.encode_str(os.fspath(path)))
+    return Report(_native.call_json("bullet_inspect", _native.encode_str(os.fspath(path))))
 
 def build_bullet(folder: str | os.PathLike[str] | None, out_path: str | os.PathLike[str], **options: Any) -> dict[str, Any]:
     """Packs a folder (config.json, tokenizer.json, one .npy per tensor or model.safetensors) into a .bullet file.
@@ -27,9 +28,9 @@ def build_bullet(folder: str | os.PathLike[str] | None, out_path: str | os.PathL
     Returns the build report: the inspected file plus the BQ4 quantization error.
     """
     options = {k: (os.fspath(v) if isinstance(v, os.PathLike) else v) for k, v in options.items() if v is not None}
-    return _native.call_json(
+    return Report(_native.call_json(
         "build_bullet",
         None if folder is None else _native.encode_str(os.fspath(folder)),
         _native.encode_str(os.fspath(out_path)),
         _native.encode_json(options),
-    )
+    ))

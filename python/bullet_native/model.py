@@ -7,6 +7,7 @@ import json
 import os
 from typing import Any, Iterator
 
+from .notebook import model_html
 from ._native import I32, I64, OUT_BUF, OUT_LEN, P, STR, BulletError, call, call_json, encode_json, encode_str, free_handle, register
 
 try:
@@ -167,6 +168,9 @@ class Model:
             self.close()
         except Exception:  # at interpreter exit the library may already be gone
             pass
+
+    def _repr_html_(self) -> str:
+        return model_html(self)
 
     def __repr__(self) -> str:
         if self._handle is None:

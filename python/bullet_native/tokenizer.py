@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from .notebook import tokenizer_html
 from ._native import I32, I64, OUT_BUF, OUT_LEN, STR, P, call, call_bytes, call_json, encode_json, encode_str, free_handle, register
 
 register({
@@ -151,6 +152,9 @@ class Tokenizer:
 
     def __len__(self) -> int:
         return self.vocab_size
+
+    def _repr_html_(self) -> str:
+        return tokenizer_html(self)
 
     def __repr__(self) -> str:
         if self._handle is None:

@@ -5,6 +5,7 @@ import ctypes
 import os
 from typing import Any, Iterator
 
+from .notebook import Report, run_session, session_html, session_weights
 from ._native import I32, I64, OUT_BUF, OUT_LEN, STR, BulletError, call, call_json, encode_json, encode_str, free_handle, register
 
 register({
@@ -49,6 +50,7 @@ class TrainingSession:
         call("bullet_session_create", encode_json(config or {}), encode_json(options), ctypes.byref(handle))
         self._handle = handle.value
         self.last_seq = 0
+        self.output_dir = options.get("output_dir")
 
     @property
     def handle(self) -> int:
@@ -118,7 +120,16 @@ class TrainingSession:
         if path is not None:
             options["path"] = path
         options = {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in options.items()}
-        return call_json("bullet_session_export", self.handle, encode_json(options))
+        return Report(call_json("bullet_session_export", self.handle, encode_json(options)))
+
+    def run(self, progress: bool = True, checkpoint: str | os.PathLike[str] | None = None, poll_ms: int = 200) -> Report:
+        """Trains to the end with a live progress panel (in Jupyter) or line (in a terminal); an interrupt
+        (Ctrl-C, "interrupt kernel") stops gracefully and saves a checkpoint to ``checkpoint`` or output_dir."""
+        return run_session(self, progress=progress, checkpoint=checkpoint, poll_ms=poll_ms)
+
+    def weights(self) -> dict[str, Any]:
+        """The current float weights as numpy arrays, by .bullet tensor name (plot them, or save them as .npy)."""
+        return session_weights(self)
 
     def close(self) -> None:
         """Stops the session's thread and frees the model."""
@@ -131,6 +142,15 @@ class TrainingSession:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+    def _repr_html_(self) -> str:
+        return session_html(self)
+
+    def __repr__(self) -> str:
+        if self._handle == 0:
+            return "TrainingSession(closed)"
+        status = self.status()
+        return f"TrainingSession(state={status['state']!r}, step={status['step']}/{status['total_steps']})"
 
     def __del__(self) -> None:
         # At interpreter exit the library may already be gone; a leaked handle then no longer matters.
