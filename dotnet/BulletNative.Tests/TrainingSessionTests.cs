@@ -90,6 +90,20 @@ public class TrainingSessionTests
     }
 
     [Test]
+    public void Disposing_a_running_session_stops_it_after_the_step_in_flight()
+    {
+        var config = TestCodec.TinyConfig();
+        config.TotalSteps = 1_000_000;
+        var session = new TrainingSession(config, () => TestCodec.Corpus(config));
+        session.Start();
+        WaitFor(session, e => IsType(e, "metrics") && (long)e["step"]! >= 2);
+        // Without the fix Dispose waited for all million steps; the guard only keeps a regression from hanging the suite.
+        var disposed = Task.Run(session.Dispose);
+        Assert.That(disposed.Wait(TimeSpan.FromMinutes(2)), Is.True, "Dispose returned");
+        Assert.That(session.Events.LastSeq, Is.LessThan(1_000_000));
+    }
+
+    [Test]
     public void Bad_data_ends_in_an_error_event_and_other_sessions_live_on()
     {
         var config = TestCodec.TinyConfig();

@@ -109,16 +109,27 @@ def test_terminal_progress_prints_a_final_line(tmp_path: Path, capsys):
 def test_an_interrupt_stops_the_run_and_keeps_a_checkpoint(tmp_path: Path):
     """A kernel interrupt is SIGINT delivered to the main thread; here another thread sends it mid-training."""
     config = {**TINY, "total_steps": 100_000, "sample_every": 0, "attention_every": 0}
+    # Python's own handler is what turns SIGINT into KeyboardInterrupt in a kernel; an earlier test in the same
+    # process (an event loop) may have left another one installed.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    sender_errors: list[BaseException] = []
     with TrainingSession(config, text=TEXT, output_dir=tmp_path) as session:
         def interrupt_after_some_steps():
-            while session.status()["step"] < 5:
-                time.sleep(0.02)
-            os.kill(os.getpid(), signal.SIGINT)
+            try:
+                while session.status()["step"] < 5:
+                    time.sleep(0.02)
+                os.kill(os.getpid(), signal.SIGINT)
+            except BaseException as error:  # surfaced by the assertion below instead of dying silently
+                sender_errors.append(error)
 
         sender = threading.Thread(target=interrupt_after_some_steps, daemon=True)
         sender.start()
-        run = session.run(progress=False)
+        try:
+            run = session.run(progress=False)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         sender.join()
+        assert sender_errors == []
         status = session.status()
         assert run["interrupted"] and run["reason"] == "stopped" and status["state"] == "stopped"
         assert 5 <= run["step"] == status["step"] < 100_000

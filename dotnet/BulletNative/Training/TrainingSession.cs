@@ -249,7 +249,8 @@ public sealed class TrainingSession : IDisposable
         }
     }
 
-    private bool WantsStep() => !IsFinished && _trainer != null && (_stopRequested || _running || _stepBudget > 0);
+    // A disposed session takes no further step, so Dispose returns after the step in flight rather than when training ends.
+    private bool WantsStep() => !_disposed && !IsFinished && _trainer != null && (_stopRequested || _running || _stepBudget > 0);
 
     /// <summary>Tokenizes, splits, builds the model (or restores a checkpoint), and emits "started".</summary>
     private void Prepare()
