@@ -39,8 +39,9 @@ public class GgufTests
         (expected[2], expected[3], expected[4], expected[5], expected[6]) = (0x80, 0x8C, 0x86, 0x80, 0x8F);
         Assert.That(Encode(GgufTensorType.Q4_0, signed), Is.EqualTo(expected));
 
+        // An all-zero block: m = 0, d = 0 / -8 = -0.0, stored as fp16 0x8000 exactly as ggml does.
         var zeros = Enumerable.Repeat((byte)0x88, 18).ToArray();
-        (zeros[0], zeros[1]) = (0, 0);
+        (zeros[0], zeros[1]) = (0x00, 0x80);
         Assert.That(Encode(GgufTensorType.Q4_0, new float[32]), Is.EqualTo(zeros));
     }
 
