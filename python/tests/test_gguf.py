@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bullet_native import export_gguf
+from bullet_native import Tokenizer, export_gguf
 from bullet_native.__main__ import main
 from bullet_native.training import TrainingSession
 
@@ -221,3 +221,17 @@ def test_bullet_source_and_command_line(trained, capsys):
     assert main(["export-gguf", str(folder / "nothing-here"), str(folder / "x.gguf")]) == 1
     assert "no such folder" in capsys.readouterr().err
     assert not (folder / "x.gguf").exists()
+
+
+def test_llama_cpp_tokenizes_text_to_our_ids_for_a_char_model(trained):
+    session, folder = trained
+    export_gguf(folder / "float", folder / "vocab.gguf", "f32")
+    text = TEXT[:600] + "\nthe end"  # a newline: a character the model never saw (ours: <unk>; llama.cpp: no token)
+    (folder / "text.txt").write_text(text, encoding="utf-8")
+    out = subprocess.run(["node", str(LLAMA_DIR / "tokenize.mjs"), str(folder / "vocab.gguf"), str(folder / "text.txt")],
+                         capture_output=True, text=True, timeout=120, cwd=LLAMA_DIR)
+    assert out.returncode == 0, out.stderr
+    theirs = json.loads(out.stdout.strip().splitlines()[-1])
+    ours = list(Tokenizer.load(folder / "float" / "tokenizer.json").encode(text))
+    assert ours[:600] == theirs[:600] and len(ours) == 608
+    assert ours[600] == 0 and theirs[600:] == ours[601:]
