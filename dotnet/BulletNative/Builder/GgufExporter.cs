@@ -126,6 +126,7 @@ public static class GgufExporter
         {
             var ids = prompt.Select(p => p!.GetValue<int>()).ToArray();
             var count = options["check_tokens"]?.GetValue<int>() ?? 30;
+            if (count < 1) throw new BulletArgumentException($"check_tokens {count} must be at least 1");
             var floatIds = new FloatForward(source.Dims, source.Weights).Greedy(ids, count);
             var stored = new Dictionary<string, float[]>();
             foreach (var (name, values) in source.Weights)

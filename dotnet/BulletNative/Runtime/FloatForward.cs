@@ -51,14 +51,13 @@ public sealed class FloatForward
     {
         if (token < 0 || token >= _dims.VocabSize) throw new BulletArgumentException($"token {token} is outside the vocabulary of {_dims.VocabSize}");
         int d = _dims.HiddenSize, heads = _dims.NumHeads, hd = _dims.HeadSize, p = _position;
-        var x = _w["tok_embeddings.weight"].AsSpan(token * d, d).ToArray();
+        var x = _w[TensorNames.Embedding].AsSpan(token * d, d).ToArray();
         for (var l = 0; l < _dims.NumLayers; l++)
         {
-            string L(string n) => $"layers.{l}.{n}.weight";
-            var h = RmsNorm(x, _w[L("norm.attn")]);
-            var q = MatVec(_w[L("attention.query")], h, d);
-            var k = MatVec(_w[L("attention.key")], h, d);
-            var v = MatVec(_w[L("attention.value")], h, d);
+            var h = RmsNorm(x, _w[TensorNames.AttentionNorm(l)]);
+            var q = MatVec(_w[TensorNames.Query(l)], h, d);
+            var k = MatVec(_w[TensorNames.Key(l)], h, d);
+            var v = MatVec(_w[TensorNames.Value(l)], h, d);
             Rotate(q, p, hd);
             Rotate(k, p, hd);
             _keys[l].Add(k);
@@ -84,17 +83,17 @@ public sealed class FloatForward
                     concat[o + i] = (float)acc;
                 }
             }
-            var attn = MatVec(_w[L("attention.output")], concat, d);
+            var attn = MatVec(_w[TensorNames.AttentionOutput(l)], concat, d);
             for (var c = 0; c < d; c++) x[c] += attn[c];
-            h = RmsNorm(x, _w[L("norm.ffn")]);
-            var gate = MatVec(_w[L("ffn.w1")], h, 4 * d);
-            var up = MatVec(_w[L("ffn.w3")], h, 4 * d);
+            h = RmsNorm(x, _w[TensorNames.FfnNorm(l)]);
+            var gate = MatVec(_w[TensorNames.FfnGate(l)], h, 4 * d);
+            var up = MatVec(_w[TensorNames.FfnUp(l)], h, 4 * d);
             for (var i = 0; i < gate.Length; i++) gate[i] = (float)(gate[i] / (1 + Math.Exp(-gate[i])) * up[i]);
-            var down = MatVec(_w[L("ffn.w2")], gate, d);
+            var down = MatVec(_w[TensorNames.FfnDown(l)], gate, d);
             for (var c = 0; c < d; c++) x[c] += down[c];
         }
         _position++;
-        return MatVec(_w["output_head.weight"], RmsNorm(x, _w["final_layernorm.weight"]), _dims.VocabSize);
+        return MatVec(_w[TensorNames.OutputHead], RmsNorm(x, _w[TensorNames.FinalNorm]), _dims.VocabSize);
     }
 
     private static float[] RmsNorm(float[] x, float[] weight)
