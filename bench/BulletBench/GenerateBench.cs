@@ -61,6 +61,8 @@ public static class GenerateBench
                 }
             if (model == medium && LlamaCppColumn.TokensPerSecond(RepoRoot(), mediumSource, count) is { } llama)
                 Console.WriteLine($"  {count} tokens, llama.cpp via node-llama-cpp 3.21.1, Q4_0 GGUF of the same float weights, 1 thread: {llama,8:F1} tok/s   BQ4 SIMD 1 thread / llama.cpp {ours1 / llama,5:F2}x");
+            if (model == medium && LlamaCppColumn.NativeTokensPerSecond(RepoRoot(), mediumSource, count) is { } native)
+                Console.WriteLine($"  {count} tokens, llama.cpp native llama-bench, Q4_0 GGUF of the same float weights, 1 thread: {native,8:F1} tok/s   BQ4 SIMD 1 thread / llama-bench {ours1 / native,5:F2}x");
         }
 
         var prompt = Enumerable.Range(0, 256).Select(i => (i * 31 + 7) % medium.Dimensions.VocabSize).ToArray();
