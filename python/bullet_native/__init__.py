@@ -9,6 +9,6 @@ from .tokenizer import Tokenizer
 from .training import TrainingSession, presets
 
 __all__ = [
-    "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "export_gguf", "inspect", "library_path", "Model", "presets",
-    "quantize_bq4", "Tokenizer", "TrainingSession", "version",
+    "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "export_gguf", "inspect", "library_path", "Model",
+    "presets", "quantize_bq4", "Tokenizer", "TrainingSession", "version",
 ]
