@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bullet_native import Tokenizer, export_gguf
+from bullet_native import Tokenizer, build_bullet, export_gguf
 from bullet_native.__main__ import main
 from bullet_native.training import TrainingSession
 
@@ -235,3 +235,18 @@ def test_llama_cpp_tokenizes_text_to_our_ids_for_a_char_model(trained):
     ours = list(Tokenizer.load(folder / "float" / "tokenizer.json").encode(text))
     assert ours[:600] == theirs[:600] and len(ours) == 608
     assert ours[600] == 0 and theirs[600:] == ours[601:]
+
+
+def test_a_bpe_model_with_merges_loads_and_matches(tmp_path):
+    tokenizer = Tokenizer.train(TEXT, vocab_size=90, mode="bpe")
+    tokenizer.save(tmp_path / "tokenizer.json")
+    build_bullet(None, tmp_path / "bpe.bullet", config={"hidden_size": 32, "num_layers": 1, "num_heads": 2, "max_context": 64},
+                 tokenizer=str(tmp_path / "tokenizer.json"), random_weights=True, seed=3)
+    report = export_gguf(tmp_path / "bpe.bullet", tmp_path / "bpe.gguf", "f32", check_prompt=PROMPT)
+    kv = read_gguf(tmp_path / "bpe.gguf")["kv"]
+    tokens, merges = kv["tokenizer.ggml.tokens"][1], kv["tokenizer.ggml.merges"][1]
+    assert len(tokens) == kv["llama.vocab_size"] and len(merges) > 20
+    for merge in merges:
+        a, b = merge.split(" ")
+        assert a in tokens and b in tokens and a + b in tokens
+    assert llama_greedy(tmp_path / "bpe.gguf")["ids"] == report["check"]["float_greedy"]
