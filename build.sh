@@ -105,7 +105,22 @@ build_all() {
   build_frontend
 }
 
+# node-llama-cpp (llama.cpp's prebuilt CPU binaries), pinned, for the GGUF export tests and bench only.
+install_llama_cpp() {
+  local dir="$ROOT/tools/llama" stamp="$ROOT/tools/llama/node_modules/.bullet-installed"
+  if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+    echo "error: the GGUF tests need Node.js 20 or newer (https://nodejs.org); 'node' is missing or older" >&2
+    exit 1
+  fi
+  if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
+    log "installing node-llama-cpp 3.21.1 into tools/llama (for the GGUF tests)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+  fi
+}
+
 run_tests() {
+  install_llama_cpp
   log "NUnit"
   dotnet test dotnet/BulletNative.Tests/BulletNative.Tests.csproj --nologo -v quiet --logger "console;verbosity=minimal"
   log "pytest"

@@ -18,7 +18,8 @@ public static class GenerateBench
     {
         var tokens = args.Length > 0 ? int.Parse(args[0]) : 256;
         var rssBefore = RssMegabytes();
-        var medium = BulletModel.Load(MediumModel());
+        var (mediumBytes, mediumSource) = MediumModel();
+        var medium = BulletModel.Load(mediumBytes);
         var rssMedium = RssMegabytes();
         var fixturePath = Path.Combine(RepoRoot(), "..", "shared", "fixtures", "reference-597vocab.bullet");
         var fixture = BulletModel.Load(fixturePath);
@@ -38,6 +39,7 @@ public static class GenerateBench
             Console.WriteLine($"kernel {kernel}: one [1024, 256] BQ4 matrix × vector {seconds * 1e6:F1} µs, {seconds * 1e9 / blocks:F2} ns per 32-value block");
         }
 
+        double ours1 = 0;
         foreach (var (name, model) in new[] { ("(a) medium: vocab 4000, d 256, 8 layers, 8 heads, ctx 512, random weights", medium), ("(b) reference-597vocab fixture", fixture) })
         {
             Console.WriteLine(name);
@@ -55,7 +57,12 @@ public static class GenerateBench
                     if (model == medium)
                         line += $"   weights {model.WeightBytesPerToken / 1e6:F2} MB/token → {model.WeightBytesPerToken * simd / 1e9:F1} GB/s";
                     Console.WriteLine(line);
+                    if (model == medium && kernel == kernels[0] && threads == 1) ours1 = simd;
                 }
+            if (model == medium && LlamaCppColumn.TokensPerSecond(RepoRoot(), mediumSource, count) is { } llama)
+                Console.WriteLine($"  {count} tokens, llama.cpp via node-llama-cpp 3.21.1, Q4_0 GGUF of the same float weights, 1 thread: {llama,8:F1} tok/s   BQ4 SIMD 1 thread / llama.cpp {ours1 / llama,5:F2}x");
+            if (model == medium && LlamaCppColumn.NativeTokensPerSecond(RepoRoot(), mediumSource, count) is { } native)
+                Console.WriteLine($"  {count} tokens, llama.cpp native llama-bench, Q4_0 GGUF of the same float weights, 1 thread: {native,8:F1} tok/s   BQ4 SIMD 1 thread / llama-bench {ours1 / native,5:F2}x");
         }
 
         var prompt = Enumerable.Range(0, 256).Select(i => (i * 31 + 7) % medium.Dimensions.VocabSize).ToArray();
@@ -89,14 +96,16 @@ public static class GenerateBench
         return count / seconds;
     }
 
-    /// <summary>The seeds' medium size with random weights: vocab 4000, d 256, 8 layers, 8 heads, context 512.</summary>
-    private static byte[] MediumModel()
+    /// <summary>The seeds' medium size with random weights: vocab 4000, d 256, 8 layers, 8 heads, context 512 (.bullet bytes, and the floats for GGUF).</summary>
+    private static (byte[] Bullet, GgufSource Floats) MediumModel()
     {
         var dims = new ModelDimensions(256, 8, 8, 4000, 512);
         var tokens = new List<byte[]> { "<unk>"u8.ToArray(), " "u8.ToArray() };
         for (var i = 0; tokens.Count < dims.VocabSize; i++) tokens.Add(Encoding.UTF8.GetBytes($"w{i}"));
         var vocabulary = new BulletVocabulary(tokens, null, []);
-        return BulletWriter.ToBytes(new BulletModelContent("bench-medium", dims, vocabulary, RandomWeights.Create(dims, seed: 1)));
+        var weights = RandomWeights.Create(dims, seed: 1);
+        var floats = new GgufSource("float", "exact", "bench-medium", dims, vocabulary, weights.ToDictionary(w => w.Name, w => w.Values.ToArray()));
+        return (BulletWriter.ToBytes(new BulletModelContent("bench-medium", dims, vocabulary, weights)), floats);
     }
 
     private static double RssMegabytes()

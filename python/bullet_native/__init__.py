@@ -1,7 +1,8 @@
-"""bullet_native: the Python face of libbullet_native (quantize, build, inspect, tokenize, train, generate)."""
+"""bullet_native: the Python face of libbullet_native (quantize, build, inspect, tokenize, train, generate, export GGUF)."""
 from ._native import BulletError, library_path, version
 from .bq4 import dequantize_bq4, quantize_bq4
 from .bullet_file import build_bullet, inspect
+from .gguf import export_gguf
 from .legacy import BulletBuilder
 from .model import Model
 from .notebook import Report, read_safetensors
@@ -9,6 +10,6 @@ from .tokenizer import Tokenizer
 from .training import TrainingSession, presets as training_presets
 
 __all__ = [
-    "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "inspect", "library_path", "Model",
+    "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "export_gguf", "inspect", "library_path", "Model",
     "quantize_bq4", "read_safetensors", "Report", "Tokenizer", "TrainingSession", "training_presets", "version",
 ]

@@ -1,4 +1,4 @@
-"""Command line: python -m bullet_native <command> ... (inspect, build, generate, train, demo)."""
+"""Command line: python -m bullet_native <command> ... (inspect, build, generate, train, export-gguf, demo)."""
 from __future__ import annotations
 
 import argparse
@@ -36,7 +36,8 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 # Commands with their own argument parsers, in their own modules: name -> (module, function).
-_DELEGATED = {"generate": ("generate_cli", "main_generate"), "train": ("training_cli", "main_train")}
+_DELEGATED = {"generate": ("generate_cli", "main_generate"), "train": ("training_cli", "main_train"),
+              "export-gguf": ("gguf", "main_export_gguf")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(run=_build)
     commands.add_parser("generate", help="stream text from a .bullet model (generate FILE PROMPT --help for options)")
     commands.add_parser("train", help="train a preset on a text file and export a verified .bullet (train --help)")
+    commands.add_parser("export-gguf", help="export a .bullet / .safetensors / float folder as llama.cpp GGUF (--type q4_0)")
     p = commands.add_parser("demo", help="build and inspect a random test model (what ./build.sh run shows for now)")
     p.add_argument("--out", help="where to write the demo .bullet (default: a new temporary folder)")
     p.set_defaults(run=_demo)
