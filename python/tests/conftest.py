@@ -55,3 +55,19 @@ def npy_folder(tmp_path: Path) -> Path:
     for name, array in model_tensors(20, 32, 1).items():
         np.save(folder / f"{name}.npy", array)
     return folder
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stops anyio worker threads left behind by starlette 0.26's TestClient.
+
+    They are non-daemon threads blocked on their work queue once the event loop that owned them has gone away
+    (after streamed responses), so without this the interpreter's exit would wait on them forever.
+    """
+    import threading
+
+    for thread in threading.enumerate():
+        if type(thread).__name__ == "WorkerThread" and type(thread).__module__.startswith("anyio"):
+            try:
+                thread.queue.put_nowait(None)
+            except Exception:  # a full queue means the worker is busy and will see the loop close
+                pass
