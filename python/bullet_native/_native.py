@@ -133,3 +133,27 @@ def free_handle(handle: int) -> None:
 def version() -> str:
     """The native library's version string."""
     return lib().bullet_version().decode("ascii")
+
+
+class NativeObject:
+    """Base of the Python objects that own one native handle: close() frees it once; context manager; freed on collection."""
+
+    _handle: int | None = None
+
+    def close(self) -> None:
+        """Frees the native handle (idempotent)."""
+        if self._handle is not None:
+            handle, self._handle = self._handle, None
+            free_handle(handle)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the library may already be gone
+            pass

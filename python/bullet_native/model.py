@@ -8,7 +8,7 @@ import os
 from typing import Any, Iterator
 
 from .notebook import model_html
-from ._native import I32, I64, OUT_BUF, OUT_LEN, P, STR, BulletError, call, call_json, encode_json, encode_str, free_handle, register
+from ._native import I32, I64, OUT_BUF, OUT_LEN, P, STR, BulletError, call, call_json, encode_json, encode_str, NativeObject, register
 
 try:
     import numpy as np
@@ -39,7 +39,7 @@ def _options(sampling: dict[str, Any]) -> bytes | None:
     return encode_json({k: v for k, v in sampling.items() if v is not None})
 
 
-class TokenStream:
+class TokenStream(NativeObject):
     """Iterator of text pieces from a native generator; `.result` holds the summary (tokens/s, ...) once it ends."""
 
     def __init__(self, model: "Model", prompt: str, sampling: dict[str, Any]):
@@ -64,26 +64,8 @@ class TokenStream:
             raise StopIteration
         return step["text"]
 
-    def close(self) -> None:
-        """Frees the native generator (iteration ends)."""
-        if self._handle is not None:
-            handle, self._handle = self._handle, None
-            free_handle(handle)
 
-    def __enter__(self) -> "TokenStream":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # at interpreter exit the library may already be gone
-            pass
-
-
-class Model:
+class Model(NativeObject):
     """A loaded .bullet model (from a path or the file's bytes); use as a context manager or call close()."""
 
     def __init__(self, source: str | os.PathLike[str] | bytes | bytearray | memoryview):
@@ -150,24 +132,6 @@ class Model:
         out = (ctypes.c_float * vocab)()
         call("model_logits", self.handle, id_array, len(ids), 1 if reference else 0, out, vocab)
         return np.frombuffer(out, dtype=np.float32).copy() if np is not None else list(out)
-
-    def close(self) -> None:
-        """Frees the native model (idempotent)."""
-        if self._handle is not None:
-            handle, self._handle = self._handle, None
-            free_handle(handle)
-
-    def __enter__(self) -> "Model":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # at interpreter exit the library may already be gone
-            pass
 
     def _repr_html_(self) -> str:
         return model_html(self)
