@@ -15,7 +15,7 @@ FRONTEND="$ROOT/frontend"
 UI_OUT="$ROOT/python/bullet_dashboard/static"
 # Only the browser tests need these; `./build.sh run` stays lean.
 BROWSER_PACKAGES=(chromium chromium-driver)
-APT_PACKAGES=(python3 python3-venv python3-pip python3-numpy python3-pytest python3-fastapi python3-uvicorn
+APT_PACKAGES=(gcc python3 python3-venv python3-pip python3-numpy python3-pytest python3-fastapi python3-uvicorn
               python3-httpx python3-multipart python3-docx
               python3-ipykernel python3-nbclient python3-nbformat python3-matplotlib)
 

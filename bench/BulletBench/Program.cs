@@ -5,6 +5,7 @@ var benchmarks = new Dictionary<string, Action<string[]>>
 {
     ["bq4"] = Bq4Bench.Run,
     ["generate"] = GenerateBench.Run,
+    ["mkl_dispatch"] = MklDispatchBench.Run,
     ["tokenizer"] = TokenizerBench.Run,
     ["train_shakespeare"] = TrainShakespeareBench.Run,
     ["train_tiny"] = TrainTinyBench.Run,

@@ -20,6 +20,7 @@ public static unsafe class TorchNatives
         {
             if (s_folder != null) return s_folder;
             var folder = OwnFolder();
+            MklIntelPathForced = LoadMklIntelShim(folder);
             var path = Path.Combine(folder, "libLibTorchSharp.so");
             if (!File.Exists(path))
                 throw new BulletException(NativeStatus.IoError,
@@ -36,6 +37,39 @@ public static unsafe class TorchNatives
             return folder;
         }
     }
+
+    /// <summary>True when libtorch's MKL was told it runs on an Intel CPU (see native/mkl_intel_cpu.c); set by <see cref="EnsureLoaded"/>.</summary>
+    public static bool MklIntelPathForced { get; private set; }
+
+    /// <summary>The environment variable that switches the MKL fix off ("0") on AMD processors.</summary>
+    public const string MklSwitch = "BULLET_MKL_FORCE_INTEL";
+
+    /// <summary>
+    /// Whether to load the MKL shim: only on AMD processors (MKL already takes its fast path on Intel, and other
+    /// vendors are untested), and not when <see cref="MklSwitch"/> is "0".
+    /// </summary>
+    public static bool ShouldForceMklIntelPath(string cpuVendor, string? switchValue) =>
+        cpuVendor == "AuthenticAMD" && switchValue?.Trim() != "0";
+
+    /// <summary>The CPU vendor string from CPUID leaf 0 ("GenuineIntel", "AuthenticAMD"), or "" off x86.</summary>
+    public static string CpuVendor()
+    {
+        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported) return "";
+        var (_, ebx, ecx, edx) = System.Runtime.Intrinsics.X86.X86Base.CpuId(0, 0);
+        Span<int> words = [ebx, edx, ecx];
+        return System.Text.Encoding.ASCII.GetString(MemoryMarshal.AsBytes(words));
+    }
+
+    private static bool LoadMklIntelShim(string folder)
+    {
+        if (!ShouldForceMklIntelPath(CpuVendor(), Environment.GetEnvironmentVariable(MklSwitch))) return false;
+        var shim = Path.Combine(folder, "libbullet_mkl_intel.so");
+        // RTLD_GLOBAL, before libtorch: its PLT calls to mkl_serv_intel_cpu then bind to the shim. A missing shim
+        // only costs speed, so it is not an error.
+        return File.Exists(shim) && dlopen(shim, RtldNow | RtldGlobal) != 0;
+    }
+
+    private const int RtldNow = 0x2, RtldGlobal = 0x100;
 
     /// <summary>This library's folder, with symlinks resolved (the Python package may load it through one).</summary>
     private static string OwnFolder()
@@ -70,6 +104,9 @@ public static unsafe class TorchNatives
 
     [DllImport("libc.so.6")]
     private static extern int dladdr(nint address, out DlInfo info);
+
+    [DllImport("libc.so.6", CharSet = CharSet.Ansi)]
+    private static extern nint dlopen([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
 
     [DllImport("libc.so.6", CharSet = CharSet.Ansi)]
     private static extern nint realpath([MarshalAs(UnmanagedType.LPUTF8Str)] string path, nint resolved);

@@ -1,0 +1,53 @@
+using System.Runtime.InteropServices;
+using BulletNative.Model;
+
+namespace BulletNative.Tests;
+
+/// <summary>Loading libtorch, and the switchable MKL fast path on AMD processors.</summary>
+public class TorchNativesTests
+{
+    [TestCase("AuthenticAMD", null, true)]
+    [TestCase("AuthenticAMD", "1", true)]
+    [TestCase("AuthenticAMD", " 0 ", false)]
+    [TestCase("GenuineIntel", null, false)]
+    [TestCase("", null, false)]
+    public void MKL_fix_applies_only_to_AMD_and_can_be_switched_off(string vendor, string? switchValue, bool expected) =>
+        Assert.That(TorchNatives.ShouldForceMklIntelPath(vendor, switchValue), Is.EqualTo(expected));
+
+    [Test]
+    public void CPU_vendor_matches_proc_cpuinfo()
+    {
+        var line = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("vendor_id"));
+        Assert.That(TorchNatives.CpuVendor(), Is.EqualTo(line.Split(':')[1].Trim()));
+    }
+
+    [Test]
+    public void MKL_asks_the_shim_exactly_when_the_fix_is_on()
+    {
+        TorchNatives.EnsureLoaded();
+        var expected = TorchNatives.ShouldForceMklIntelPath(TorchNatives.CpuVendor(),
+            Environment.GetEnvironmentVariable(TorchNatives.MklSwitch));
+        Assert.That(TorchNatives.MklIntelPathForced, Is.EqualTo(expected));
+
+        // The first definition in the global scope is the one libtorch's PLT binds to (libtorch itself is loaded
+        // RTLD_LOCAL, so without the shim the global scope may have none).
+        var symbol = dlsym(0, "mkl_serv_intel_cpu");
+        var library = symbol != 0 && dladdr(symbol, out var info) != 0 ? Path.GetFileName(Marshal.PtrToStringUTF8(info.FileName)) : null;
+        Assert.That(library, expected ? Is.EqualTo("libbullet_mkl_intel.so") : Is.Not.EqualTo("libbullet_mkl_intel.so"));
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct DlInfo
+    {
+        public nint FileName;
+        public nint FileBase;
+        public nint SymbolName;
+        public nint SymbolAddress;
+    }
+
+    [DllImport("libc.so.6")]
+    private static extern int dladdr(nint address, out DlInfo info);
+
+    [DllImport("libc.so.6")]
+    private static extern nint dlsym(nint handle, [MarshalAs(UnmanagedType.LPUTF8Str)] string name);
+}
