@@ -7,6 +7,9 @@ namespace BulletNative.Model;
 /// Loads libtorch (through libLibTorchSharp.so) from this library's own folder before the first torch call.
 /// Under NativeAOT TorchSharp's own search looks beside the host executable (Python), so it fails; a library
 /// already loaded under the same soname is what its later lookups find.
+/// Another libtorch in the same process (PyTorch imported into the Python that hosts this library) makes both
+/// crash — their C++ runtimes share process-wide unique symbols whatever the load flags — so it is refused with a
+/// message instead (measured: PyTorch 1.13 then this library's libtorch 2.10 segfaults; the reverse aborts).
 /// </summary>
 public static unsafe class TorchNatives
 {
@@ -20,6 +23,7 @@ public static unsafe class TorchNatives
         {
             if (s_folder != null) return s_folder;
             var folder = OwnFolder();
+            ThrowIfForeignLibtorch(folder);
             var path = Path.Combine(folder, "libLibTorchSharp.so");
             if (!File.Exists(path))
                 throw new BulletException(NativeStatus.IoError,
@@ -35,6 +39,48 @@ public static unsafe class TorchNatives
             s_folder = folder;
             return folder;
         }
+    }
+
+    /// <summary>True once this library has loaded its libtorch into the process.</summary>
+    public static bool IsLoaded
+    {
+        get { lock (s_lock) return s_folder != null; }
+    }
+
+    /// <summary>
+    /// Throws a clear error when another libtorch (e.g. PyTorch's) is already mapped into this process; once ours is
+    /// loaded there is nothing left to check (and TorchSharp may have mapped its own copies from elsewhere).
+    /// </summary>
+    public static void ThrowIfForeignLibtorch()
+    {
+        if (!IsLoaded) ThrowIfForeignLibtorch(OwnFolder());
+    }
+
+    private static void ThrowIfForeignLibtorch(string ownFolder)
+    {
+        var foreign = ForeignLibtorch(ownFolder);
+        if (foreign != null)
+            throw new BulletException(NativeStatus.InvalidArgument,
+                $"another libtorch is already loaded in this process ({foreign}, e.g. by `import torch`); the trainer's libtorch " +
+                "cannot share a process with it (both would crash). Train with TrainingSession in a process that does not import torch, " +
+                "or continue in PyTorch with bullet_native.torch.");
+    }
+
+    /// <summary>The path of a libtorch_cpu or libc10 mapped from outside <paramref name="ownFolder"/>, or null (also where /proc is absent).</summary>
+    private static string? ForeignLibtorch(string ownFolder)
+    {
+        const string maps = "/proc/self/maps";
+        if (!File.Exists(maps)) return null;
+        foreach (var line in File.ReadLines(maps))
+        {
+            var slash = line.IndexOf('/');
+            if (slash < 0) continue;
+            var path = line[slash..];
+            var name = Path.GetFileName(path);
+            if (!name.StartsWith("libtorch_cpu.so", StringComparison.Ordinal) && !name.StartsWith("libc10.so", StringComparison.Ordinal)) continue;
+            if (Path.GetDirectoryName(path) != ownFolder) return path;
+        }
+        return null;
     }
 
     /// <summary>This library's folder, with symlinks resolved (the Python package may load it through one).</summary>
