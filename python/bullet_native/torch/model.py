@@ -118,8 +118,8 @@ class Attention(nn.Module):
     def __init__(self, config: BulletConfig):
         super().__init__()
         d = config.hidden_size
+        self.config = config  # shared with the whole model, so a changed dropout reaches every layer
         self.heads = config.num_heads
-        self.dropout = config.dropout
         self.query = nn.Linear(d, d, bias=False)
         self.key = nn.Linear(d, d, bias=False)
         self.value = nn.Linear(d, d, bias=False)
@@ -137,7 +137,7 @@ class Attention(nn.Module):
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])
             y = scores.masked_fill(mask, float("-inf")).softmax(-1) @ v
         y = self.output(y.transpose(1, 2).reshape(b, t, c))
-        return F.dropout(y, self.dropout, self.training)
+        return F.dropout(y, self.config.dropout, self.training)
 
 
 class FeedForward(nn.Module):
@@ -146,13 +146,13 @@ class FeedForward(nn.Module):
     def __init__(self, config: BulletConfig):
         super().__init__()
         d = config.hidden_size
-        self.dropout = config.dropout
+        self.config = config
         self.w1 = nn.Linear(d, 4 * d, bias=False)
         self.w3 = nn.Linear(d, 4 * d, bias=False)
         self.w2 = nn.Linear(4 * d, d, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.dropout(self.w2(F.silu(self.w1(x)) * self.w3(x)), self.dropout, self.training)
+        return F.dropout(self.w2(F.silu(self.w1(x)) * self.w3(x)), self.config.dropout, self.training)
 
 
 class Block(nn.Module):
@@ -188,8 +188,6 @@ class BulletTransformer(nn.Module):
             * ROPE_THETA ** (-2 * torch.arange(hd // 2, dtype=torch.float64) / hd)
         self.register_buffer("rope_cos", angles.cos().float()[:, None, :], persistent=False)
         self.register_buffer("rope_sin", angles.sin().float()[:, None, :], persistent=False)
-        self.register_buffer("causal_mask", torch.ones(config.max_context, config.max_context, dtype=torch.bool).triu(1),
-                             persistent=False)
         self.reset_parameters()
 
     @torch.no_grad()
@@ -214,7 +212,9 @@ class BulletTransformer(nn.Module):
         if t > self.config.max_context:
             raise ValueError(f"sequence of {t} tokens is longer than max_context {self.config.max_context}")
         x = F.dropout(self.tok_embeddings(tokens), self.config.dropout, self.training)
-        cos, sin, mask = self.rope_cos[:t], self.rope_sin[:t], self.causal_mask[:t, :t]
+        cos, sin = self.rope_cos[:t], self.rope_sin[:t]
+        # Made per call, not kept as a buffer: DDP's gloo backend cannot broadcast bool buffers.
+        mask = torch.ones(t, t, dtype=torch.bool, device=tokens.device).triu(1)
         for layer in self.layers:
             x = layer(x, cos, sin, mask)
         return self.output_head(self.final_layernorm(x))
