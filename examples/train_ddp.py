@@ -18,6 +18,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def learning_rate(step: int, args: argparse.Namespace) -> float:
 
 
 def load_tokenizer(args: argparse.Namespace, text: str, rank: int) -> Tokenizer:
-    """Rank 0 makes the tokenizer and saves it; the others wait and load that file, so every rank encodes alike."""
+    """Rank 0 makes the tokenizer; its tokenizer.json is sent to every rank (machines need not share a disk)."""
     path = Path(args.out) / "tokenizer.json"
     if rank == 0:
         if args.tokenizer:
@@ -101,8 +102,13 @@ def load_tokenizer(args: argparse.Namespace, text: str, rank: int) -> Tokenizer:
         else:
             tokenizer = Tokenizer.train(text, mode="char")
         tokenizer.save(path)
-    dist.barrier()
-    return Tokenizer.load(path)
+    payload = [path.read_bytes() if rank == 0 else None]
+    dist.broadcast_object_list(payload, src=0)
+    if rank == 0:
+        return tokenizer
+    with tempfile.TemporaryDirectory() as tmp:  # not out/: ranks on one machine would write the same file
+        (Path(tmp) / "tokenizer.json").write_bytes(payload[0])
+        return Tokenizer.load(Path(tmp) / "tokenizer.json")
 
 
 def weights_hash(model: BulletTransformer) -> str:
