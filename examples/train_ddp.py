@@ -59,7 +59,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--val-fraction", type=float, default=0.1)
     p.add_argument("--eval-every", type=int, default=500)
-    p.add_argument("--checkpoint-every", type=int, default=0, help="rank 0 exports out/checkpoint/ every N steps (0: never)")
+    p.add_argument("--checkpoint-every", type=int, default=0, help="rank 0 exports the model to out/checkpoint/ every N steps (0: never); --init-from continues from it "
+                   "(the optimizer starts afresh)")
     p.add_argument("--threads", type=int, default=1, help="torch threads per process (CPU)")
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--log-ranks", action="store_true",
@@ -121,11 +122,11 @@ def weights_hash(model: BulletTransformer) -> str:
 def main() -> None:
     args = parse_args()
     cuda = torch.cuda.is_available()
-    dist.init_process_group("nccl" if cuda else "gloo")  # torchrun sets RANK, WORLD_SIZE, MASTER_ADDR/PORT
-    rank, world = dist.get_rank(), dist.get_world_size()
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else "cpu")
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else "cpu")  # one GPU per process
     if cuda:
         torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if cuda else "gloo")  # torchrun sets RANK, WORLD_SIZE, MASTER_ADDR/PORT
+    rank, world = dist.get_rank(), dist.get_world_size()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)  # the same initial weights everywhere (DDP also copies rank 0's at the start)
     Path(args.out).mkdir(parents=True, exist_ok=True)

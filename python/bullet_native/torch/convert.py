@@ -22,8 +22,6 @@ from ..notebook import Report, read_safetensors
 from ..tokenizer import Tokenizer
 from .model import BulletConfig, BulletTransformer
 
-PathLike = "str | os.PathLike[str]"
-
 
 def _unwrap(model: torch.nn.Module) -> BulletTransformer:
     """The BulletTransformer inside DistributedDataParallel / DataParallel wrappers."""
