@@ -15,6 +15,9 @@ FRONTEND="$ROOT/frontend"
 UI_OUT="$ROOT/python/bullet_dashboard/static"
 # Only the browser tests need these; `./build.sh run` stays lean.
 BROWSER_PACKAGES=(chromium chromium-driver)
+# Only the PyTorch bridge tests (python/tests/test_torch_*.py) need these: PyTorch 1.13 for CPU, about 1 GB with its
+# dependencies and a few minutes to install once. Installed here so CI does not rely on the tests' own apt fallback.
+TORCH_TEST_PACKAGES=(python3-torch libopenblas0-pthread)
 APT_PACKAGES=(gcc python3 python3-venv python3-pip python3-numpy python3-pytest python3-fastapi python3-uvicorn
               python3-httpx python3-multipart python3-docx
               python3-ipykernel python3-nbclient python3-nbformat python3-matplotlib)
@@ -124,6 +127,7 @@ run_tests() {
   log "NUnit"
   dotnet test dotnet/BulletNative.Tests/BulletNative.Tests.csproj --nologo -v quiet --logger "console;verbosity=minimal"
   log "pytest"
+  apt_install_missing "${TORCH_TEST_PACKAGES[@]}"
   "$VENV/bin/python" -m pytest python/tests -q
   log "Vitest"
   (cd "$FRONTEND" && npm test --silent)

@@ -1,82 +1,24 @@
 #!/usr/bin/python3
 """The bullet-format.md §6 model and the shakespeare-char recipe in plain PyTorch: the peer for bench train_shakespeare.
 
-Same architecture (RMSNorm, interleaved-pair RoPE, SwiGLU 4d, no biases, untied head), init, data split (first 90 %
-train, last 10 % val, character vocabulary), AdamW (no decay on norms and embeddings), warmup + cosine, clipping.
+The model is bullet_native.torch's BulletTransformer (same architecture and init as the C# trainer: RMSNorm,
+interleaved-pair RoPE, SwiGLU 4d, no biases, untied head); the recipe is the same data split (first 90 % train, last
+10 % val, character vocabulary), AdamW (no decay on norms and embeddings), warmup + cosine, clipping.
 Prints one JSON object. Run with Debian's /usr/bin/python3 and python3-torch; never a product dependency.
 """
 import argparse
 import json
 import math
+import sys
 import time
+from pathlib import Path
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-
-class RMSNorm(nn.Module):
-    def __init__(self, d):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(d))
-
-    def forward(self, x):
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * self.weight
-
-
-class Block(nn.Module):
-    def __init__(self, d, heads):
-        super().__init__()
-        self.heads = heads
-        self.norm_attn, self.norm_ffn = RMSNorm(d), RMSNorm(d)
-        self.query, self.key, self.value, self.output = (nn.Linear(d, d, bias=False) for _ in range(4))
-        self.w1, self.w3 = nn.Linear(d, 4 * d, bias=False), nn.Linear(d, 4 * d, bias=False)
-        self.w2 = nn.Linear(4 * d, d, bias=False)
-
-    def forward(self, x, cos, sin, mask):
-        b, t, d = x.shape
-        h = self.norm_attn(x)
-        q = rotate(self.query(h).view(b, t, self.heads, -1), cos, sin).transpose(1, 2)
-        k = rotate(self.key(h).view(b, t, self.heads, -1), cos, sin).transpose(1, 2)
-        v = self.value(h).view(b, t, self.heads, -1).transpose(1, 2)
-        scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])
-        y = scores.masked_fill(mask[:t, :t], float("-inf")).softmax(-1) @ v
-        x = x + self.output(y.transpose(1, 2).reshape(b, t, d))
-        h = self.norm_ffn(x)
-        return x + self.w2(F.silu(self.w1(h)) * self.w3(h))
-
-
-def rotate(x, cos, sin):
-    a, b = x[..., 0::2], x[..., 1::2]
-    return torch.stack((a * cos - b * sin, a * sin + b * cos), -1).flatten(-2)
-
-
-class Model(nn.Module):
-    def __init__(self, vocab, d, layers, heads, ctx):
-        super().__init__()
-        self.tok_embeddings = nn.Embedding(vocab, d)
-        self.layers = nn.ModuleList(Block(d, heads) for _ in range(layers))
-        self.final_layernorm = RMSNorm(d)
-        self.output_head = nn.Linear(d, vocab, bias=False)
-        hd = d // heads
-        angles = torch.arange(ctx)[:, None] * 10000.0 ** (-2 * torch.arange(hd // 2) / hd)
-        self.register_buffer("cos", angles.cos()[:, None, :], persistent=False)
-        self.register_buffer("sin", angles.sin()[:, None, :], persistent=False)
-        self.register_buffer("mask", torch.ones(ctx, ctx, dtype=torch.bool).triu(1), persistent=False)
-        for name, p in self.named_parameters():
-            if p.dim() == 1:
-                nn.init.ones_(p)
-            elif name.endswith(("output.weight", "w2.weight")) and "output_head" not in name:
-                nn.init.normal_(p, 0, 0.02 / math.sqrt(2 * layers))
-            else:
-                nn.init.normal_(p, 0, 0.02)
-
-    def forward(self, tokens):
-        t = tokens.shape[1]
-        x = self.tok_embeddings(tokens)
-        for layer in self.layers:
-            x = layer(x, self.cos[:t], self.sin[:t], self.mask)
-        return self.output_head(self.final_layernorm(x))
+# The model lives once, in the repository's Python package; this script runs without installing it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
+from bullet_native.torch.model import BulletConfig, BulletTransformer  # noqa: E402
 
 
 def main():
@@ -98,7 +40,7 @@ def main():
     train, val = ids[:split], ids[split:]
     batch, ctx, lr, min_lr, warmup = 12, 64, 1e-3, 1e-4, 100
 
-    model = Model(len(chars), 128, 4, 4, ctx)
+    model = BulletTransformer(BulletConfig(vocab_size=len(chars), hidden_size=128, num_layers=4, num_heads=4, max_context=ctx))
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and n != "tok_embeddings.weight"]
     no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and n != "tok_embeddings.weight")]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],

@@ -18,7 +18,7 @@ public static class MklDispatchBench
         var steps = args.Length > 0 ? int.Parse(args[0]) : 150;
         var rounds = args.Length > 1 ? int.Parse(args[1]) : 2;
         var threads = args.Length > 2 ? int.Parse(args[2]) : 2;
-        Console.WriteLine($"CPU vendor {TorchNatives.CpuVendor()}; {steps} shakespeare-char steps per run, {threads} threads");
+        Console.WriteLine($"CPU vendor {MklDispatch.CpuVendor()}; {steps} shakespeare-char steps per run, {threads} threads");
         var rates = new Dictionary<string, List<double>> { ["0"] = [], ["1"] = [] };
         var cpuRates = new Dictionary<string, List<double>> { ["0"] = [], ["1"] = [] };
         var curves = new Dictionary<string, string>();
@@ -29,7 +29,7 @@ public static class MklDispatchBench
                 rates[setting].Add((double)result["tokens_per_sec"]!);
                 cpuRates[setting].Add((double)result["tokens_per_cpu_sec"]!);
                 curves[setting] = (string)result["loss_bits"]!;
-                Console.WriteLine($"  {TorchNatives.MklSwitch}={setting}: fix active {result["forced"]}, {(double)result["tokens_per_sec"]!:N0} tokens/s, " +
+                Console.WriteLine($"  {MklDispatch.Switch}={setting}: fix active {result["forced"]}, {(double)result["tokens_per_sec"]!:N0} tokens/s, " +
                                   $"{(double)result["tokens_per_cpu_sec"]!:N0} tokens per CPU second");
             }
         var off = rates["0"].Max();
@@ -45,11 +45,11 @@ public static class MklDispatchBench
     private static JsonObject RunChild(string setting, int steps, int threads)
     {
         var info = new ProcessStartInfo(Environment.ProcessPath!, $"mkl_dispatch --child {steps} {threads}") { RedirectStandardOutput = true };
-        info.Environment[TorchNatives.MklSwitch] = setting;
+        info.Environment[MklDispatch.Switch] = setting;
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"child with {TorchNatives.MklSwitch}={setting} failed: {output}");
+        if (process.ExitCode != 0) throw new InvalidOperationException($"child with {MklDispatch.Switch}={setting} failed: {output}");
         return JsonNode.Parse(output.Trim().Split('\n')[^1])!.AsObject();
     }
 
@@ -74,7 +74,7 @@ public static class MklDispatchBench
         var bits = string.Join(",", losses.Select(l => BitConverter.DoubleToInt64Bits(l).ToString("x")));
         Console.WriteLine(new JsonObject
         {
-            ["forced"] = TorchNatives.MklIntelPathForced,
+            ["forced"] = MklDispatch.Forced,
             ["tokens_per_sec"] = (steps - 10) * trainer.TokensPerStep / seconds,
             ["tokens_per_cpu_sec"] = (steps - 10) * trainer.TokensPerStep / cpuSeconds,
             ["loss_bits"] = bits,

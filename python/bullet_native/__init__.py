@@ -1,7 +1,10 @@
-"""bullet_native: the Python face of libbullet_native (quantize, build, inspect, tokenize, train, generate, export GGUF)."""
+"""bullet_native: the Python face of libbullet_native (quantize, build, inspect, tokenize, train, generate, export GGUF).
+
+The optional subpackage ``bullet_native.torch`` (imported on its own) is the same model in PyTorch; nothing here imports torch.
+"""
 from ._native import BulletError, library_path, version
 from .bq4 import dequantize_bq4, quantize_bq4
-from .bullet_file import build_bullet, inspect
+from .bullet_file import build_bullet, inspect, unpack_bullet
 from .gguf import export_gguf
 from .legacy import BulletBuilder
 from .model import Model
@@ -11,5 +14,5 @@ from .training import TrainingSession, presets as training_presets
 
 __all__ = [
     "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "export_gguf", "inspect", "library_path", "Model",
-    "quantize_bq4", "read_safetensors", "Report", "Tokenizer", "TrainingSession", "training_presets", "version",
+    "quantize_bq4", "read_safetensors", "Report", "Tokenizer", "TrainingSession", "training_presets", "unpack_bullet", "version",
 ]

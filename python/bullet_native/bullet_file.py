@@ -1,4 +1,4 @@
-"""Inspecting and building .bullet files (the builder packs weights trained elsewhere)."""
+"""Inspecting, building and unpacking .bullet files (the builder packs weights trained elsewhere)."""
 from __future__ import annotations
 
 import os
@@ -11,6 +11,7 @@ from ._native import OUT_BUF, OUT_LEN, STR, I32
 _native.register({
     "bullet_inspect": (I32, [STR, OUT_BUF, OUT_LEN]),
     "build_bullet": (I32, [STR, STR, STR, OUT_BUF, OUT_LEN]),
+    "bullet_unpack": (I32, [STR, STR, OUT_BUF, OUT_LEN]),
 })
 
 PathLike = "str | os.PathLike[str]"
@@ -34,3 +35,10 @@ def build_bullet(folder: str | os.PathLike[str] | None, out_path: str | os.PathL
         _native.encode_str(os.fspath(out_path)),
         _native.encode_json(options),
     ))
+
+
+def unpack_bullet(path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Unpacks a .bullet into the folder build_bullet packs: model.safetensors (every tensor dequantized to float32),
+    config.json (with ``tied_head``) and tokenizer.json. The folder appears complete or not at all; an existing one
+    is replaced only when it is empty or an earlier unpack. Returns the report (paths, ``model`` config, warnings)."""
+    return Report(_native.call_json("bullet_unpack", _native.encode_str(os.fspath(path)), _native.encode_str(os.fspath(out_dir))))

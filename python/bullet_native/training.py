@@ -22,6 +22,7 @@ register({
     "bullet_session_checkpoint": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
     "bullet_session_export": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
     "bullet_train_presets": (I32, [OUT_BUF, OUT_LEN]),
+    "bullet_libtorch_loaded": (I32, [OUT_BUF, OUT_LEN]),
 })
 
 # Events after which a session trains no more.
@@ -31,6 +32,11 @@ TERMINAL_EVENTS = ("completed", "error")
 def presets() -> dict[str, dict[str, Any]]:
     """Every training preset's full config, by name (tiny, small, medium, shakespeare-char)."""
     return call_json("bullet_train_presets")
+
+
+def libtorch_loaded() -> bool:
+    """True once the trainer has loaded its libtorch into this process (then PyTorch must not be imported here)."""
+    return bool(call_json("bullet_libtorch_loaded")["loaded"])
 
 
 class TrainingSession:

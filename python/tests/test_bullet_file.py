@@ -140,3 +140,25 @@ def test_cli_inspect_build_and_errors(npy_folder: Path, tmp_path: Path):
 def test_version_and_library_path():
     assert bullet_native.version().count(".") == 2
     assert bullet_native.library_path().name == "libbullet_native.so"
+
+
+def test_unpack_bullet_writes_the_builders_folder_with_the_files_decoded_weights(npy_folder, tmp_path):
+    built = build_bullet(npy_folder, tmp_path / "model.bullet")
+    report = bullet_native.unpack_bullet(tmp_path / "model.bullet", tmp_path / "unpacked")
+
+    assert sorted(p.name for p in (tmp_path / "unpacked").iterdir()) == ["config.json", "model.safetensors", "tokenizer.json"]
+    assert report["model"]["hidden_size"] == 32 and report["tied_head"] is False and report["tensor_count"] == 12
+    config = json.loads((tmp_path / "unpacked" / "config.json").read_text())
+    assert config["model_name"] == built["header"]["model_name"] == "npy-test"
+    weights = bullet_native.read_safetensors(tmp_path / "unpacked" / "model.safetensors")
+    source = {p.name[:-4]: np.load(p) for p in npy_folder.glob("*.npy")}
+    for name, values in source.items():
+        expected = bullet_native.dequantize_bq4(bullet_native.quantize_bq4(values), values.size).reshape(values.shape)
+        assert np.array_equal(weights[name], expected), name
+    again = build_bullet(tmp_path / "unpacked", tmp_path / "again.bullet")
+    assert again["header"]["vocab_size"] == 20 and again["quantization_error"]["relative_rmse"] < 0.01
+
+    (tmp_path / "unpacked" / "mine.txt").write_text("keep me")
+    with pytest.raises(BulletError, match='already holds "mine.txt"'):
+        bullet_native.unpack_bullet(tmp_path / "model.bullet", tmp_path / "unpacked")
+    assert (tmp_path / "unpacked" / "mine.txt").read_text() == "keep me"

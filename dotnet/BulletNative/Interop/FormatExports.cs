@@ -4,7 +4,7 @@ using BulletNative.Format;
 
 namespace BulletNative.Interop;
 
-/// <summary>C exports for reading .bullet files.</summary>
+/// <summary>C exports for reading, building and unpacking .bullet files.</summary>
 internal static unsafe class FormatExports
 {
     /// <summary>Validates a .bullet file and returns its description (header, tokenizer, tensors, warnings) as JSON.</summary>
@@ -21,4 +21,12 @@ internal static unsafe class FormatExports
         NativeCall.ReturnJson(
             BuildRequest.Run(NativeCall.OptionalUtf8(folder), NativeCall.Utf8(outPath, "out_path"), NativeCall.JsonArgument(optionsJson, "options")),
             outData, outLength));
+
+    /// <summary>
+    /// Unpacks a .bullet file into a folder build_bullet packs again: model.safetensors (dequantized F32), config.json,
+    /// tokenizer.json. Returns the report (paths, model config, warnings) as JSON.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "bullet_unpack")]
+    public static int Unpack(byte* path, byte* outDir, byte** outData, long* outLength) => NativeCall.Run(() =>
+        NativeCall.ReturnJson(BulletUnpacker.Unpack(NativeCall.Utf8(path, "path"), NativeCall.Utf8(outDir, "out_dir")), outData, outLength));
 }

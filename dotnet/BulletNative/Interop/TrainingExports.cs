@@ -76,4 +76,12 @@ internal static unsafe class TrainingExports
     [UnmanagedCallersOnly(EntryPoint = "bullet_train_presets")]
     public static int Presets(byte** outData, long* outLength) =>
         NativeCall.Run(() => NativeCall.ReturnJson(TrainingSessionFactory.Presets(), outData, outLength));
+
+    /// <summary>
+    /// Whether the trainer's libtorch is loaded in this process ({"loaded": bool}): PyTorch must not be imported then
+    /// (the two libtorch builds crash together), which bullet_native.torch checks before it imports torch.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "bullet_libtorch_loaded")]
+    public static int LibtorchLoaded(byte** outData, long* outLength) =>
+        NativeCall.Run(() => NativeCall.ReturnJson(new JsonObject { ["loaded"] = Model.TorchNatives.IsLoaded }, outData, outLength));
 }

@@ -7,6 +7,9 @@ namespace BulletNative.Model;
 /// Loads libtorch (through libLibTorchSharp.so) from this library's own folder before the first torch call.
 /// Under NativeAOT TorchSharp's own search looks beside the host executable (Python), so it fails; a library
 /// already loaded under the same soname is what its later lookups find.
+/// Another libtorch in the same process (PyTorch imported into the Python that hosts this library) makes both
+/// crash — their C++ runtimes share process-wide unique symbols whatever the load flags — so it is refused with a
+/// message instead (measured: PyTorch 1.13 then this library's libtorch 2.10 segfaults; the reverse aborts).
 /// </summary>
 public static unsafe class TorchNatives
 {
@@ -20,7 +23,8 @@ public static unsafe class TorchNatives
         {
             if (s_folder != null) return s_folder;
             var folder = OwnFolder();
-            MklIntelPathForced = LoadMklIntelShim(folder);
+            ThrowIfForeignLibtorch(folder);
+            MklDispatch.Apply(folder);
             var path = Path.Combine(folder, "libLibTorchSharp.so");
             if (!File.Exists(path))
                 throw new BulletException(NativeStatus.IoError,
@@ -38,38 +42,48 @@ public static unsafe class TorchNatives
         }
     }
 
-    /// <summary>True when libtorch's MKL was told it runs on an Intel CPU (see native/mkl_intel_cpu.c); set by <see cref="EnsureLoaded"/>.</summary>
-    public static bool MklIntelPathForced { get; private set; }
 
-    /// <summary>The environment variable that switches the MKL fix off ("0") on AMD processors.</summary>
-    public const string MklSwitch = "BULLET_MKL_FORCE_INTEL";
+    /// <summary>True once this library has loaded its libtorch into the process.</summary>
+    public static bool IsLoaded
+    {
+        get { lock (s_lock) return s_folder != null; }
+    }
 
     /// <summary>
-    /// Whether to load the MKL shim: only on AMD processors (MKL already takes its fast path on Intel, and other
-    /// vendors are untested), and not when <see cref="MklSwitch"/> is "0".
+    /// Throws a clear error when another libtorch (e.g. PyTorch's) is already mapped into this process; once ours is
+    /// loaded there is nothing left to check (and TorchSharp may have mapped its own copies from elsewhere).
     /// </summary>
-    public static bool ShouldForceMklIntelPath(string cpuVendor, string? switchValue) =>
-        cpuVendor == "AuthenticAMD" && switchValue?.Trim() != "0";
-
-    /// <summary>The CPU vendor string from CPUID leaf 0 ("GenuineIntel", "AuthenticAMD"), or "" off x86.</summary>
-    public static string CpuVendor()
+    public static void ThrowIfForeignLibtorch()
     {
-        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported) return "";
-        var (_, ebx, ecx, edx) = System.Runtime.Intrinsics.X86.X86Base.CpuId(0, 0);
-        Span<int> words = [ebx, edx, ecx];
-        return System.Text.Encoding.ASCII.GetString(MemoryMarshal.AsBytes(words));
+        if (!IsLoaded) ThrowIfForeignLibtorch(OwnFolder());
     }
 
-    private static bool LoadMklIntelShim(string folder)
+    private static void ThrowIfForeignLibtorch(string ownFolder)
     {
-        if (!ShouldForceMklIntelPath(CpuVendor(), Environment.GetEnvironmentVariable(MklSwitch))) return false;
-        var shim = Path.Combine(folder, "libbullet_mkl_intel.so");
-        // RTLD_GLOBAL, before libtorch: its PLT calls to mkl_serv_intel_cpu then bind to the shim. A missing shim
-        // only costs speed, so it is not an error.
-        return File.Exists(shim) && dlopen(shim, RtldNow | RtldGlobal) != 0;
+        var foreign = ForeignLibtorch(ownFolder);
+        if (foreign != null)
+            throw new BulletException(NativeStatus.InvalidArgument,
+                $"another libtorch is already loaded in this process ({foreign}, e.g. by `import torch`); the trainer's libtorch " +
+                "cannot share a process with it (both would crash). Train with TrainingSession in a process that does not import torch, " +
+                "or continue in PyTorch with bullet_native.torch.");
     }
 
-    private const int RtldNow = 0x2, RtldGlobal = 0x100;
+    /// <summary>The path of a libtorch_cpu or libc10 mapped from outside <paramref name="ownFolder"/>, or null (also where /proc is absent).</summary>
+    private static string? ForeignLibtorch(string ownFolder)
+    {
+        const string maps = "/proc/self/maps";
+        if (!File.Exists(maps)) return null;
+        foreach (var line in File.ReadLines(maps))
+        {
+            var slash = line.IndexOf('/');
+            if (slash < 0) continue;
+            var path = line[slash..];
+            var name = Path.GetFileName(path);
+            if (!name.StartsWith("libtorch_cpu.so", StringComparison.Ordinal) && !name.StartsWith("libc10.so", StringComparison.Ordinal)) continue;
+            if (Path.GetDirectoryName(path) != ownFolder) return path;
+        }
+        return null;
+    }
 
     /// <summary>This library's folder, with symlinks resolved (the Python package may load it through one).</summary>
     private static string OwnFolder()
@@ -104,9 +118,6 @@ public static unsafe class TorchNatives
 
     [DllImport("libc.so.6")]
     private static extern int dladdr(nint address, out DlInfo info);
-
-    [DllImport("libc.so.6", CharSet = CharSet.Ansi)]
-    private static extern nint dlopen([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
 
     [DllImport("libc.so.6", CharSet = CharSet.Ansi)]
     private static extern nint realpath([MarshalAs(UnmanagedType.LPUTF8Str)] string path, nint resolved);

@@ -31,6 +31,7 @@ public static class TrainingSessionFactory
             if (File.Exists(saved)) tokenizerPath ??= saved;
         }
         trainConfig.Validate();
+        Model.TorchNatives.ThrowIfForeignLibtorch(); // now, not as a crash or an error event once training starts
         if (textPath != null && !File.Exists(textPath))
             throw new BulletException(Interop.NativeStatus.IoError, $"text file {textPath} does not exist");
         if (text is { Length: 0 }) throw new BulletArgumentException("the training text is empty");

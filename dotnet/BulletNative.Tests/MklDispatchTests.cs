@@ -3,8 +3,8 @@ using BulletNative.Model;
 
 namespace BulletNative.Tests;
 
-/// <summary>Loading libtorch, and the switchable MKL fast path on AMD processors.</summary>
-public class TorchNativesTests
+/// <summary>The switchable MKL fast path on AMD processors.</summary>
+public class MklDispatchTests
 {
     [TestCase("AuthenticAMD", null, true)]
     [TestCase("AuthenticAMD", "1", true)]
@@ -12,22 +12,22 @@ public class TorchNativesTests
     [TestCase("GenuineIntel", null, false)]
     [TestCase("", null, false)]
     public void MKL_fix_applies_only_to_AMD_and_can_be_switched_off(string vendor, string? switchValue, bool expected) =>
-        Assert.That(TorchNatives.ShouldForceMklIntelPath(vendor, switchValue), Is.EqualTo(expected));
+        Assert.That(MklDispatch.ShouldForce(vendor, switchValue), Is.EqualTo(expected));
 
     [Test]
     public void CPU_vendor_matches_proc_cpuinfo()
     {
         var line = File.ReadLines("/proc/cpuinfo").First(l => l.StartsWith("vendor_id"));
-        Assert.That(TorchNatives.CpuVendor(), Is.EqualTo(line.Split(':')[1].Trim()));
+        Assert.That(MklDispatch.CpuVendor(), Is.EqualTo(line.Split(':')[1].Trim()));
     }
 
     [Test]
     public void MKL_asks_the_shim_exactly_when_the_fix_is_on()
     {
-        TorchNatives.EnsureLoaded();
-        var expected = TorchNatives.ShouldForceMklIntelPath(TorchNatives.CpuVendor(),
-            Environment.GetEnvironmentVariable(TorchNatives.MklSwitch));
-        Assert.That(TorchNatives.MklIntelPathForced, Is.EqualTo(expected));
+        BulletNative.Model.TorchNatives.EnsureLoaded();
+        var expected = MklDispatch.ShouldForce(MklDispatch.CpuVendor(),
+            Environment.GetEnvironmentVariable(MklDispatch.Switch));
+        Assert.That(MklDispatch.Forced, Is.EqualTo(expected));
 
         // The first definition in the global scope is the one libtorch's PLT binds to (libtorch itself is loaded
         // RTLD_LOCAL, so without the shim the global scope may have none).
