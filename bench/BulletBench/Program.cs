@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Action<string[]>>
     ["mkl_dispatch"] = MklDispatchBench.Run,
     ["tokenizer"] = TokenizerBench.Run,
     ["train_shakespeare"] = TrainShakespeareBench.Run,
+    ["train_step_profile"] = TrainStepProfileBench.Run,
     ["train_tiny"] = TrainTinyBench.Run,
 };
 
