@@ -9,7 +9,7 @@ namespace BulletBench;
 /// The shakespeare-char preset on ../shared/data/tinyshakespeare.txt (first 90 % train, last 10 % val): val loss at
 /// steps 500/1000/2000 (float, and BQ4 through a written and reloaded .bullet), tokens/s and wall time, then the same
 /// model in plain PyTorch (bench/pytorch_reference.py, Debian's python3-torch) on the same data, and the ratio.
-/// usage: train_shakespeare [steps=2000] [threads=2] [pytorch_threads=1] [--no-pytorch]
+/// usage: train_shakespeare [steps=2000] [threads=2] [pytorch_threads=1] [--no-pytorch] [--qat] (QAT from half-way)
 /// </summary>
 public static class TrainShakespeareBench
 {
@@ -25,11 +25,13 @@ public static class TrainShakespeareBench
         config.TotalSteps = steps;
         config.Threads = threads;
         config.EvalBatches = 50;
+        if (args.Contains("--qat")) (config.Qat, config.QatStartStep) = (true, steps / 2);
         var wall = Stopwatch.StartNew();
         var data = TokenizerCodec.Prepare(config, File.ReadAllText(dataPath));
         using var trainer = new Trainer(config, data);
         Console.WriteLine($"shakespeare-char: {config.ToModelConfig(data.Codec.VocabSize).ParameterCount:N0} parameters, " +
-                          $"vocab {data.Codec.VocabSize}, {data.Train.Length:N0} train / {data.Val.Length:N0} val tokens, {steps} steps, {threads} threads");
+                          $"vocab {data.Codec.VocabSize}, {data.Train.Length:N0} train / {data.Val.Length:N0} val tokens, {steps} steps, {threads} threads" +
+                          (config.Qat ? $", QAT from step {config.QatStartStep}" : ""));
         double trainSeconds = 0;
         var checkpoints = new[] { 500, 1000, 2000 }.Where(s => s < steps).Append(steps).Distinct().ToArray();
         JsonObject? final = null;

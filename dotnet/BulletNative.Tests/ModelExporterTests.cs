@@ -28,6 +28,28 @@ public class ModelExporterTests
         Assert.That(result["float_val_loss"]!.GetValue<double>(), Is.LessThan(2.0), "the model trained");
     }
 
+    [TestCase(false, 0.05)]
+    [TestCase(true, 0.02)]
+    public void BQ4_file_perplexity_stays_close_to_the_float_model_on_bundled_data(bool qat, double tolerance)
+    {
+        var text = File.ReadAllText(Path.Combine(TestPaths.RepoRoot, "python", "bullet_dashboard", "datasets", "children_stories.txt"));
+        var config = new TrainConfig
+        {
+            Tokenizer = "char", VocabSize = 0, HiddenSize = 64, NumLayers = 2, NumHeads = 2, MaxSeqLen = 64, BatchSize = 8,
+            LearningRate = 3e-3, WarmupSteps = 10, TotalSteps = 160, EvalEvery = 0, SampleEvery = 0, AttentionEvery = 0,
+            Qat = qat, QatStartStep = 80,
+        };
+        using var trainer = new Trainer(config, TokenizerCodec.Prepare(config, text));
+        for (var i = 0; i < config.TotalSteps; i++) trainer.TrainStep();
+
+        var result = ModelExporter.ExportBullet(trainer, Path.Combine(TestPaths.NewScratch(), "stories.bullet"),
+            new ExportOptions("stories", VerifyWindows: 256));
+        var ratio = result["perplexity_ratio"]!.GetValue<double>();
+        TestContext.Out.WriteLine($"QAT {qat}: float val perplexity {result["float_perplexity"]}, BQ4 file {result["bq4_perplexity"]}, ratio {ratio:F4}");
+        Assert.That(result["float_val_loss"]!.GetValue<double>(), Is.LessThan(2.6), "the model learned something");
+        Assert.That(ratio, Is.InRange(1 - tolerance, 1 + tolerance));
+    }
+
     [Test]
     public void Float_export_is_a_folder_the_builder_packs_into_the_same_bullet()
     {
