@@ -17,8 +17,7 @@ public static class TrainStepProfileBench
         var steps = args.Length > 0 ? int.Parse(args[0]) : 60;
         var threads = args.Length > 1 ? int.Parse(args[1]) : 2;
         var config = TrainConfig.Preset("shakespeare-char");
-        TorchNatives.EnsureLoaded();
-        torch.set_num_threads(threads);
+        TorchNatives.SetThreadsForThisThread(threads);
         using var generator = new Generator(1);
         using var model = new BulletTransformer(config.ToModelConfig(65), generator);
         using var optimizer = new AdamW(model.TrainableWeights, config.Beta1, config.Beta2, config.AdamEps, config.WeightDecay);

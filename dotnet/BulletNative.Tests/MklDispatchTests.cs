@@ -24,7 +24,7 @@ public class MklDispatchTests
     [Test]
     public void MKL_asks_the_shim_exactly_when_the_fix_is_on()
     {
-        BulletNative.Model.TorchNatives.EnsureLoaded();
+        TorchNatives.EnsureLoaded();
         var expected = MklDispatch.ShouldForce(MklDispatch.CpuVendor(),
             Environment.GetEnvironmentVariable(MklDispatch.Switch));
         Assert.That(MklDispatch.Forced, Is.EqualTo(expected));
@@ -32,21 +32,9 @@ public class MklDispatchTests
         // The first definition in the global scope is the one libtorch's PLT binds to (libtorch itself is loaded
         // RTLD_LOCAL, so without the shim the global scope may have none).
         var symbol = dlsym(0, "mkl_serv_intel_cpu");
-        var library = symbol != 0 && dladdr(symbol, out var info) != 0 ? Path.GetFileName(Marshal.PtrToStringUTF8(info.FileName)) : null;
+        var library = Path.GetFileName(TorchNatives.LibraryContaining(symbol));
         Assert.That(library, expected ? Is.EqualTo("libbullet_mkl_intel.so") : Is.Not.EqualTo("libbullet_mkl_intel.so"));
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct DlInfo
-    {
-        public nint FileName;
-        public nint FileBase;
-        public nint SymbolName;
-        public nint SymbolAddress;
-    }
-
-    [DllImport("libc.so.6")]
-    private static extern int dladdr(nint address, out DlInfo info);
 
     [DllImport("libc.so.6")]
     private static extern nint dlsym(nint handle, [MarshalAs(UnmanagedType.LPUTF8Str)] string name);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using BulletNative.Interop;
+using TorchSharp;
 
 namespace BulletNative.Model;
 
@@ -42,6 +43,16 @@ public static unsafe class TorchNatives
         }
     }
 
+
+    /// <summary>Sets libtorch's intra-op thread count for the calling thread only (so each session keeps its own).</summary>
+    public static void SetThreadsForThisThread(int count)
+    {
+        EnsureLoaded();
+        // libtorch (OpenMP build) keeps the count per thread, but a thread's first torch call copies in the last
+        // count set by any thread; ask first, so that first call happens before ours and cannot undo it.
+        _ = torch.get_num_threads();
+        torch.set_num_threads(count);
+    }
 
     /// <summary>True once this library has loaded its libtorch into the process.</summary>
     public static bool IsLoaded
@@ -94,10 +105,14 @@ public static unsafe class TorchNatives
 
         // Under NativeAOT the exported function's address lies inside libbullet_native.so.
         delegate* unmanaged<byte*> export = &CoreExports.Version;
-        if (dladdr((nint)export, out var info) == 0 || info.FileName == 0)
-            throw new BulletException(NativeStatus.InternalError, "dladdr could not locate libbullet_native.so");
-        return Path.GetDirectoryName(RealPath(Marshal.PtrToStringUTF8(info.FileName)!))!;
+        var library = LibraryContaining((nint)export)
+            ?? throw new BulletException(NativeStatus.InternalError, "dladdr could not locate libbullet_native.so");
+        return Path.GetDirectoryName(RealPath(library))!;
     }
+
+    /// <summary>The path of the loaded shared library holding <paramref name="address"/>, or null.</summary>
+    internal static string? LibraryContaining(nint address) =>
+        address != 0 && dladdr(address, out var info) != 0 && info.FileName != 0 ? Marshal.PtrToStringUTF8(info.FileName) : null;
 
     private static string RealPath(string path)
     {

@@ -52,8 +52,7 @@ public sealed class Trainer : IDisposable
     public Trainer(TrainConfig config, TokenData data)
     {
         config.Validate();
-        TorchNatives.EnsureLoaded();
-        torch.set_num_threads(config.Threads);
+        TorchNatives.SetThreadsForThisThread(config.Threads);
         Config = config;
         Data = data;
         TotalSteps = config.TotalSteps > 0
