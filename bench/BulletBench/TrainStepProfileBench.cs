@@ -20,7 +20,8 @@ public static class TrainStepProfileBench
         TorchNatives.SetThreadsForThisThread(threads);
         using var generator = new Generator(1);
         using var model = new BulletTransformer(config.ToModelConfig(65), generator);
-        using var optimizer = new AdamW(model.TrainableWeights, config.Beta1, config.Beta2, config.AdamEps, config.WeightDecay);
+        using var parameters = new FlatParameters(model.TrainableWeights);
+        using var optimizer = new AdamW(parameters, config.Beta1, config.Beta2, config.AdamEps, config.WeightDecay);
         var phases = new[] { "forward + loss", "backward", "clip", "AdamW + zero grad" };
         var totals = new double[phases.Length];
         var clock = new Stopwatch();
@@ -43,7 +44,7 @@ public static class TrainStepProfileBench
             times[2] = clock.Elapsed.TotalMilliseconds;
             clock.Restart();
             optimizer.Step(1e-3);
-            optimizer.ZeroGrad();
+            parameters.ZeroGradients();
             times[3] = clock.Elapsed.TotalMilliseconds;
             if (step >= 10) for (var i = 0; i < phases.Length; i++) totals[i] += times[i]; // the first steps warm up
         }

@@ -1,4 +1,3 @@
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace BulletNative.Training;
@@ -9,51 +8,50 @@ namespace BulletNative.Training;
 /// </summary>
 public sealed class Ema : IDisposable
 {
-    private readonly List<(string Name, Parameter Weight, Tensor Shadow)> _slots = [];
+    private readonly FlatParameters _parameters;
+    private readonly Tensor _shadow;
     private readonly double _decay;
 
     /// <summary>Starts the average at the current weights.</summary>
-    public Ema(IEnumerable<(string Name, Parameter Weight)> weights, double decay)
+    public Ema(FlatParameters parameters, double decay)
     {
-        _decay = decay;
-        foreach (var (name, weight) in weights) _slots.Add((name, weight, weight.detach().clone().DetachFromDisposeScope()));
+        (_parameters, _decay) = (parameters, decay);
+        _shadow = parameters.Weights.detach().clone().DetachFromDisposeScope();
     }
 
     /// <summary>Folds the current weights into the average.</summary>
     public void Update()
     {
         using var noGrad = no_grad();
-        foreach (var (_, weight, shadow) in _slots) shadow.mul_(_decay).add_(weight, 1 - _decay);
+        _shadow.mul_(_decay).add_(_parameters.Weights, 1 - _decay);
     }
 
     /// <summary>Runs <paramref name="body"/> with the averaged weights in the model, then puts the trained ones back.</summary>
     public T WithAveragedWeights<T>(Func<T> body)
     {
         using var noGrad = no_grad();
-        var saved = _slots.Select(s => s.Weight.detach().clone()).ToList();
+        using var saved = _parameters.Weights.clone();
         try
         {
-            foreach (var (_, weight, shadow) in _slots) weight.detach().copy_(shadow);
+            _parameters.Weights.copy_(_shadow);
             return body();
         }
         finally
         {
-            for (var i = 0; i < _slots.Count; i++) { _slots[i].Weight.detach().copy_(saved[i]); saved[i].Dispose(); }
+            _parameters.Weights.copy_(saved);
         }
     }
 
     /// <summary>The averages as named tensors ("ema.{name}") for a checkpoint.</summary>
-    public IEnumerable<(string Name, Tensor Value)> State() => _slots.Select(s => ("ema." + s.Name, s.Shadow));
+    public IEnumerable<(string Name, Tensor Value)> State() => _parameters.Views(_shadow).Select(v => ("ema." + v.Name, v.View));
 
     /// <summary>Restores the averages saved by <see cref="State"/>.</summary>
     public void LoadState(IReadOnlyDictionary<string, float[]> tensors)
     {
         using var noGrad = no_grad();
-        foreach (var (name, _, shadow) in _slots) Checkpoint.CopyInto(shadow, tensors, "ema." + name);
+        using var scope = NewDisposeScope();
+        foreach (var (name, view) in State()) Checkpoint.CopyInto(view, tensors, name);
     }
 
-    public void Dispose()
-    {
-        foreach (var slot in _slots) slot.Shadow.Dispose();
-    }
+    public void Dispose() => _shadow.Dispose();
 }

@@ -18,6 +18,7 @@ public sealed class Trainer : IDisposable
 {
     private readonly Generator _generator;   // weight init and dropout masks
     private readonly SplitMix64 _windows;     // which training windows each step reads
+    private readonly FlatParameters _parameters;
     private readonly AdamW _optimizer;
     private readonly Ema? _ema;
 
@@ -61,8 +62,9 @@ public sealed class Trainer : IDisposable
         _generator = new Generator((ulong)config.Seed);
         _windows = new SplitMix64((ulong)config.Seed ^ 0x5EED_DA7A_0000_0001UL);
         Model = new BulletTransformer(config.ToModelConfig(data.Codec.VocabSize), _generator);
-        _optimizer = new AdamW(Model.TrainableWeights, config.Beta1, config.Beta2, config.AdamEps, config.WeightDecay);
-        _ema = config.EmaDecay > 0 ? new Ema(Model.TrainableWeights, config.EmaDecay) : null;
+        _parameters = new FlatParameters(Model.TrainableWeights);
+        _optimizer = new AdamW(_parameters, config.Beta1, config.Beta2, config.AdamEps, config.WeightDecay);
+        _ema = config.EmaDecay > 0 ? new Ema(_parameters, config.EmaDecay) : null;
     }
 
     /// <summary>One optimizer step over grad_accum micro-batches; throws when the loss stops being a number.</summary>
@@ -86,7 +88,7 @@ public sealed class Trainer : IDisposable
                 $"the training loss became {loss} at step {Step + 1}: the learning rate ({Config.LearningRate}) is probably too high");
         var gradNorm = _optimizer.ClipGradients(Config.GradClip);
         _optimizer.Step(lr);
-        _optimizer.ZeroGrad();
+        _parameters.ZeroGradients();
         _ema?.Update();
         Step++;
         return new StepMetrics(Step, loss, lr, gradNorm, TokensPerStep, clock.Elapsed.TotalSeconds);
@@ -288,6 +290,7 @@ public sealed class Trainer : IDisposable
     {
         _ema?.Dispose();
         _optimizer.Dispose();
+        _parameters.Dispose();
         Model.Dispose();
         _generator.Dispose();
     }
