@@ -5,10 +5,10 @@ var benchmarks = new Dictionary<string, Action<string[]>>
 {
     ["bq4"] = Bq4Bench.Run,
     ["generate"] = GenerateBench.Run,
-    ["mkl_dispatch"] = MklDispatchBench.Run,
     ["tokenizer"] = TokenizerBench.Run,
     ["train_shakespeare"] = TrainShakespeareBench.Run,
     ["train_step_profile"] = TrainStepProfileBench.Run,
+    ["train_threads"] = TrainThreadsBench.Run,
     ["train_tiny"] = TrainTinyBench.Run,
 };
 

@@ -1,9 +1,10 @@
+using System.Runtime.InteropServices;
 using BulletNative.Model;
 using TorchSharp;
 
 namespace BulletNative.Tests;
 
-/// <summary>Each training session's thread count is its own: libtorch's OpenMP and MKL thread settings are per thread.</summary>
+/// <summary>libtorch's threads: each session's count is its own, and idle OpenMP threads sleep rather than spin.</summary>
 public class ThreadSettingTests
 {
     [Test]
@@ -21,4 +22,16 @@ public class ThreadSettingTests
         foreach (var t in threads) t.Join();
         Assert.That(seen, Is.EqualTo(new[] { 1, 2 }));
     }
+
+    [Test]
+    public void OpenMP_waits_passively_unless_the_user_chose_a_policy()
+    {
+        var before = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"); // the process's starting environment
+        TorchNatives.EnsureLoaded();
+        var policy = Marshal.PtrToStringUTF8(getenv("OMP_WAIT_POLICY"));
+        Assert.That(policy, Is.EqualTo(before ?? TorchNatives.DefaultWaitPolicy));
+    }
+
+    [DllImport("libc.so.6")]
+    private static extern nint getenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
 }

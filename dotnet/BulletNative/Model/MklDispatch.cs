@@ -5,7 +5,7 @@ namespace BulletNative.Model;
 /// <summary>
 /// libtorch's bundled MKL takes slow generic kernels on AMD processors; native/mkl_intel_cpu.c (built beside the
 /// library as libbullet_mkl_intel.so) tells it otherwise. Measured 1.42x training tokens per CPU second here
-/// (./build.sh bench mkl_dispatch). On by default on AMD, off with BULLET_MKL_FORCE_INTEL=0.
+/// (./build.sh bench train_threads). On by default on AMD, off with BULLET_MKL_FORCE_INTEL=0.
 /// </summary>
 public static class MklDispatch
 {
