@@ -1,7 +1,9 @@
-# Bullet Dashboard build entry point for Windows (mirrors build.sh; best effort, not tested in CI).
-#   ./build.ps1          build the native library and the Python packages
-#   ./build.ps1 test     build, then run every test suite
-#   ./build.ps1 run      build, then start the product
+# Bullet Dashboard build entry point for Windows (mirrors build.sh; best effort, not tested in CI: training needs
+# libtorch, which the project only references for Linux, so on Windows the runtime, format and dashboard work but
+# training does not).
+#   ./build.ps1          build the native library, the Python packages and the browser UI
+#   ./build.ps1 test     build, then run NUnit, pytest and Vitest
+#   ./build.ps1 run      build, then start the dashboard on the bundled children's stories
 param([string]$Command = "build")
 $ErrorActionPreference = "Stop"
 Set-Location $PSScriptRoot
@@ -22,7 +24,18 @@ function Build-Python {
     & (Join-Path $Venv "Scripts/pip.exe") install --quiet --no-deps -e .
 }
 
-function Build-All { Build-Native; Build-Python }
+function Build-Frontend {
+    if (-not (Get-Command npm -ErrorAction SilentlyContinue)) { throw "Node.js 20 (or newer) with npm is required to build the frontend" }
+    Push-Location frontend
+    try {
+        npm ci --no-audit --no-fund --loglevel=error
+        if ($LASTEXITCODE -ne 0) { throw "npm ci failed" }
+        npm run --silent build
+        if ($LASTEXITCODE -ne 0) { throw "the frontend build failed" }
+    } finally { Pop-Location }
+}
+
+function Build-All { Build-Native; Build-Python; Build-Frontend }
 
 switch ($Command) {
     "build" { Build-All }
@@ -31,8 +44,13 @@ switch ($Command) {
         dotnet test dotnet/BulletNative.Tests/BulletNative.Tests.csproj --nologo -v quiet
         if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
         & (Join-Path $Venv "Scripts/python.exe") -m pytest python/tests -q
-        exit $LASTEXITCODE
+        if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+        Push-Location frontend
+        npm test --silent
+        $code = $LASTEXITCODE
+        Pop-Location
+        exit $code
     }
-    "run" { Build-All; & (Join-Path $Venv "Scripts/python.exe") -m bullet_native demo }
+    "run" { Build-All; & (Join-Path $Venv "Scripts/python.exe") -m bullet_dashboard --open-dataset children_stories }
     default { Write-Error "usage: ./build.ps1 [build|test|run]"; exit 2 }
 }
