@@ -2,45 +2,17 @@
 // while the Train page shows it in headless Chromium. Reports frames per second (requestAnimationFrame in the page)
 // and the JS heap (DevTools protocol, after a forced GC) per interval, so a leak shows as a rising heap.
 //   node bench/ui/run.mjs [seconds=300]    (needs ./build.sh first; BULLET_PYTHON and CHROMIUM as in the browser tests)
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "../../frontend/node_modules/playwright-core/index.mjs";
+import { join } from "node:path";
+import { launchChromium, startServer, stopServer } from "../../frontend/browser-tests/dashboard.mjs";
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const seconds = Number(process.argv[2] ?? 300);
 const interval = Math.min(30, Math.max(5, Math.round(seconds / 10)));
-const python = process.env.BULLET_PYTHON ?? join(repo, ".venv/bin/python");
 const dataDir = mkdtempSync(join(tmpdir(), "bullet-ui-bench-"));
 
-const server = spawn(python, ["-m", "bullet_dashboard", "--port", "0", "--data-dir", dataDir], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
-const base = await new Promise((ok, fail) => {
-  let log = "";
-  const read = (c) => {
-    log += c;
-    const m = log.match(/(http:\/\/127\.0\.0\.1:\d+)\//);
-    if (m) ok(m[1]);
-  };
-  server.stdout.on("data", read);
-  server.stderr.on("data", read);
-  server.on("exit", () => fail(new Error(log)));
-});
-
-/** The URL is printed when the socket is bound, a moment before the server accepts: wait until it answers. */
-async function waitUntilServing(base) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/api/status`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${base} did not answer within 20 s`);
-}
-await waitUntilServing(base);
+const server = startServer(dataDir);
+const base = await server.url;
 
 async function post(path, body) {
   const r = await fetch(base + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body ?? {}) });
@@ -56,12 +28,7 @@ const session = await post("/api/sessions", {
 await post(`/api/sessions/${session.id}/speed`, { steps_per_second: 10 });
 await post(`/api/sessions/${session.id}/start`);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--js-flags=--expose-gc"],
-});
+const browser = await launchChromium(["--js-flags=--expose-gc"]);
 const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 const cdp = await page.context().newCDPSession(page);
 await cdp.send("Performance.enable");
@@ -107,7 +74,5 @@ console.log(`heap: ${first.heap.toFixed(2)} MB at ${first.t} s -> ${last.heap.to
   `(${((last.heap / first.heap - 1) * 100).toFixed(1)} %) while the chart went from ${first.points} to ${last.points} points`);
 
 await browser.close();
-const exited = new Promise((r) => server.once("exit", r));
-server.kill("SIGINT");
-await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+await stopServer(server);
 rmSync(dataDir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using BulletNative.Builder;
 using BulletNative.Format;
 
 namespace BulletNative.Tests;
@@ -10,12 +11,7 @@ public class Bq4Tests
     private static float[] Gaussian(Random random, int n, float sigma, float mean = 0)
     {
         var values = new float[n];
-        for (var i = 0; i < n; i++)
-        {
-            var u = 1.0 - random.NextDouble();
-            var v = random.NextDouble();
-            values[i] = mean + sigma * (float)(Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v));
-        }
+        for (var i = 0; i < n; i++) values[i] = mean + sigma * (float)RandomWeights.Gaussian(random);
         return values;
     }
 

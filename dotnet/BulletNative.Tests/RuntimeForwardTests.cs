@@ -1,3 +1,4 @@
+using BulletNative.Builder;
 using BulletNative.Format;
 using BulletNative.Runtime;
 
@@ -31,11 +32,11 @@ public class RuntimeForwardTests
     public void SimdMatVecEqualsReference(int cols, int rows)
     {
         var random = new Random(cols + rows);
-        var weights = Enumerable.Range(0, rows * cols).Select(_ => (float)TestModels.Gaussian(random)).ToArray();
+        var weights = Enumerable.Range(0, rows * cols).Select(_ => (float)RandomWeights.Gaussian(random)).ToArray();
         var data = new byte[Bq4.ByteCount(weights.Length)];
         Bq4.Quantize(weights, data);
         var matrix = new Bq4Matrix(data, rows, cols);
-        var x = Enumerable.Range(0, cols).Select(_ => (float)TestModels.Gaussian(random)).ToArray();
+        var x = Enumerable.Range(0, cols).Select(_ => (float)RandomWeights.Gaussian(random)).ToArray();
         var expected = new float[rows];
         Bq4MatVec.MultiplyReference(matrix, x, expected);
         var prepared = new PreparedInput(cols);

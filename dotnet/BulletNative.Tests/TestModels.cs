@@ -1,4 +1,5 @@
 using System.Text;
+using BulletNative.Builder;
 using BulletNative.Format;
 
 namespace BulletNative.Tests;
@@ -33,15 +34,11 @@ internal static class TestModels
             var values = new float[shape.Aggregate(1, (a, b) => a * b)];
             var isNorm = shape.Length == 1;
             for (var i = 0; i < values.Length; i++)
-                values[i] = isNorm ? 1f + 0.01f * (float)Gaussian(random) : 0.05f * (float)Gaussian(random);
+                values[i] = isNorm ? 1f + 0.01f * (float)RandomWeights.Gaussian(random) : 0.05f * (float)RandomWeights.Gaussian(random);
             list.Add(new TensorData(name, shape, values));
         }
         return list;
     }
-
-    /// <summary>A standard normal draw (Box–Muller).</summary>
-    public static double Gaussian(Random random) =>
-        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
     /// <summary>A complete tiny model content.</summary>
     public static BulletModelContent Tiny(int seed = 1, int vocab = 40, int hidden = 32, int layers = 1, int heads = 2)

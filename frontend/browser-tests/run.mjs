@@ -1,60 +1,19 @@
 // Browser tests: Debian's Chromium driven by playwright-core against a real `python -m bullet_dashboard` (real native
-// library, temporary data folder, free port). The tests run in order because later ones use the model the training
-// test builds. Each saves a screenshot under frontend/test-results/. The last line is "N passed, N failed".
-//   BULLET_PYTHON  the Python that runs the server (default: <repo>/.venv/bin/python)
-//   CHROMIUM       the browser (default: /usr/bin/chromium)
-import { spawn, execFileSync } from "node:child_process";
+// library, temporary data folder, free port; see dashboard.mjs for BULLET_PYTHON and CHROMIUM). The tests run in order
+// because later ones use the model the training test builds. Each saves a screenshot under frontend/test-results/.
+// The last line is "N passed, N failed".
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium, python, repo, startServer, stopServer } from "./dashboard.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, "../..");
-const results = resolve(here, "../test-results");
-const python = process.env.BULLET_PYTHON ?? join(repo, ".venv/bin/python");
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const results = resolve(dirname(fileURLToPath(import.meta.url)), "../test-results");
 const TIMEOUT = 90_000;
 
 mkdirSync(results, { recursive: true });
 const dataDir = mkdtempSync(join(tmpdir(), "bullet-ui-test-"));
-
-/** Starts the server on a free port and resolves with its base URL once it printed it. */
-function startServer() {
-  const child = spawn(python, ["-m", "bullet_dashboard", "--port", "0", "--data-dir", dataDir], {
-    cwd: repo, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" },
-  });
-  let log = "";
-  const url = new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 60 s:\n${log}`)), 60_000);
-    const read = (chunk) => {
-      log += chunk;
-      const m = log.match(/(http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) {
-        clearTimeout(timer);
-        resolveUrl(m[1]);
-      }
-    };
-    child.stdout.on("data", read);
-    child.stderr.on("data", read);
-    child.on("exit", (code) => reject(new Error(`the server exited with ${code}:\n${log}`)));
-  });
-  return { child, url, log: () => log };
-}
-
-/** The URL is printed when the socket is bound, a moment before the server accepts: wait until it answers. */
-async function waitUntilServing(base) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/api/status`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${base} did not answer within 20 s`);
-}
 
 function check(condition, message) {
   if (!condition) throw new Error(message);
@@ -238,18 +197,13 @@ const tests = [
 ];
 
 async function main() {
-  const server = startServer();
+  const server = startServer(dataDir);
   let browser;
   let passed = 0;
   let failed = 0;
   try {
     const base = await server.url;
-    await waitUntilServing(base);
-    browser = await chromium.launch({
-      executablePath: browserPath,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
     context.setDefaultTimeout(30_000);
     for (const [index, [name, fn]] of tests.entries()) {
@@ -276,9 +230,7 @@ async function main() {
     console.log(`FAIL setup: ${e.message}`);
   } finally {
     await browser?.close();
-    const exited = new Promise((r) => server.child.once("exit", r));
-    server.child.kill("SIGINT");
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    await stopServer(server);
     rmSync(dataDir, { recursive: true, force: true });
   }
   writeFileSync(join(results, "summary.txt"), `${passed} passed, ${failed} failed\n`);

@@ -139,6 +139,17 @@ class NativeObject:
     """Base of the Python objects that own one native handle: close() frees it once; context manager; freed on collection."""
 
     _handle: int | None = None
+    _closed_message = "the object is closed"
+
+    @property
+    def handle(self) -> int:
+        """The native handle; an error once closed."""
+        if self._handle is None:
+            raise self._closed_error()
+        return self._handle
+
+    def _closed_error(self) -> Exception:
+        return BulletError(self._closed_message, 4)
 
     def close(self) -> None:
         """Frees the native handle (idempotent)."""

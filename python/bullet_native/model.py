@@ -8,7 +8,7 @@ import os
 from typing import Any, Iterator
 
 from .notebook import model_html
-from ._native import I32, I64, OUT_BUF, OUT_LEN, P, STR, BulletError, call, call_json, encode_json, encode_str, NativeObject, register
+from ._native import I32, I64, OUT_BUF, OUT_LEN, P, STR, call, call_json, encode_json, encode_str, NativeObject, register
 
 try:
     import numpy as np
@@ -68,6 +68,8 @@ class TokenStream(NativeObject):
 class Model(NativeObject):
     """A loaded .bullet model (from a path or the file's bytes); use as a context manager or call close()."""
 
+    _closed_message = "the model is closed"
+
     def __init__(self, source: str | os.PathLike[str] | bytes | bytearray | memoryview):
         handle = ctypes.c_int64()
         if isinstance(source, (bytes, bytearray, memoryview)):
@@ -77,13 +79,6 @@ class Model(NativeObject):
             call("model_load", encode_str(os.fspath(source)), ctypes.byref(handle))
         self._handle: int | None = handle.value
         self._info: dict[str, Any] | None = None
-
-    @property
-    def handle(self) -> int:
-        """The native handle; an error once the model is closed."""
-        if self._handle is None:
-            raise BulletError("the model is closed", 4)
-        return self._handle
 
     @property
     def info(self) -> dict[str, Any]:

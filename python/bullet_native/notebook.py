@@ -147,7 +147,7 @@ def tokenizer_html(tokenizer: "Tokenizer") -> str:
 
 def session_html(session: "TrainingSession") -> str:
     """The summary of a training session: state, step, model dims and its last metrics."""
-    if session._handle == 0:
+    if session._handle is None:
         return html_table("TrainingSession", [("state", "closed")])
     status = session.status()
     config = status.get("config", {})

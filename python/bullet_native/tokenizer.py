@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .notebook import tokenizer_html
-from ._native import I32, I64, OUT_BUF, OUT_LEN, STR, P, call, call_bytes, call_json, encode_json, encode_str, free_handle, register
+from ._native import I32, I64, OUT_BUF, OUT_LEN, STR, P, NativeObject, call, call_bytes, call_json, encode_json, encode_str, register
 
 register({
     "tokenizer_train": (I32, [P, I64, STR, STR, ctypes.POINTER(ctypes.c_int64)]),
@@ -21,8 +21,10 @@ register({
 })
 
 
-class Tokenizer:
+class Tokenizer(NativeObject):
     """A tokenizer held by the native library; ids are exactly those the .bullet runtime computes."""
+
+    _closed_message = "this tokenizer is closed"
 
     def __init__(self, handle: int):
         """Wraps a native tokenizer handle (use train() or load() to make one)."""
@@ -61,12 +63,8 @@ class Tokenizer:
         call("tokenizer_load", encode_str(os.fspath(path)), ctypes.byref(handle))
         return cls(handle.value)
 
-    @property
-    def handle(self) -> int:
-        """The native handle (raises once closed)."""
-        if self._handle is None:
-            raise ValueError("this tokenizer is closed")
-        return self._handle
+    def _closed_error(self) -> Exception:
+        return ValueError(self._closed_message)  # the tokenizer's API has always raised ValueError here
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Saves by the path's form: *.json → tokenizer.json; *vocab.txt → it and merges.txt; a folder → vocab.txt + merges.txt."""
@@ -131,24 +129,6 @@ class Tokenizer:
     def vocab(self) -> dict[str, Any]:
         """Every token (by id), score and merge: {"tokens": [...], "scores": [...], "merges": [[a, b], ...]}."""
         return call_json("tokenizer_vocab", self.handle)
-
-    def close(self) -> None:
-        """Frees the native tokenizer; later calls raise."""
-        if self._handle is not None:
-            handle, self._handle = self._handle, None
-            free_handle(handle)
-
-    def __enter__(self) -> "Tokenizer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass  # the library may already be unloaded at interpreter exit
 
     def __len__(self) -> int:
         return self.vocab_size

@@ -6,7 +6,7 @@ import os
 from typing import Any, Iterator
 
 from .notebook import Report, run_session, session_html, session_weights
-from ._native import I32, I64, OUT_BUF, OUT_LEN, STR, BulletError, call, call_json, encode_json, encode_str, free_handle, register
+from ._native import I32, I64, OUT_BUF, OUT_LEN, STR, NativeObject, call, call_json, encode_json, encode_str, register
 
 register({
     "bullet_session_create": (I32, [STR, STR, ctypes.POINTER(ctypes.c_int64)]),
@@ -39,12 +39,15 @@ def libtorch_loaded() -> bool:
     return bool(call_json("bullet_libtorch_loaded")["loaded"])
 
 
-class TrainingSession:
+class TrainingSession(NativeObject):
     """A training run owned by the native library: control it, pull its events, checkpoint and export it.
 
     ``config`` is a dict of TrainConfig keys (``{"preset": "tiny", ...}`` starts from a preset). Give the text
-    as ``text`` or ``text_path``. Iterating the session yields its events until training ends.
+    as ``text`` or ``text_path``. Iterating the session yields its events until training ends. close() stops the
+    session's thread (after the step in flight) and frees the model.
     """
+
+    _closed_message = "the training session is closed"
 
     def __init__(self, config: dict[str, Any] | None = None, *, text: str | None = None,
                  text_path: str | os.PathLike[str] | None = None, tokenizer_path: str | os.PathLike[str] | None = None,
@@ -54,16 +57,9 @@ class TrainingSession:
         options = {k: os.fspath(v) for k, v in options.items() if v is not None}
         handle = ctypes.c_int64()
         call("bullet_session_create", encode_json(config or {}), encode_json(options), ctypes.byref(handle))
-        self._handle = handle.value
+        self._handle: int | None = handle.value
         self.last_seq = 0
         self.output_dir = options.get("output_dir")
-
-    @property
-    def handle(self) -> int:
-        """The native handle; raises once the session is closed."""
-        if self._handle == 0:
-            raise BulletError("the training session is closed", 4)
-        return self._handle
 
     def start(self) -> None:
         """Starts (or continues) training in the background."""
@@ -137,30 +133,11 @@ class TrainingSession:
         """The current float weights as numpy arrays, by .bullet tensor name (plot them, or save them as .npy)."""
         return session_weights(self)
 
-    def close(self) -> None:
-        """Stops the session's thread and frees the model."""
-        if self._handle:
-            handle, self._handle = self._handle, 0
-            free_handle(handle)
-
-    def __enter__(self) -> "TrainingSession":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
     def _repr_html_(self) -> str:
         return session_html(self)
 
     def __repr__(self) -> str:
-        if self._handle == 0:
+        if self._handle is None:
             return "TrainingSession(closed)"
         status = self.status()
         return f"TrainingSession(state={status['state']!r}, step={status['step']}/{status['total_steps']})"
-
-    def __del__(self) -> None:
-        # At interpreter exit the library may already be gone; a leaked handle then no longer matters.
-        try:
-            self.close()
-        except Exception:
-            pass

@@ -16,9 +16,13 @@ public static class RandomWeights
             if (shape.Length == 1) Array.Fill(values, 1f);
             else
                 for (var i = 0; i < values.Length; i++)
-                    values[i] = (float)(0.02 * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+                    values[i] = (float)Gaussian(random, 0.02);
             tensors.Add(new TensorData(name, shape, values));
         }
         return tensors;
     }
+
+    /// <summary>A draw from N(0, std²) by Box–Muller (two uniform draws from <paramref name="random"/>).</summary>
+    public static double Gaussian(Random random, double std = 1) =>
+        std * Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 }

@@ -9,7 +9,7 @@ namespace BulletNative.Runtime;
 /// </summary>
 public sealed class FastForward : IForwardPass
 {
-    private const float Epsilon = 1e-5f;
+    private const float Epsilon = (float)ForwardMath.RmsEpsilon;
     private readonly int _threads;
     private readonly Bq4Kernel _kernel;
     private readonly float[] _x, _h, _q, _k, _v, _concat, _out, _gate, _up;
@@ -48,7 +48,7 @@ public sealed class FastForward : IForwardPass
         _wide = new PreparedInput(f);
         var half = dims.HeadSize / 2;
         _frequencies = new double[half];
-        for (var i = 0; i < half; i++) _frequencies[i] = Math.Pow(10000, -2.0 * i / dims.HeadSize);
+        for (var i = 0; i < half; i++) _frequencies[i] = ForwardMath.RopeFrequency(i, dims.HeadSize);
         _cos = new float[half];
         _sin = new float[half];
         _keyCache = new float[dims.NumLayers][];
@@ -74,12 +74,9 @@ public sealed class FastForward : IForwardPass
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Forward(int token, Span<float> logits, Span<float> attention = default)
     {
-        Model.CheckToken(token);
+        ForwardMath.CheckStep(Model, token, Position, logits, attention);
         var dims = Model.Dimensions;
-        if (Position >= dims.MaxContext)
-            throw new BulletArgumentException($"the context of {dims.MaxContext} tokens is full");
         int d = dims.HiddenSize, heads = dims.NumHeads, hd = dims.HeadSize, p = Position;
-        ReferenceForward.CheckSpans(logits, attention, dims, p);
         if (p >= _capacity) Grow(Math.Min(dims.MaxContext, _capacity * 2));
 
         Model.Embedding.DecodeRow(token, _x);

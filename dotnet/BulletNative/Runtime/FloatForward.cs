@@ -8,7 +8,6 @@ namespace BulletNative.Runtime;
 /// </summary>
 public sealed class FloatForward
 {
-    private const double Epsilon = 1e-5;
     private readonly ModelDimensions _dims;
     private readonly IReadOnlyDictionary<string, float[]> _w;
     private readonly List<float[]>[] _keys;
@@ -54,56 +53,25 @@ public sealed class FloatForward
         var x = _w[TensorNames.Embedding].AsSpan(token * d, d).ToArray();
         for (var l = 0; l < _dims.NumLayers; l++)
         {
-            var h = RmsNorm(x, _w[TensorNames.AttentionNorm(l)]);
+            var h = ForwardMath.RmsNorm(x, _w[TensorNames.AttentionNorm(l)]);
             var q = MatVec(_w[TensorNames.Query(l)], h, d);
             var k = MatVec(_w[TensorNames.Key(l)], h, d);
             var v = MatVec(_w[TensorNames.Value(l)], h, d);
-            Rotate(q, p, hd);
-            Rotate(k, p, hd);
+            ForwardMath.Rotate(q, p, hd);
+            ForwardMath.Rotate(k, p, hd);
             _keys[l].Add(k);
             _values[l].Add(v);
-            var concat = new float[d];
-            var scores = new double[p + 1];
-            for (var head = 0; head < heads; head++)
-            {
-                var o = head * hd;
-                double max = double.NegativeInfinity, sum = 0;
-                for (var t = 0; t <= p; t++)
-                {
-                    double dot = 0;
-                    for (var i = 0; i < hd; i++) dot += (double)q[o + i] * _keys[l][t][o + i];
-                    scores[t] = dot / Math.Sqrt(hd);
-                    max = Math.Max(max, scores[t]);
-                }
-                for (var t = 0; t <= p; t++) sum += scores[t] = Math.Exp(scores[t] - max);
-                for (var i = 0; i < hd; i++)
-                {
-                    double acc = 0;
-                    for (var t = 0; t <= p; t++) acc += scores[t] / sum * _values[l][t][o + i];
-                    concat[o + i] = (float)acc;
-                }
-            }
+            var concat = ForwardMath.Attend(q, _keys[l], _values[l], heads, default);
             var attn = MatVec(_w[TensorNames.AttentionOutput(l)], concat, d);
             for (var c = 0; c < d; c++) x[c] += attn[c];
-            h = RmsNorm(x, _w[TensorNames.FfnNorm(l)]);
+            h = ForwardMath.RmsNorm(x, _w[TensorNames.FfnNorm(l)]);
             var gate = MatVec(_w[TensorNames.FfnGate(l)], h, 4 * d);
-            var up = MatVec(_w[TensorNames.FfnUp(l)], h, 4 * d);
-            for (var i = 0; i < gate.Length; i++) gate[i] = (float)(gate[i] / (1 + Math.Exp(-gate[i])) * up[i]);
+            ForwardMath.SwiGlu(gate, MatVec(_w[TensorNames.FfnUp(l)], h, 4 * d));
             var down = MatVec(_w[TensorNames.FfnDown(l)], gate, d);
             for (var c = 0; c < d; c++) x[c] += down[c];
         }
         _position++;
-        return MatVec(_w[TensorNames.OutputHead], RmsNorm(x, _w[TensorNames.FinalNorm]), _dims.VocabSize);
-    }
-
-    private static float[] RmsNorm(float[] x, float[] weight)
-    {
-        double sum = 0;
-        foreach (var v in x) sum += (double)v * v;
-        var scale = 1 / Math.Sqrt(sum / x.Length + Epsilon);
-        var result = new float[x.Length];
-        for (var i = 0; i < x.Length; i++) result[i] = (float)(x[i] * scale * weight[i]);
-        return result;
+        return MatVec(_w[TensorNames.OutputHead], ForwardMath.RmsNorm(x, _w[TensorNames.FinalNorm]), _dims.VocabSize);
     }
 
     private static float[] MatVec(float[] w, float[] x, int rows)
@@ -116,17 +84,5 @@ public sealed class FloatForward
             result[r] = (float)acc;
         }
         return result;
-    }
-
-    private static void Rotate(float[] v, int p, int hd)
-    {
-        for (var o = 0; o < v.Length; o += hd)
-            for (var i = 0; i < hd / 2; i++)
-            {
-                var angle = p * Math.Pow(10000, -2.0 * i / hd);
-                double c = Math.Cos(angle), s = Math.Sin(angle), a = v[o + 2 * i], b = v[o + 2 * i + 1];
-                v[o + 2 * i] = (float)(a * c - b * s);
-                v[o + 2 * i + 1] = (float)(a * s + b * c);
-            }
     }
 }

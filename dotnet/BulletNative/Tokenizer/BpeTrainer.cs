@@ -93,23 +93,12 @@ public static class BpeTrainer
         var counts = new Dictionary<byte[], long>(ByteStringComparer.Instance);
         var lookup = counts.GetAlternateLookup<ReadOnlySpan<byte>>();
         long total = 0;
-        var span = text.AsSpan();
-        var i = 0;
-        while (i < span.Length)
+        foreach (var word in new WordPieces(text))
         {
-            if (span[i] == (byte)' ')
-            {
-                i++;
-                continue;
-            }
-            var rest = span[i..];
-            var length = rest.IndexOf((byte)' ');
-            if (length < 0) length = rest.Length;
-            var word = rest[..length];
+            if (WordPieces.IsSpace(word)) continue;
             if (lookup.TryGetValue(word, out var n)) lookup[word] = n + 1;
             else lookup[word] = 1;
             total++;
-            i += length;
         }
         return (counts, total);
     }

@@ -43,20 +43,13 @@ internal sealed class WordEncoder
     /// <summary>Appends the ids of <paramref name="text"/> (valid UTF-8) to <paramref name="output"/>.</summary>
     public void Encode(ReadOnlySpan<byte> text, List<int> output)
     {
-        var i = 0;
-        while (i < text.Length)
+        foreach (var word in new WordPieces(text))
         {
-            if (text[i] == (byte)' ')
+            if (WordPieces.IsSpace(word))
             {
                 output.Add(_table.SpaceId);
-                i++;
                 continue;
             }
-            var rest = text[i..];
-            var length = rest.IndexOf((byte)' ');
-            if (length < 0) length = rest.Length;
-            var word = rest[..length];
-            i += length;
             if (_table.MergeCount == 0)
             {
                 AppendCharacters(word, output); // without merges a lookup per character is cheaper than the cache

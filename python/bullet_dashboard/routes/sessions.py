@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
@@ -30,6 +30,13 @@ def detail(session: ManagedSession) -> dict[str, Any]:
 
 def parse_types(types: Optional[str]) -> set[str] | None:
     return {t.strip() for t in types.split(",") if t.strip()} if types else None
+
+
+def apply_control(session_id: str, sessions: SessionManager, action: Callable[[ManagedSession], Any]) -> dict[str, Any]:
+    """Applies one control action to the session and returns its detail as it then stands."""
+    session = sessions.get(session_id)
+    action(session)
+    return detail(session)
 
 
 def text_writer(body: SessionCreate, datasets: DatasetStore, settings: Settings):
@@ -81,53 +88,39 @@ def delete_session(session_id: str, sessions: SessionManager = Depends(deps.sess
 
 @router.post("/{session_id}/start", response_model=SessionDetail, summary="Start training (queued when the running limit is reached)")
 def start(session_id: str, sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
-    session = sessions.get(session_id)
-    sessions.start(session)
-    return detail(session)
+    return apply_control(session_id, sessions, sessions.start)
 
 
 @router.post("/{session_id}/pause", response_model=SessionDetail, summary="Pause after the current step (and save a checkpoint)")
 def pause(session_id: str, sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
-    session = sessions.get(session_id)
-    sessions.pause(session)
-    return detail(session)
+    return apply_control(session_id, sessions, sessions.pause)
 
 
 @router.post("/{session_id}/resume", response_model=SessionDetail, summary="Resume after a pause")
 def resume(session_id: str, sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
-    session = sessions.get(session_id)
-    sessions.start(session)
-    return detail(session)
+    return apply_control(session_id, sessions, sessions.start)
 
 
 @router.post("/{session_id}/stop", response_model=SessionDetail, summary="Stop gracefully; the model stays exportable")
 def stop(session_id: str, sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
-    session = sessions.get(session_id)
-    sessions.stop(session)
-    return detail(session)
+    return apply_control(session_id, sessions, sessions.stop)
 
 
 @router.post("/{session_id}/step", response_model=SessionDetail, summary="Run N steps, then pause (the session must not be running)")
 def step(session_id: str, body: StepBody = StepBody(), sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
-    session = sessions.get(session_id)
-    session.control("step", lambda n: n.step(body.steps))
-    return detail(session)
+    return apply_control(session_id, sessions, lambda session: session.control("step", lambda n: n.step(body.steps)))
 
 
 @router.post("/{session_id}/speed", response_model=SessionDetail, summary="Limit training speed in steps per second (0 = full speed)")
 def speed(session_id: str, body: SpeedBody, sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
-    session = sessions.get(session_id)
-    session.control("set speed", lambda n: n.set_speed(body.steps_per_second))
-    return detail(session)
+    return apply_control(session_id, sessions, lambda session: session.control("set speed", lambda n: n.set_speed(body.steps_per_second)))
 
 
 @router.post("/{session_id}/resume-from-checkpoint", response_model=SessionDetail,
              summary="Continue an interrupted or finished session from its latest checkpoint")
 def resume_from_checkpoint(session_id: str, start: bool = Query(True, description="start training at once"),
                            sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
-    session = sessions.get(session_id)
-    sessions.resume_from_checkpoint(session, start=start)
-    return detail(session)
+    return apply_control(session_id, sessions, lambda session: sessions.resume_from_checkpoint(session, start=start))
 
 
 @router.post("/{session_id}/export", response_model=ExportResult, summary="Write and verify the BQ4 .bullet as a model")

@@ -418,9 +418,7 @@ class SessionManager:
     def pause(self, session: ManagedSession) -> str:
         """Pauses (or takes it out of the queue) and saves a checkpoint to resume from after a restart."""
         with self._lock:
-            if session.queued:
-                session.queued = False
-                self._queue.remove(session.id)
+            if self._dequeue(session):
                 return session.state
             session.control("pause", lambda n: n.pause())
             session.active = False
@@ -433,15 +431,21 @@ class SessionManager:
 
     def stop(self, session: ManagedSession) -> str:
         with self._lock:
-            if session.queued:
-                session.queued = False
-                self._queue.remove(session.id)
+            self._dequeue(session)
             session.control("stop", lambda n: n.stop())
             if session.state == "paused" or session.state == "ready":
                 # A paused session stops on the thread's next turn; it no longer holds a slot either way.
                 session.active = False
         self._schedule()
         return session.state
+
+    def _dequeue(self, session: ManagedSession) -> bool:
+        """Takes the session out of the queue (call holding the lock); False when it was not queued."""
+        if not session.queued:
+            return False
+        session.queued = False
+        self._queue.remove(session.id)
+        return True
 
     def _schedule(self) -> None:
         """Starts queued sessions while there is room."""

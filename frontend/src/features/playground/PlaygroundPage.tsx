@@ -3,6 +3,7 @@ import { api, ApiError, generateStream, type ModelInspect, type Sampling } from 
 import { ErrorText, ProgressBar } from "@/components/Feedback";
 import { formatBytes, formatCount, formatRate } from "@/lib/format";
 import { usePoll } from "@/hooks/usePoll";
+import { useUpload } from "@/hooks/useUpload";
 
 const DEFAULTS: Sampling = { temperature: 0.8, top_k: 40, top_p: 0.95, repetition_penalty: 1.1, max_tokens: 200, seed: null };
 
@@ -75,21 +76,12 @@ function SamplingControls({ value, onChange }: { value: Sampling; onChange: (s: 
 }
 
 function ModelUpload({ onUploaded }: { onUploaded: (name: string) => void }) {
-  const [progress, setProgress] = useState<number | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const upload = useUpload(api.uploadModel, (model) => onUploaded(model.name));
+  const { progress, error } = upload;
   const input = useRef<HTMLInputElement>(null);
   const send = async (file: File | undefined) => {
-    if (!file) return;
-    setError(null);
-    setProgress(0);
-    try {
-      onUploaded((await api.uploadModel(file, setProgress)).name);
-    } catch (e) {
-      setError(e as ApiError);
-    } finally {
-      setProgress(null);
-      if (input.current) input.current.value = "";
-    }
+    await upload.send(file);
+    if (input.current) input.current.value = ""; // the same file again is a new choice
   };
   return (
     <div className="dropzone small-zone" onDragOver={(e) => e.preventDefault()} onDrop={(e) => (e.preventDefault(), send(e.dataTransfer.files[0]))}>

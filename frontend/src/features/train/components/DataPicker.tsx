@@ -3,6 +3,7 @@ import { api, ApiError, type DatasetDetail, type DatasetSummary } from "@/lib/ap
 import { ErrorText, ProgressBar, Stat } from "@/components/Feedback";
 import { formatBytes, formatCount } from "@/lib/format";
 import { usePoll } from "@/hooks/usePoll";
+import { useUpload } from "@/hooks/useUpload";
 
 type Mode = "bundled" | "upload" | "paste";
 
@@ -86,22 +87,8 @@ function DatasetList({ datasets, error, selected, onSelect }: { datasets: Datase
 
 function UploadZone({ onAdded }: { onAdded: (d: DatasetDetail) => void }) {
   const [over, setOver] = useState(false);
-  const [progress, setProgress] = useState<number | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { progress, error, send } = useUpload(api.uploadDataset, onAdded);
   const input = useRef<HTMLInputElement>(null);
-
-  const send = async (file: File | undefined) => {
-    if (!file) return;
-    setError(null);
-    setProgress(0);
-    try {
-      onAdded(await api.uploadDataset(file, setProgress));
-    } catch (e) {
-      setError(e as ApiError);
-    } finally {
-      setProgress(null);
-    }
-  };
 
   return (
     <div>

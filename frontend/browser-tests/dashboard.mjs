@@ -1,0 +1,69 @@
+// The real dashboard and a headless Chromium, as the browser tests (run.mjs) and the UI benchmark (bench/ui/run.mjs)
+// start them: `python -m bullet_dashboard` on a free port with a given data folder, Debian's Chromium by playwright-core.
+//   BULLET_PYTHON  the Python that runs the server (default: <repo>/.venv/bin/python)
+//   CHROMIUM       the browser (default: /usr/bin/chromium)
+import { spawn } from "node:child_process";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const python = process.env.BULLET_PYTHON ?? join(repo, ".venv/bin/python");
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+/** Starts the server on a free port; `url` resolves with its base URL once it answers requests. */
+export function startServer(dataDir) {
+  const child = spawn(python, ["-m", "bullet_dashboard", "--port", "0", "--data-dir", dataDir], {
+    cwd: repo, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" },
+  });
+  let log = "";
+  const printed = new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start within 60 s:\n${log}`)), 60_000);
+    const read = (chunk) => {
+      log += chunk;
+      const m = log.match(/(http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    };
+    child.stdout.on("data", read);
+    child.stderr.on("data", read);
+    child.on("exit", (code) => reject(new Error(`the server exited with ${code}:\n${log}`)));
+  });
+  const url = printed.then(async (base) => {
+    await waitUntilServing(base);
+    return base;
+  });
+  return { child, url, log: () => log };
+}
+
+/** The URL is printed when the socket is bound, a moment before the server accepts: wait until it answers. */
+async function waitUntilServing(base) {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/api/status`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${base} did not answer within 20 s`);
+}
+
+/** Stops the server with SIGINT (its graceful shutdown), waiting up to 10 s for it to exit. */
+export async function stopServer(server) {
+  const exited = new Promise((r) => server.child.once("exit", r));
+  server.child.kill("SIGINT");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+}
+
+/** Headless Chromium without the background traffic and first-run work that would disturb tests and timings. */
+export function launchChromium(extraArgs = []) {
+  return chromium.launch({
+    executablePath: browserPath,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+      ...extraArgs],
+  });
+}
