@@ -12,7 +12,7 @@ public static class Bq4Bench
         var random = new Random(42);
         var values = new float[n];
         for (var i = 0; i < n; i++)
-            values[i] = 0.02f * (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+            values[i] = (float)BulletNative.Builder.RandomWeights.Gaussian(random, 0.02);
         var data = new byte[Bq4.ByteCount(n)];
         var check = new byte[data.Length];
         var decoded = new float[n];
