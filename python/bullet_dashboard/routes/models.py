@@ -44,7 +44,7 @@ def download(name: str, store: ModelStore = Depends(deps.models)) -> FileRespons
 @router.get("/{name}/gguf", response_class=FileResponse, summary="Download the model as llama.cpp GGUF",
             description="Exported from the .bullet file on first request (its 4-bit weights dequantized, then stored as "
                         "`type`; norms stay f32), cached until the model changes. Saved as `<name>-<type>.gguf`.",
-            responses={422: {"model": ErrorBody}})
+            responses={200: {"description": "the GGUF file", "content": {"application/octet-stream": {}}}, 422: {"model": ErrorBody}})
 def download_gguf(name: str, gguf_type: str = Query("q8_0", alias="type", description=f"tensor type: {', '.join(GGUF_TYPES)}"),
                   store: ModelStore = Depends(deps.models)) -> FileResponse:
     return FileResponse(store.gguf(name, gguf_type), media_type="application/octet-stream", filename=f"{name}-{gguf_type}.gguf")
