@@ -4,8 +4,8 @@ using System.Xml;
 namespace BulletNative.Text;
 
 /// <summary>
-/// A Word document's text: the paragraphs of word/document.xml, one per line, read straight out of the zip with a
-/// streaming XML reader. Inside a paragraph, w:t is text, w:tab a tab, w:br and w:cr a line break, w:noBreakHyphen a
+/// A Word document's text: the paragraphs of word/document.xml (table cells' and text boxes' too), one per line and
+/// without trailing empty lines, read straight out of the zip with a streaming XML reader. Inside a paragraph, w:t is text, w:tab a tab, w:br and w:cr a line break, w:noBreakHyphen a
 /// hyphen; deleted text (w:delText), field codes and markup-compatibility fallbacks (a second copy of a text box) are
 /// left out. The part is read through a byte limit, so a zip bomb stops at the limit instead of filling memory.
 /// </summary>
