@@ -3,7 +3,7 @@
 // because later ones use the model the training test builds. Each saves a screenshot under frontend/test-results/.
 // The last line is "N passed, N failed".
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -90,6 +90,25 @@ const tests = [
       "import bullet_native, json, sys; print(json.dumps(bullet_native.inspect(sys.argv[1])['header']))", file], { cwd: repo }).toString());
     check(report.hidden_size === 64 && report.num_layers === 2, `unexpected header ${JSON.stringify(report)}`);
     shared.modelName = download.suggestedFilename().replace(/\.bullet$/, "");
+  }],
+
+  ["download the model as GGUF (f16) from the models table and read its header", async (page, base) => {
+    needTraining();
+    await page.goto(`${base}/models`);
+    await page.getByRole("combobox", { name: `GGUF type for ${shared.modelName}` }).selectOption("f16");
+    const link = page.getByRole("group", { name: `GGUF download of ${shared.modelName}` }).getByRole("link", { name: "Download GGUF" });
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    check(download.suggestedFilename() === `${shared.modelName}-f16.gguf`, `unexpected file name ${download.suggestedFilename()}`);
+    const file = join(dataDir, "downloaded.gguf");
+    await download.saveAs(file);
+    const bytes = readFileSync(file);
+    check(bytes.subarray(0, 4).toString("latin1") === "GGUF" && bytes.readUInt32LE(4) === 3, "the download is not a GGUF v3 file");
+    // The pytest suite's independent GGUF reader: file type 1 is F16, and the dims are the trained model's.
+    const kv = JSON.parse(execFileSync(python, ["-c",
+      "import json, sys; sys.path.insert(0, 'python/tests'); from pathlib import Path; from test_gguf import read_gguf; "
+      + "kv = read_gguf(Path(sys.argv[1]))['kv']; print(json.dumps([kv['general.file_type'], kv['llama.embedding_length'], kv['llama.block_count']]))",
+      file], { cwd: repo }).toString());
+    check(JSON.stringify(kv) === "[1,64,2]", `unexpected GGUF header ${JSON.stringify(kv)}`);
   }],
 
   ["reload and back/forward keep the tab and session; a finished session replays", async (page, base) => {

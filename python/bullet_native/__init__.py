@@ -1,10 +1,12 @@
-"""bullet_native: the Python face of libbullet_native (quantize, build, inspect, tokenize, train, generate, export GGUF).
+"""bullet_native: the Python face of libbullet_native (quantize, build, inspect, tokenize, train, generate, export GGUF,
+convert documents to text).
 
 The optional subpackage ``bullet_native.torch`` (imported on its own) is the same model in PyTorch; nothing here imports torch.
 """
 from ._native import BulletError, library_path, version
 from .bq4 import dequantize_bq4, quantize_bq4
 from .bullet_file import build_bullet, inspect, unpack_bullet
+from .documents import convert_document
 from .gguf import export_gguf
 from .legacy import BulletBuilder
 from .model import Model
@@ -13,6 +15,7 @@ from .tokenizer import Tokenizer
 from .training import TrainingSession, presets as training_presets
 
 __all__ = [
-    "BulletError", "BulletBuilder", "build_bullet", "dequantize_bq4", "export_gguf", "inspect", "library_path", "Model",
-    "quantize_bq4", "read_safetensors", "Report", "Tokenizer", "TrainingSession", "training_presets", "unpack_bullet", "version",
+    "BulletError", "BulletBuilder", "build_bullet", "convert_document", "dequantize_bq4", "export_gguf", "inspect", "library_path",
+    "Model", "quantize_bq4", "read_safetensors", "Report", "Tokenizer", "TrainingSession", "training_presets", "unpack_bullet",
+    "version",
 ]

@@ -163,6 +163,7 @@ def test_perplexity_and_attention(random_model):
         result = model.perplexity("abcabcabc " * 10)
         weights, tokens = model.attention("abcab", return_tokens=True)
     assert result["tokens_scored"] == 99 and result["windows"] > 1 and result["perplexity"] > 1
+    assert result["avg_token_probability"] * result["perplexity"] == pytest.approx(1, abs=1e-9)
     assert weights.shape == (2, 4, 5, 5) and tokens == list("abcab")
     np.testing.assert_allclose(weights.sum(axis=-1), 1, atol=1e-5)
     assert np.all(np.triu(weights, k=1) == 0)

@@ -4,7 +4,7 @@ using BulletNative.Training;
 
 namespace BulletNative.Interop;
 
-/// <summary>Exports the dashboard needs besides sessions and models: text statistics and config validation.</summary>
+/// <summary>Exports the dashboard needs besides sessions and models: text statistics, document conversion and config validation.</summary>
 internal static unsafe class DashboardExports
 {
     /// <summary>Counts and style metrics of a text (options: "text" or "path", optional "preview_chars", default 400) as JSON.</summary>
@@ -19,6 +19,15 @@ internal static unsafe class DashboardExports
         if ((text is null) == (path is null)) throw new BulletArgumentException("give exactly one of text and path");
         NativeCall.ReturnJson(text != null ? TextStatistics.OfText(text, preview) : TextStatistics.OfFile(path!, preview), outData, outLength);
     });
+
+    /// <summary>
+    /// Converts a document (kind "jsonl" or "docx") into UTF-8 text at dst_path, written atomically; options
+    /// max_output_bytes, max_part_bytes; returns {kind, bytes, characters, lines, records | paragraphs} as JSON.
+    /// </summary>
+    [UnmanagedCallersOnly(EntryPoint = "bullet_text_convert")]
+    public static int TextConvert(byte* sourcePath, byte* kind, byte* destinationPath, byte* optionsJson, byte** outData, long* outLength) =>
+        NativeCall.Run(() => NativeCall.ReturnJson(DocumentText.Convert(NativeCall.Utf8(sourcePath, "src_path"), NativeCall.Utf8(kind, "kind"),
+            NativeCall.Utf8(destinationPath, "dst_path"), NativeCall.JsonArgument(optionsJson, "options")), outData, outLength));
 
     /// <summary>Validates a training config, returning every failing field with its message and the resolved config.</summary>
     [UnmanagedCallersOnly(EntryPoint = "bullet_train_validate")]

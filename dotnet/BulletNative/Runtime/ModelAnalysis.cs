@@ -1,7 +1,11 @@
 namespace BulletNative.Runtime;
 
 /// <summary>Perplexity of a text under a model: exp of the mean negative log-likelihood of each token after the first.</summary>
-public sealed record PerplexityResult(double Perplexity, double MeanNegativeLogLikelihood, int TokensScored, int Windows);
+public sealed record PerplexityResult(double Perplexity, double MeanNegativeLogLikelihood, int TokensScored, int Windows)
+{
+    /// <summary>The geometric mean of the probabilities the model gave each scored token: exp(-mean NLL) = 1 / perplexity.</summary>
+    public double AverageTokenProbability => Math.Exp(-MeanNegativeLogLikelihood);
+}
 
 /// <summary>Attention weights for a prompt, laid out [layer, head, query position, key position] (zeros above the diagonal).</summary>
 public sealed record AttentionResult(int[] Tokens, int Layers, int Heads, int Length, float[] Weights);

@@ -65,6 +65,7 @@ public static class RuntimeReports
         {
             ["perplexity"] = result.Perplexity,
             ["mean_nll"] = result.MeanNegativeLogLikelihood,
+            ["avg_token_probability"] = result.AverageTokenProbability,
             ["tokens_scored"] = result.TokensScored,
             ["windows"] = result.Windows,
         };

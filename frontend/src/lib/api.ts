@@ -134,6 +134,10 @@ export type ModelSummary = {
   warnings?: number | null;
   error?: string | null;
 };
+/** GGUF tensor types the server exports, the default first (q8_0 stays within rounding of the .bullet model). */
+export const GGUF_TYPES = ["q8_0", "f16", "f32", "q4_0"] as const;
+export type GgufType = (typeof GGUF_TYPES)[number];
+
 export type TensorRow = { name: string; shape: number[]; quant_type: string; bytes: number; offset: number; used?: boolean };
 export type ModelInspect = {
   file_size: number;
@@ -289,5 +293,6 @@ export const api = {
   deleteModel: (name: string) => request<void>("DELETE", `/api/models/${enc(name)}`),
   uploadModel: (file: File, onProgress?: (f: number) => void) => uploadFile<ModelSummary>("/api/models", file, onProgress),
   downloadUrl: (name: string) => `/api/models/${enc(name)}/download`,
+  ggufUrl: (name: string, type: GgufType) => `/api/models/${enc(name)}/gguf?type=${type}`,
   style: (model: string, body: { text?: string; dataset?: string } & Partial<Sampling>) => request<StyleReport>("POST", `/api/models/${enc(model)}/style`, body),
 };

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import threading
 import time
 from typing import Any, AsyncIterator, Dict, List, Optional
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from bullet_native import BulletError
+from bullet_native.gguf import GGUF_TYPES
 from bullet_native.text_stats import text_stats
 
 from .. import deps
@@ -39,6 +39,15 @@ def inspect_model(name: str, store: ModelStore = Depends(deps.models)) -> dict[s
 @router.get("/{name}/download", response_class=FileResponse, summary="Download the .bullet file")
 def download(name: str, store: ModelStore = Depends(deps.models)) -> FileResponse:
     return FileResponse(store.path(name), media_type="application/octet-stream", filename=f"{name}.bullet")
+
+
+@router.get("/{name}/gguf", response_class=FileResponse, summary="Download the model as llama.cpp GGUF",
+            description="Exported from the .bullet file on first request (its 4-bit weights dequantized, then stored as "
+                        "`type`; norms stay f32), cached until the model changes. Saved as `<name>-<type>.gguf`.",
+            responses={200: {"description": "the GGUF file", "content": {"application/octet-stream": {}}}, 422: {"model": ErrorBody}})
+def download_gguf(name: str, gguf_type: str = Query("q8_0", alias="type", description=f"tensor type: {', '.join(GGUF_TYPES)}"),
+                  store: ModelStore = Depends(deps.models)) -> FileResponse:
+    return FileResponse(store.gguf(name, gguf_type), media_type="application/octet-stream", filename=f"{name}-{gguf_type}.gguf")
 
 
 @router.post("", response_model=ModelSummary, status_code=201, summary="Upload a .bullet (rejected unless the native reader accepts it)",
@@ -146,9 +155,7 @@ def style(name: str, body: StyleBody, run: ModelRunner = Depends(deps.runner), d
         "original": {"passage": passage, "metrics": original["style"], "words": original["words"]},
         "generated": {"prompt": prompt, "text": generated["text"], "metrics": generated_stats["style"] if generated_stats else None,
                       "tokens_per_second": generated.get("tokens_per_second")},
-        "confidence": {**confidence,
-                       # The geometric mean of the probabilities the model gave each token of the passage (= 1 / perplexity).
-                       "avg_token_probability": round(math.exp(-confidence["mean_nll"]), 6)},
+        "confidence": confidence,
         "definitions": {**original["definitions"],
                         "avg_token_probability": "geometric mean of the probability the model gives each next token of the original passage (1 / perplexity)",
                         "perplexity": "exp of the mean negative log-likelihood of the original passage under the model"},

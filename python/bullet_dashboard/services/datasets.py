@@ -1,7 +1,6 @@
 """Datasets: the bundled texts shipped in the package and the user's texts under data_dir/datasets."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -14,6 +13,7 @@ from typing import Any, BinaryIO, Iterator
 from fastapi import HTTPException
 
 from bullet_native import BulletError
+from bullet_native.documents import convert_document
 from bullet_native.text_stats import text_stats
 
 from ..atomic import atomic_file, read_json, write_json
@@ -143,10 +143,8 @@ class DatasetStore:
             if suffix in (".txt", ".md"):
                 with temp.open("wb") as out:
                     copy_limited(source, out, self.max_upload_bytes)
-            elif suffix == ".jsonl":
-                self._convert_jsonl(source, temp)
             else:
-                self._convert_docx(source, temp)
+                self._convert(source, suffix.lstrip("."), temp)
             return self._commit(temp, name, {"title": title or name, "source": "upload", "original_filename": filename[-200:]})
 
     @contextmanager
@@ -160,43 +158,16 @@ class DatasetStore:
         finally:
             path.unlink(missing_ok=True)
 
-    def _convert_jsonl(self, source: BinaryIO, temp: Path) -> None:
-        """One JSON object with a "text" string per line; texts are joined by blank lines. Errors name the line."""
-        written = 0
-        records = 0
-        with temp.open("w", encoding="utf-8") as out:
-            for number, raw in enumerate(source, start=1):
-                written += len(raw)
-                if written > self.max_upload_bytes:
-                    raise UploadTooLarge(self.max_upload_bytes)
-                if not raw.strip():
-                    continue
-                try:
-                    record = json.loads(raw.decode("utf-8"))
-                except UnicodeDecodeError:
-                    raise HTTPException(422, f"line {number} of the .jsonl file is not UTF-8 text") from None
-                except ValueError as e:
-                    raise HTTPException(422, f"line {number} of the .jsonl file is not valid JSON: {e}") from None
-                if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                    raise HTTPException(422, f"line {number} of the .jsonl file must be an object with a \"text\" string field")
-                out.write(("\n\n" if records else "") + record["text"])
-                records += 1
-        if records == 0:
-            raise HTTPException(422, "the .jsonl file has no records")
-
-    def _convert_docx(self, source: BinaryIO, temp: Path) -> None:
-        """The paragraphs of a Word document, one per line (the upload is spooled to disk first)."""
-        import docx  # python-docx: only needed for this format
-
-        with tempfile.TemporaryFile(dir=self.root) as spooled:
-            copy_limited(source, spooled, self.max_upload_bytes)
-            spooled.seek(0)
+    def _convert(self, source: BinaryIO, kind: str, temp: Path) -> None:
+        """Spools the upload to disk (413 past the limit), then the native library writes its text into ``temp``;
+        the converted text obeys the same limit as a plain-text upload."""
+        with self._temp() as spooled:
+            with spooled.open("wb") as out:
+                copy_limited(source, out, self.max_upload_bytes)
             try:
-                document = docx.Document(spooled)
-            except Exception as e:  # python-docx raises zipfile, KeyError and its own errors for a broken file
-                raise HTTPException(422, f"the .docx file cannot be read as a Word document ({type(e).__name__})") from None
-        with temp.open("w", encoding="utf-8") as out:
-            out.write("\n".join(p.text for p in document.paragraphs))
+                convert_document(spooled, kind, temp, max_output_bytes=self.max_upload_bytes)
+            except BulletError as e:
+                raise HTTPException(422, str(e)) from None
 
     def delete(self, name: str) -> None:
         """Removes a user dataset (bundled ones cannot be deleted)."""

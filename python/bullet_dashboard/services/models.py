@@ -11,10 +11,14 @@ from typing import Any, BinaryIO
 from fastapi import HTTPException
 
 from bullet_native import BulletError, inspect
+from bullet_native.gguf import GGUF_TYPES, export_gguf
 
 from ..atomic import read_json, write_json
 from ..paths import check_name, inside, listable
 from .datasets import copy_limited
+
+# Cached GGUF exports, data_dir/models/gguf-cache/<type>/<model>.gguf (a folder, so never listed as a model).
+GGUF_CACHE = "gguf-cache"
 
 
 class ModelStore:
@@ -25,6 +29,7 @@ class ModelStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_upload_bytes = max_upload_bytes
         self._inspect_cache: dict[tuple[str, int, int], dict[str, Any]] = {}
+        self._gguf_locks: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def path(self, name: str) -> Path:
@@ -109,6 +114,35 @@ class ModelStore:
             temp.unlink(missing_ok=True)
         return self.summary(name)
 
+    def gguf(self, name: str, gguf_type: str) -> Path:
+        """The model as a llama.cpp GGUF of ``gguf_type``: exported natively (atomically) on first request, then
+        served from the cache until the .bullet file changes. 422 for an unknown type or a failed export."""
+        if gguf_type not in GGUF_TYPES:
+            raise HTTPException(422, f"unknown GGUF type {gguf_type[:40]!r}: choose one of {', '.join(GGUF_TYPES)}")
+        source = self.path(name)
+        cached = self._gguf_path(name, gguf_type)
+        with self._lock:
+            lock = self._gguf_locks.setdefault((name, gguf_type), threading.Lock())
+        with lock:
+            version = source.stat().st_mtime_ns
+            if cached.is_file() and cached.stat().st_mtime_ns == version:
+                return cached
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                export_gguf(source, cached, gguf_type)
+            except BulletError as e:
+                raise HTTPException(422, f"model {name!r} cannot be exported as GGUF: {e}") from None
+            # The cache entry carries the model's modification time: a model replaced under the same name no longer matches.
+            os.utime(cached, ns=(version, version))
+        return cached
+
+    def _gguf_path(self, name: str, gguf_type: str) -> Path:
+        """The cache file; the name is checked without the suffix because a model name may use all 80 characters."""
+        checked = inside(self.root, GGUF_CACHE, gguf_type, name)
+        return checked.with_name(f"{checked.name}.gguf")
+
     def delete(self, name: str) -> None:
         self.path(name).unlink()
         inside(self.root, f"{name}.json").unlink(missing_ok=True)
+        for gguf_type in GGUF_TYPES:
+            self._gguf_path(name, gguf_type).unlink(missing_ok=True)

@@ -2,19 +2,31 @@
 from __future__ import annotations
 
 import io
-import json
-
-import docx
+import zipfile
+from xml.sax.saxutils import escape
 
 from .conftest import story_text
 
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
-def docx_bytes(paragraphs: list[str]) -> bytes:
-    document = docx.Document()
-    for p in paragraphs:
-        document.add_paragraph(p)
+
+def docx_bytes(paragraphs: list[str], *, document_xml: str | None = None) -> bytes:
+    """A minimal Word document: content types, package relationships and word/document.xml with one run per paragraph."""
+    body = "".join(f'<w:p><w:r><w:t xml:space="preserve">{escape(p)}</w:t></w:r></w:p>' for p in paragraphs)
+    parts = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                               '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                               '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
+                               'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        "_rels/.rels": '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                       '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+                       'Target="word/document.xml"/></Relationships>',
+        "word/document.xml": document_xml or f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{W}"><w:body>{body}</w:body></w:document>',
+    }
     buffer = io.BytesIO()
-    document.save(buffer)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in parts.items():
+            archive.writestr(name, xml)
     return buffer.getvalue()
 
 
@@ -68,7 +80,11 @@ def test_unusable_uploads_are_rejected_with_a_message(client):
         "latin1.txt": ("caf\u00e9 cr\u00e8me".encode("latin-1"), "UTF-8"),
         "bad.jsonl": (b'{"text": "ok"}\n{"body": "no text"}\n', "line 2"),
         "broken.jsonl": (b'{"text": "ok"}\n{"text": \n', "line 2"),
-        "fake.docx": (b"this is not a zip file", "Word"),
+        "fake.docx": (b"this is not a zip file", "cannot be read as a Word document"),
+        "blank.docx": (docx_bytes(["", ""]), "the .docx file has no text"),
+        "torn.docx": (docx_bytes([], document_xml=f'<w:document xmlns:w="{W}"><w:body><w:p>'), "not well-formed XML"),
+        "latin1.jsonl": ('{"text": "ok"}\n{"text": "caf\u00e9"}\n'.encode("latin-1"), "line 2 of the .jsonl file is not UTF-8 text"),
+        "none.jsonl": (b"\n\n", "the .jsonl file has no records"),
         "image.png": (b"\x89PNG....", "unsupported"),
     }
     for filename, (data, expected) in cases.items():
@@ -76,7 +92,7 @@ def test_unusable_uploads_are_rejected_with_a_message(client):
         assert 400 <= r.status_code < 500, (filename, r.status_code)
         assert expected in r.json()["detail"], (filename, r.json())
     names = {d["name"] for d in client.get("/api/datasets").json()}
-    assert not names & {"empty", "binary", "latin1", "bad", "broken", "fake", "image"}
+    assert not names & {"empty", "binary", "latin1", "bad", "broken", "fake", "blank", "torn", "none", "image"}
 
 
 def test_style_metrics_come_from_the_native_library(client):

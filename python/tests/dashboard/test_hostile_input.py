@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import config, make_client, story_text
+from .test_datasets import docx_bytes
 
 # Percent-encoded, because an HTTP client resolves literal dot segments before sending.
 TRAVERSAL = ["...", "%2e%2e", "%2E%2E%2Fdata", "..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "a%00b", ".hidden", "x" * 300,
@@ -46,12 +47,14 @@ def test_traversal_names_in_every_path_parameter(world):
     requests = []
     for name in TRAVERSAL:
         requests += [("get", f"/api/datasets/{name}"), ("get", f"/api/datasets/{name}/text"), ("delete", f"/api/datasets/{name}"),
-                     ("get", f"/api/models/{name}"), ("get", f"/api/models/{name}/download"), ("delete", f"/api/models/{name}"),
+                     ("get", f"/api/models/{name}"), ("get", f"/api/models/{name}/download"), ("get", f"/api/models/{name}/gguf"),
+                     ("delete", f"/api/models/{name}"),
                      ("get", f"/download/{name}"), ("get", f"/api/sessions/{name}"), ("delete", f"/api/sessions/{name}"),
                      ("post", f"/api/sessions/{name}/start"), ("get", f"/api/sessions/{name}/events"),
                      ("get", f"/api/sessions/{name}/attention/1")]
     requests += [("get", "/api/datasets/escape"), ("get", "/api/datasets/escape/text"), ("delete", "/api/datasets/escape"),
-                 ("get", "/api/models/escape/download"), ("delete", "/api/models/escape"), ("get", "/download/escape.bullet")]
+                 ("get", "/api/models/escape/download"), ("get", "/api/models/escape/gguf?type=f16"), ("delete", "/api/models/escape"),
+                 ("get", "/download/escape.bullet")]
     for method, url in requests:
         r = getattr(client, method)(url)
         assert 400 <= r.status_code < 500, (method, url, r.status_code)
@@ -71,6 +74,9 @@ def test_hostile_uploads_and_bodies(world):
         ("post", "/api/datasets", {"files": {"file": ("ok.txt", text)}, "data": {"name": "../../outside/evil"}}),
         ("post", "/api/datasets", {"files": {"file": ("big.txt", b"a" * (200 * 1024))}}),
         ("post", "/api/datasets", {"files": {"file": ("big.jsonl", b'{"text": "aaaa"}\n' * 10_000)}}),
+        # A few KB that expand past the limit: the converted text is held to the upload limit too.
+        ("post", "/api/datasets", {"files": {"file": ("expands.docx", docx_bytes(["a" * 200_000]))}}),
+        ("post", "/api/datasets", {"files": {"file": ("zip.docx", os.urandom(2048))}}),
         ("post", "/api/datasets", {"files": {"file": ("noext", text)}}),
         ("post", "/api/datasets/text", {"json": {"name": "/etc/passwd", "text": "x"}}),
         ("post", "/api/datasets/text", {"json": {"name": "huge", "text": "a" * (70 * 1024)}}),

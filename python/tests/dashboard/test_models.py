@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_gguf import read_gguf  # python/tests is on sys.path (rootdir conftest)
 
 from .conftest import config, events_of, sse_messages, story_text
 
@@ -67,3 +68,47 @@ def test_upload_download_delete(client, trained, tmp_path: Path):
     assert client.delete("/api/models/copy").status_code == 204
     assert client.get("/api/models/copy").status_code == 404
     assert client.post("/api/models/copy/generate", json={"prompt": "x"}).status_code == 404
+
+
+def test_gguf_download_exports_once_and_follows_the_model(client, trained, data_dir: Path, tmp_path: Path):
+    header = client.get(f"/api/models/{trained}").json()["header"]
+    r = client.get(f"/api/models/{trained}/gguf", params={"type": "f16"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/octet-stream"
+    assert f'filename="{trained}-f16.gguf"' in r.headers["content-disposition"]
+    assert r.content[:4] == b"GGUF"
+    (tmp_path / "model.gguf").write_bytes(r.content)
+    kv = read_gguf(tmp_path / "model.gguf")["kv"]
+    assert (kv["general.architecture"], kv["general.file_type"]) == ("llama", 1)
+    assert (kv["llama.embedding_length"], kv["llama.block_count"], kv["llama.attention.head_count"]) == (
+        header["hidden_size"], header["num_layers"], header["num_heads"])
+    assert len(kv["tokenizer.ggml.tokens"][1]) == header["vocab_size"]
+
+    # Served from the cache the second time (same file, not rewritten); the default type is q8_0.
+    cached = data_dir / "models" / "gguf-cache" / "f16" / f"{trained}.gguf"
+    inode = cached.stat().st_ino
+    assert client.get(f"/api/models/{trained}/gguf?type=f16").content == r.content and cached.stat().st_ino == inode
+    default = client.get(f"/api/models/{trained}/gguf")
+    assert default.status_code == 200 and f'filename="{trained}-q8_0.gguf"' in default.headers["content-disposition"]
+    (tmp_path / "q8.gguf").write_bytes(default.content)
+    assert read_gguf(tmp_path / "q8.gguf")["kv"]["general.file_type"] == 7
+
+    # A model replaced under the same name gets a new export, not the cached one.
+    reference = FIXTURES / "reference-tiny.bullet"
+    (data_dir / "models" / f"{trained}.bullet").write_bytes(reference.read_bytes())
+    replaced = client.get(f"/api/models/{trained}").json()["header"]
+    (tmp_path / "new.gguf").write_bytes(client.get(f"/api/models/{trained}/gguf?type=f16").content)
+    assert read_gguf(tmp_path / "new.gguf")["kv"]["llama.embedding_length"] == replaced["hidden_size"]
+    assert (tmp_path / "new.gguf").read_bytes() != r.content
+
+    assert client.delete(f"/api/models/{trained}").status_code == 204
+    assert not cached.exists() and not (cached.parent.parent / "q8_0" / f"{trained}.gguf").exists()
+
+
+def test_gguf_bad_type_and_unknown_model_are_refused(client, trained, data_dir: Path):
+    r = client.get(f"/api/models/{trained}/gguf?type=q5_k")
+    assert r.status_code == 422
+    assert r.json()["detail"] == "unknown GGUF type 'q5_k': choose one of f32, f16, q8_0, q4_0"
+    r = client.get("/api/models/nobody/gguf?type=q4_0")
+    assert r.status_code == 404 and "nobody" in r.json()["detail"]
+    assert not (data_dir / "models" / "gguf-cache").exists()  # refused requests export nothing

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { api, ApiError } from "@/lib/api";
 import { ErrorText } from "@/components/Feedback";
+import { GgufDownload } from "@/components/GgufDownload";
 import { formatBytes, formatLoss, formatPerplexity, formatTime } from "@/lib/format";
 import { usePoll } from "@/hooks/usePoll";
 import { nextSort, sortModels, type Sort, type SortKey } from "./sortModels";
@@ -10,7 +11,7 @@ const COLUMNS: [SortKey, string][] = [
   ["float_perplexity", "Float ppl"], ["bq4_perplexity", "BQ4 ppl"], ["created", "Created"],
 ];
 
-/** Every model with its dims and metrics: sortable, with download, delete (confirmed) and open in Playground. */
+/** Every model with its dims and metrics: sortable, with download (.bullet or GGUF), delete (confirmed) and open in Playground. */
 export function ModelsPage({ onOpenInPlayground }: { onOpenInPlayground: (name: string) => void }) {
   const models = usePoll(() => api.models(), 5000, []);
   const [sort, setSort] = useState<Sort>({ key: "created", descending: true });
@@ -63,6 +64,7 @@ export function ModelsPage({ onOpenInPlayground }: { onOpenInPlayground: (name: 
                     <td>{formatTime(m.created)}</td>
                     <td className="actions">
                       <a className="button" href={api.downloadUrl(m.name)} download={`${m.name}.bullet`}>Download</a>
+                      <GgufDownload model={m.name} />
                       <button type="button" onClick={() => onOpenInPlayground(m.name)}>Open in Playground</button>
                       {confirming === m.name ? (
                         <span role="group" aria-label={`Confirm deleting ${m.name}`}>

@@ -1,9 +1,10 @@
 import type { Verification as VerificationNumbers } from "@/lib/api";
 import { api } from "@/lib/api";
 import { Stat } from "@/components/Feedback";
+import { GgufDownload } from "@/components/GgufDownload";
 import { formatBytes, formatPercent, formatPerplexity } from "@/lib/format";
 
-/** The built file's check: float vs BQ4 perplexity and next-token agreement, and the download. */
+/** The built file's check: float vs BQ4 perplexity and next-token agreement, and the downloads (.bullet, GGUF). */
 export function Verification({ model, numbers }: { model: string; numbers: VerificationNumbers }) {
   const ratio = numbers.perplexity_ratio ?? (numbers.bq4_perplexity && numbers.float_perplexity ? numbers.bq4_perplexity / numbers.float_perplexity : undefined);
   return (
@@ -16,9 +17,12 @@ export function Verification({ model, numbers }: { model: string; numbers: Verif
         <Stat label="Top-1 agreement" value={formatPercent(numbers.top1_agreement)} title="how often the file and the float model pick the same next token" />
         <Stat label="Size" value={formatBytes(numbers.bytes)} />
       </div>
-      <a className="button button-primary" href={api.downloadUrl(model)} download={`${model}.bullet`} data-testid="download">
-        ⬇ Download {model}.bullet
-      </a>
+      <div className="actions">
+        <a className="button button-primary" href={api.downloadUrl(model)} download={`${model}.bullet`} data-testid="download">
+          ⬇ Download {model}.bullet
+        </a>
+        <GgufDownload model={model} />
+      </div>
     </section>
   );
 }

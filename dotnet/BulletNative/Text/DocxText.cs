@@ -1,0 +1,155 @@
+using System.IO.Compression;
+using System.Xml;
+
+namespace BulletNative.Text;
+
+/// <summary>
+/// A Word document's text: the paragraphs of word/document.xml (table cells' and text boxes' too), one per line and
+/// without trailing empty lines, read straight out of the zip with a streaming XML reader. Inside a paragraph, w:t is text, w:tab a tab, w:br and w:cr a line break, w:noBreakHyphen a
+/// hyphen; deleted text (w:delText), field codes and markup-compatibility fallbacks (a second copy of a text box) are
+/// left out. The part is read through a byte limit, so a zip bomb stops at the limit instead of filling memory.
+/// </summary>
+internal static class DocxText
+{
+    /// <summary>The part holding the document body in every Word, LibreOffice and Google Docs file.</summary>
+    public const string DocumentPart = "word/document.xml";
+
+    private const string Wordprocessing = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+    private const string WordprocessingStrict = "http://purl.oclc.org/ooxml/wordprocessingml/main";
+    private const string MarkupCompatibility = "http://schemas.openxmlformats.org/markup-compatibility/2006";
+
+    /// <summary>Converts the .docx file at <paramref name="path"/> into <paramref name="sink"/>; returns the number of paragraphs.</summary>
+    public static long Convert(string path, TextSink sink, long maxPartBytes)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        CheckSignature(file);
+        ZipArchive zip;
+        try
+        {
+            zip = new ZipArchive(file, ZipArchiveMode.Read);
+        }
+        catch (InvalidDataException e)
+        {
+            throw NotWord($"it is not a valid zip archive ({e.Message.TrimEnd('.')})");
+        }
+        using (zip)
+        {
+            var entry = zip.GetEntry(DocumentPart) ?? throw NotWord($"it has no {DocumentPart}");
+            if (entry.Length > maxPartBytes)
+                throw new BulletFormatException(
+                    $"the .docx file's {DocumentPart} is {entry.Length:N0} bytes uncompressed, more than the limit of {maxPartBytes:N0} bytes");
+            try
+            {
+                using var part = new LimitedReadStream(entry.Open(), maxPartBytes, $"the .docx file's {DocumentPart}");
+                return Paragraphs(part, sink);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new BulletFormatException($"the .docx file is damaged: {DocumentPart} cannot be decompressed ({e.Message.TrimEnd('.')})");
+            }
+            catch (XmlException e)
+            {
+                throw new BulletFormatException($"the .docx file's {DocumentPart} is not well-formed XML: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>Names the two look-alikes people upload as .docx before the zip reader gives a vaguer message.</summary>
+    private static void CheckSignature(FileStream file)
+    {
+        Span<byte> head = stackalloc byte[4];
+        var read = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        file.Position = 0;
+        if (read == 4 && head.SequenceEqual((ReadOnlySpan<byte>)[0xD0, 0xCF, 0x11, 0xE0]))
+            throw NotWord("it is an old binary .doc or a password-protected document; save it as .docx without a password");
+        if (read < 4 || !head.StartsWith("PK"u8)) throw NotWord("it is not a zip archive, which every .docx file is");
+    }
+
+    private static BulletFormatException NotWord(string why) =>
+        new($"the .docx file cannot be read as a Word document: {why}");
+
+    private static long Paragraphs(Stream part, TextSink sink)
+    {
+        var settings = new XmlReaderSettings
+        {
+            DtdProcessing = DtdProcessing.Prohibit, // no entity expansion ("billion laughs") and no external fetches
+            XmlResolver = null,
+            IgnoreComments = true,
+            IgnoreProcessingInstructions = true,
+            CloseInput = false,
+        };
+        using var reader = XmlReader.Create(part, settings);
+        var chunk = new char[4096];
+        long paragraphs = 0, endedParagraphs = 0;
+        var runDepth = 0;
+        var inText = false;
+        var more = reader.Read();
+        while (more)
+        {
+            switch (reader.NodeType)
+            {
+                case XmlNodeType.Element when reader.LocalName == "Fallback" && reader.NamespaceURI == MarkupCompatibility:
+                    reader.Skip();
+                    more = !reader.EOF;
+                    continue;
+                case XmlNodeType.Element when IsWord(reader):
+                    switch (reader.LocalName)
+                    {
+                        case "p":
+                            paragraphs++;
+                            if (reader.IsEmptyElement) endedParagraphs++;
+                            break;
+                        case "r" when !reader.IsEmptyElement:
+                            runDepth++;
+                            break;
+                        case "t" when !reader.IsEmptyElement:
+                            inText = true;
+                            break;
+                        // w:tab also defines tab stops in paragraph properties; only a run's w:tab is a character.
+                        case "tab" or "ptab" when runDepth > 0:
+                            Write('\t');
+                            break;
+                        case "br" or "cr" when runDepth > 0:
+                            Write('\n');
+                            break;
+                        case "noBreakHyphen" when runDepth > 0:
+                            Write('-');
+                            break;
+                    }
+                    break;
+                case XmlNodeType.EndElement when IsWord(reader):
+                    if (reader.LocalName == "r") runDepth--;
+                    else if (reader.LocalName == "t") inText = false;
+                    else if (reader.LocalName == "p") endedParagraphs++;
+                    break;
+                case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace or XmlNodeType.Whitespace when inText:
+                    // In chunks, so one enormous text node never becomes one enormous string.
+                    int count;
+                    while ((count = reader.ReadValueChunk(chunk, 0, chunk.Length)) > 0)
+                    {
+                        StartLine();
+                        sink.Write(chunk.AsSpan(0, count));
+                    }
+                    break;
+            }
+            more = reader.Read();
+        }
+        if (sink.Characters == 0) throw new BulletFormatException("the .docx file has no text");
+        return paragraphs;
+
+        // A paragraph's end becomes a newline only when text follows, so the text has no trailing newlines and a
+        // text box's paragraph inside another paragraph still gets a line of its own.
+        void StartLine()
+        {
+            for (; endedParagraphs > 0; endedParagraphs--) sink.Write('\n');
+        }
+
+        void Write(char c)
+        {
+            StartLine();
+            sink.Write(c);
+        }
+    }
+
+    private static bool IsWord(XmlReader reader) => reader.NamespaceURI is Wordprocessing or WordprocessingStrict;
+}
