@@ -101,7 +101,7 @@ class Model(NativeObject):
         return TokenStream(self, prompt, sampling)
 
     def perplexity(self, text: str) -> dict[str, Any]:
-        """Perplexity of text over sliding windows of max_context: perplexity, mean_nll, tokens_scored, windows."""
+        """Perplexity of text over sliding windows of max_context: perplexity, mean_nll, avg_token_probability, tokens_scored, windows."""
         return call_json("model_perplexity", self.handle, encode_str(text))
 
     def attention(self, text: str, return_tokens: bool = False) -> Any:
