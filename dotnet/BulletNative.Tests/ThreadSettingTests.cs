@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using BulletNative.Model;
 using TorchSharp;
 
@@ -28,10 +27,6 @@ public class ThreadSettingTests
     {
         var before = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"); // the process's starting environment
         TorchNatives.EnsureLoaded();
-        var policy = Marshal.PtrToStringUTF8(getenv("OMP_WAIT_POLICY"));
-        Assert.That(policy, Is.EqualTo(before ?? TorchNatives.DefaultWaitPolicy));
+        Assert.That(TorchNatives.OpenMpWaitPolicy, Is.EqualTo(before ?? TorchNatives.DefaultWaitPolicy));
     }
-
-    [DllImport("libc.so.6")]
-    private static extern nint getenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
 }

@@ -41,6 +41,8 @@ public class TrainingSessionTests
         Assert.That((string?)events[^1]["reason"], Is.EqualTo("completed"));
         Assert.That((string?)events[0]["type"], Is.EqualTo("started"));
         Assert.That((long)events[0]["parameters"]!, Is.GreaterThan(0));
+        Assert.That((bool)events[0]["compute"]!["mkl_intel_path"]!, Is.EqualTo(BulletNative.Model.MklDispatch.Forced));
+        Assert.That((int)events[0]["compute"]!["threads"]!, Is.EqualTo(config.Threads));
         var metrics = events.Where(e => IsType(e, "metrics")).ToList();
         Assert.That(metrics.Select(m => (long)m["step"]!), Is.EqualTo(Enumerable.Range(1, 20).Select(i => (long)i)));
         Assert.That(metrics.Count(m => m["val_loss"] is not null), Is.EqualTo(4));

@@ -56,6 +56,9 @@ public static unsafe class TorchNatives
     /// </summary>
     private static void PreferPassiveOpenMpWaiting() => setenv("OMP_WAIT_POLICY", DefaultWaitPolicy, overwrite: 0);
 
+    /// <summary>The OpenMP wait policy libtorch's threads were started with (after <see cref="EnsureLoaded"/>), or null.</summary>
+    public static string? OpenMpWaitPolicy => Marshal.PtrToStringUTF8(getenv("OMP_WAIT_POLICY"));
+
     /// <summary>Sets libtorch's intra-op thread count for the calling thread only (so each session keeps its own).</summary>
     public static void SetThreadsForThisThread(int count)
     {
@@ -145,6 +148,9 @@ public static unsafe class TorchNatives
 
     [DllImport("libc.so.6")]
     private static extern int dladdr(nint address, out DlInfo info);
+
+    [DllImport("libc.so.6")]
+    private static extern nint getenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
 
     [DllImport("libc.so.6")]
     private static extern int setenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using BulletNative.Model;
 
 namespace BulletNative.Training;
 
@@ -274,6 +275,13 @@ public sealed class TrainingSession : IDisposable
             ["total_steps"] = trainer.TotalSteps,
             ["step"] = trainer.Step,
             ["resumed_from"] = _resumeFrom,
+            // What decides speed, so a slow run can be explained from its events.
+            ["compute"] = new JsonObject
+            {
+                ["threads"] = Config.Threads,
+                ["mkl_intel_path"] = MklDispatch.Forced,
+                ["omp_wait_policy"] = TorchNatives.OpenMpWaitPolicy,
+            },
         });
     }
 
