@@ -56,7 +56,8 @@ changed_since() {
 
 build_native() {
   local stamp="$NATIVE_OUT/.stamp"
-  if changed_since "$stamp" dotnet/BulletNative || [ ! -f "$PY_PKG/libbullet_native.so" ]; then
+  if changed_since "$stamp" dotnet/BulletNative dotnet/native dotnet/TorchNatives.targets tools/weaken_glibcxx.py \
+       || [ ! -f "$PY_PKG/libbullet_native.so" ]; then
     log "publishing the native library (NativeAOT)"
     dotnet publish dotnet/BulletNative/BulletNative.csproj -c Release -o "$NATIVE_OUT" --nologo -v quiet \
       -p:DebugType=none -p:DebugSymbols=false

@@ -40,7 +40,7 @@ public class BulletUnpackerTests
 
         var report = BulletUnpacker.Unpack(first, unpacked);
 
-        Assert.That(Directory.GetFiles(unpacked).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "config.json", "model.safetensors", "tokenizer.json" }));
+        Assert.That(Directory.GetFiles(unpacked).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { BulletUnpacker.MarkerFile, "config.json", "model.safetensors", "tokenizer.json" }));
         Assert.That(report["tied_head"]!.GetValue<bool>(), Is.False);
         var file = BulletReader.ReadFile(first);
         var (tensors, _) = Safetensors.ReadFile(Path.Combine(unpacked, "model.safetensors"));
@@ -118,13 +118,27 @@ public class BulletUnpackerTests
         BuildRequest.Run(source, path, []);
         var target = Path.Combine(TestPaths.NewScratch(), "out");
         BulletUnpacker.Unpack(path, target);
-        BulletUnpacker.Unpack(path, target);
-        Assert.That(Directory.GetFiles(target), Has.Length.EqualTo(3));
+        BulletUnpacker.Unpack(path, target + "/"); // a trailing separator names the same folder
+        Assert.That(Directory.GetFiles(target).Select(Path.GetFileName).Order(),
+            Is.EqualTo(new[] { BulletUnpacker.MarkerFile, "config.json", "model.safetensors", "tokenizer.json" }));
 
         File.WriteAllText(Path.Combine(target, "notes.txt"), "mine");
         var error = Assert.Throws<BulletArgumentException>(() => BulletUnpacker.Unpack(path, target))!;
         Assert.That(error.Message, Does.Contain("\"notes.txt\""));
         Assert.That(File.ReadAllText(Path.Combine(target, "notes.txt")), Is.EqualTo("mine"));
         Assert.That(Directory.GetDirectories(Path.GetDirectoryName(target)!), Has.Length.EqualTo(1), "no temporary folder is left behind");
+    }
+
+    [Test]
+    public void Unpacking_never_replaces_a_builder_input_folder_though_it_holds_the_same_files()
+    {
+        var source = SourceFolder();
+        var path = Path.Combine(TestPaths.NewScratch(), "model.bullet");
+        BuildRequest.Run(source, path, []);
+        var weights = File.ReadAllBytes(Path.Combine(source, "model.safetensors"));
+
+        var error = Assert.Throws<BulletArgumentException>(() => BulletUnpacker.Unpack(path, source))!;
+        Assert.That(error.Message, Does.Contain("was not written by an unpack"));
+        Assert.That(File.ReadAllBytes(Path.Combine(source, "model.safetensors")), Is.EqualTo(weights), "the float weights are untouched");
     }
 }

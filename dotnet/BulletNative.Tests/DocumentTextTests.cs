@@ -162,6 +162,15 @@ public class DocumentTextTests
     }
 
     [Test]
+    public void ATextBoxInTheMiddleOfAParagraphGetsALineOfItsOwn()
+    {
+        var box = """<w:r><w:drawing><w:txbxContent><w:p><w:r><w:t>boxed</w:t></w:r></w:p></w:txbxContent></w:drawing></w:r>""";
+        var body = $"""<w:p><w:r><w:t>Intro</w:t></w:r>{box}<w:r><w:t xml:space="preserve"> tail</w:t></w:r></w:p><w:p><w:r><w:t>next</w:t></w:r></w:p>""";
+        Convert(Write("box.docx", Docx(Document(body))), "docx");
+        Assert.That(File.ReadAllText(Output), Is.EqualTo("Intro\nboxed\n tail\nnext"));
+    }
+
+    [Test]
     public void StrictOpenXmlIsReadToo()
     {
         var xml = """<w:document xmlns:w="http://purl.oclc.org/ooxml/wordprocessingml/main"><w:body><w:p><w:r><w:t>strict</w:t></w:r></w:p></w:body></w:document>""";
@@ -223,7 +232,7 @@ public class DocumentTextTests
     }
 
     [Test]
-    public void APartWhoseHeaderUnderstatesItsSizeStillStopsAtTheLimit()
+    public void APartWhoseHeaderUnderstatesItsSizeIsRejected()
     {
         var xml = Document("<w:p><w:r><w:t>" + new string('a', 3 << 20) + "</w:t></w:r></w:p>");
         var docx = Docx(xml, level: CompressionLevel.SmallestSize);

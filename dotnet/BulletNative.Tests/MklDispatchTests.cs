@@ -22,7 +22,7 @@ public class MklDispatchTests
     }
 
     [Test]
-    public void MKL_asks_the_shim_exactly_when_the_fix_is_on()
+    public void The_shim_is_first_in_the_global_scope_exactly_when_the_fix_is_on()
     {
         TorchNatives.EnsureLoaded();
         var expected = MklDispatch.ShouldForce(MklDispatch.CpuVendor(),

@@ -13,6 +13,11 @@ _LIB_NAME = {"win32": "libbullet_native.dll", "darwin": "libbullet_native.dylib"
 _lock = threading.Lock()
 _lib: ctypes.CDLL | None = None
 
+# The trainer's libtorch threads sleep while they wait (the library sets the same default, see TorchNatives.cs):
+# set here, at import on the importing thread, so the library rarely has to change the environment while a server's
+# threads run. Spinning waiters collapse when two sessions share the cores. Child processes inherit it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 # Status codes of dotnet/BulletNative/Interop/NativeStatus.cs.
 STATUS_NAMES = {
     1: "invalid argument",
@@ -22,6 +27,8 @@ STATUS_NAMES = {
     5: "cancelled",
     99: "internal error",
 }
+# The statuses that mean the caller's argument or data is wrong, not the machine.
+CLIENT_FAULTS = (1, 3)
 
 
 class BulletError(Exception):

@@ -1,6 +1,8 @@
 """The training session binding: events, controls, errors, export, the train command."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bullet_native import BulletError
@@ -26,6 +28,12 @@ def test_a_session_streams_events_in_order_until_completed():
         session.start()
         events = list(session)
         assert events[0]["type"] == "started"
+        # The library loaded libtorch itself, after its MKL shim and OpenMP setting (null would mean too late).
+        compute = events[0]["compute"]
+        assert compute["omp_wait_policy"] == os.environ.get("OMP_WAIT_POLICY", "PASSIVE")
+        with open("/proc/cpuinfo") as cpuinfo:
+            amd = "AuthenticAMD" in cpuinfo.read()
+        assert compute["mkl_intel_path"] == (amd and os.environ.get("BULLET_MKL_FORCE_INTEL") != "0")
         assert events[-1]["type"] == "completed"
         seqs = [e["seq"] for e in events]
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)

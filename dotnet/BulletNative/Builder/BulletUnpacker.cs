@@ -15,6 +15,12 @@ public static class BulletUnpacker
     /// <summary>File names inside an unpacked folder (the names build_bullet looks for).</summary>
     public const string WeightsFile = "model.safetensors", ConfigFile = "config.json", TokenizerFile = "tokenizer.json";
 
+    /// <summary>
+    /// Marks a folder as ours to replace. A builder input folder holds the same three files as an unpack, so the
+    /// file names alone cannot tell a user's float weights from an earlier unpack (bullet_native.torch.export writes it too).
+    /// </summary>
+    public const string MarkerFile = ".bullet-generated";
+
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
 
     /// <summary>
@@ -59,22 +65,13 @@ public static class BulletUnpacker
             ["tokenizer_kind"] = tokenizer.Mode == TokenizerMode.Bpe ? "bpe" : "char",
         };
 
-        var full = Path.GetFullPath(outDir);
-        var parent = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.unpack-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        var full = AtomicFolder.Write(outDir, temp =>
         {
             Safetensors.WriteFile(Path.Combine(temp, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-            AtomicFile.WriteAllText(Path.Combine(temp, ConfigFile), config.ToJsonString(s_indented));
-            AtomicFile.WriteAllBytes(Path.Combine(temp, TokenizerFile), tokenizerJson);
-            Training.Checkpoint.ReplaceFolder(temp, full);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
+            File.WriteAllText(Path.Combine(temp, ConfigFile), config.ToJsonString(s_indented));
+            File.WriteAllBytes(Path.Combine(temp, TokenizerFile), tokenizerJson);
+            File.WriteAllText(Path.Combine(temp, MarkerFile), $"Unpacked from {Path.GetFullPath(bulletPath)}; the next unpack into this folder replaces it.\n");
+        });
 
         return new JsonObject
         {
@@ -89,14 +86,22 @@ public static class BulletUnpacker
         };
     }
 
-    /// <summary>Refuses to replace a folder that holds anything but an earlier unpack, so a typo cannot wipe a user's files.</summary>
+    /// <summary>
+    /// Refuses to replace a folder unless it is empty or an earlier unpack (marked, holding nothing else), so a slip
+    /// cannot wipe a user's files: a builder input folder has the same three files but no marker.
+    /// </summary>
     private static void CheckTarget(string outDir)
     {
-        if (File.Exists(outDir)) throw new BulletArgumentException($"{outDir} is a file; give a folder to unpack into");
-        if (!Directory.Exists(outDir)) return;
-        var ours = new HashSet<string> { WeightsFile, ConfigFile, TokenizerFile };
-        var foreign = Directory.EnumerateFileSystemEntries(outDir).Select(Path.GetFileName).FirstOrDefault(n => !ours.Contains(n!));
+        var full = AtomicFolder.Normalize(outDir);
+        if (File.Exists(full)) throw new BulletArgumentException($"{outDir} is a file; give a folder to unpack into");
+        if (!Directory.Exists(full)) return;
+        var entries = Directory.EnumerateFileSystemEntries(full).Select(e => Path.GetFileName(e)!).ToList();
+        if (entries.Count == 0) return;
+        var ours = new HashSet<string> { WeightsFile, ConfigFile, TokenizerFile, MarkerFile };
+        var foreign = entries.FirstOrDefault(e => !ours.Contains(e));
         if (foreign != null)
             throw new BulletArgumentException($"{outDir} already holds \"{foreign}\"; unpack into a new or empty folder");
+        if (!entries.Contains(MarkerFile))
+            throw new BulletArgumentException($"{outDir} already holds \"{entries[0]}\" and was not written by an unpack; unpack into a new or empty folder");
     }
 }

@@ -36,7 +36,7 @@ public static class MklDispatch
 
     private static bool LoadShim(string folder)
     {
-        if (!ShouldForce(CpuVendor(), Environment.GetEnvironmentVariable(Switch))) return false;
+        if (!ShouldForce(CpuVendor(), NativeEnvironment.Get(Switch))) return false;
         var shim = Path.Combine(folder, "libbullet_mkl_intel.so");
         // RTLD_GLOBAL, before libtorch: its PLT calls to mkl_serv_intel_cpu then bind to the shim. A missing shim
         // only costs speed, so it is not an error.

@@ -26,7 +26,7 @@ public static unsafe class TorchNatives
             var folder = OwnFolder();
             ThrowIfForeignLibtorch(folder);
             MklDispatch.Apply(folder);
-            PreferPassiveOpenMpWaiting();
+            OpenMpWaitPolicy = PreferPassiveOpenMpWaiting();
             var path = Path.Combine(folder, "libLibTorchSharp.so");
             if (!File.Exists(path))
                 throw new BulletException(NativeStatus.IoError,
@@ -44,7 +44,6 @@ public static unsafe class TorchNatives
         }
     }
 
-
     /// <summary>The OpenMP wait policy libtorch's threads use, unless the user set OMP_WAIT_POLICY.</summary>
     public const string DefaultWaitPolicy = "PASSIVE";
 
@@ -52,12 +51,20 @@ public static unsafe class TorchNatives
     /// OpenMP threads that spin while they wait take the core from whatever else runs: with a second session or any
     /// busy process on a 2-core machine, 2 spinning threads collapsed from 6,500 to 1,150 tokens/s
     /// (shared/docs/platform-notes.md). Sleeping waiters cost little when the machine is quiet (bench train_threads).
-    /// libgomp reads the variable when it loads, so it must be in the C environment (not .NET's copy) before libtorch.
+    /// libgomp reads the variable once, when it loads, so it must be in the C environment before libtorch. The Python
+    /// binding sets the same default at import, on the main thread, so this rarely has to change the environment while
+    /// other threads run. Child processes started later inherit it.
     /// </summary>
-    private static void PreferPassiveOpenMpWaiting() => setenv("OMP_WAIT_POLICY", DefaultWaitPolicy, overwrite: 0);
+    private static string? PreferPassiveOpenMpWaiting()
+    {
+        if (MappedLibraries().Any(path => Path.GetFileName(path).StartsWith("libgomp", StringComparison.Ordinal)))
+            return null; // already loaded by someone else: whatever it read then is unknown to us
+        NativeEnvironment.SetDefault("OMP_WAIT_POLICY", DefaultWaitPolicy);
+        return NativeEnvironment.Get("OMP_WAIT_POLICY");
+    }
 
-    /// <summary>The OpenMP wait policy libtorch's threads were started with (after <see cref="EnsureLoaded"/>), or null.</summary>
-    public static string? OpenMpWaitPolicy => Marshal.PtrToStringUTF8(getenv("OMP_WAIT_POLICY"));
+    /// <summary>The OpenMP wait policy libtorch's threads started with, or null when unknown (set by <see cref="EnsureLoaded"/>).</summary>
+    public static string? OpenMpWaitPolicy { get; private set; }
 
     /// <summary>Sets libtorch's intra-op thread count for the calling thread only (so each session keeps its own).</summary>
     public static void SetThreadsForThisThread(int count)
@@ -95,20 +102,22 @@ public static unsafe class TorchNatives
     }
 
     /// <summary>The path of a libtorch_cpu or libc10 mapped from outside <paramref name="ownFolder"/>, or null (also where /proc is absent).</summary>
-    private static string? ForeignLibtorch(string ownFolder)
+    private static string? ForeignLibtorch(string ownFolder) =>
+        MappedLibraries().FirstOrDefault(path =>
+            (Path.GetFileName(path).StartsWith("libtorch_cpu.so", StringComparison.Ordinal) ||
+             Path.GetFileName(path).StartsWith("libc10.so", StringComparison.Ordinal)) &&
+            Path.GetDirectoryName(path) != ownFolder);
+
+    /// <summary>The paths of the files mapped into this process (none where /proc is absent).</summary>
+    private static IEnumerable<string> MappedLibraries()
     {
         const string maps = "/proc/self/maps";
-        if (!File.Exists(maps)) return null;
+        if (!File.Exists(maps)) yield break;
         foreach (var line in File.ReadLines(maps))
         {
             var slash = line.IndexOf('/');
-            if (slash < 0) continue;
-            var path = line[slash..];
-            var name = Path.GetFileName(path);
-            if (!name.StartsWith("libtorch_cpu.so", StringComparison.Ordinal) && !name.StartsWith("libc10.so", StringComparison.Ordinal)) continue;
-            if (Path.GetDirectoryName(path) != ownFolder) return path;
+            if (slash >= 0) yield return line[slash..];
         }
-        return null;
     }
 
     /// <summary>This library's folder, with symlinks resolved (the Python package may load it through one).</summary>
@@ -148,12 +157,6 @@ public static unsafe class TorchNatives
 
     [DllImport("libc.so.6")]
     private static extern int dladdr(nint address, out DlInfo info);
-
-    [DllImport("libc.so.6")]
-    private static extern nint getenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
-
-    [DllImport("libc.so.6")]
-    private static extern int setenv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
 
     [DllImport("libc.so.6", CharSet = CharSet.Ansi)]
     private static extern nint realpath([MarshalAs(UnmanagedType.LPUTF8Str)] string path, nint resolved);

@@ -82,7 +82,9 @@ internal static class DocxText
         var chunk = new char[4096];
         long paragraphs = 0, endedParagraphs = 0;
         var runDepth = 0;
+        var openParagraphs = 0;
         var inText = false;
+        var lineHasText = false;
         var more = reader.Read();
         while (more)
         {
@@ -97,7 +99,14 @@ internal static class DocxText
                     {
                         case "p":
                             paragraphs++;
-                            if (reader.IsEmptyElement) endedParagraphs++;
+                            if (reader.IsEmptyElement) (endedParagraphs, lineHasText) = (endedParagraphs + 1, false);
+                            else
+                            {
+                                // A paragraph inside another (a text box) starts a line of its own after the outer text
+                                // (lineHasText: text since the last line break, written or pending).
+                                if (openParagraphs > 0 && lineHasText) endedParagraphs++;
+                                openParagraphs++;
+                            }
                             break;
                         case "r" when !reader.IsEmptyElement:
                             runDepth++;
@@ -120,7 +129,7 @@ internal static class DocxText
                 case XmlNodeType.EndElement when IsWord(reader):
                     if (reader.LocalName == "r") runDepth--;
                     else if (reader.LocalName == "t") inText = false;
-                    else if (reader.LocalName == "p") endedParagraphs++;
+                    else if (reader.LocalName == "p") (endedParagraphs, openParagraphs, lineHasText) = (endedParagraphs + 1, openParagraphs - 1, false);
                     break;
                 case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace or XmlNodeType.Whitespace when inText:
                     // In chunks, so one enormous text node never becomes one enormous string.
@@ -129,6 +138,7 @@ internal static class DocxText
                     {
                         StartLine();
                         sink.Write(chunk.AsSpan(0, count));
+                        lineHasText = true;
                     }
                     break;
             }
@@ -137,8 +147,7 @@ internal static class DocxText
         if (sink.Characters == 0) throw new BulletFormatException("the .docx file has no text");
         return paragraphs;
 
-        // A paragraph's end becomes a newline only when text follows, so the text has no trailing newlines and a
-        // text box's paragraph inside another paragraph still gets a line of its own.
+        // A paragraph's end becomes a newline only when text follows, so the text has no trailing newlines.
         void StartLine()
         {
             for (; endedParagraphs > 0; endedParagraphs--) sink.Write('\n');
@@ -148,6 +157,7 @@ internal static class DocxText
         {
             StartLine();
             sink.Write(c);
+            lineHasText = c != '\n';
         }
     }
 

@@ -18,25 +18,14 @@ public static class Checkpoint
 
     /// <summary>Writes a checkpoint folder at <paramref name="folder"/>, replacing an older one there.</summary>
     public static void Save(string folder, IEnumerable<(string Name, Tensor Value)> weights,
-        IEnumerable<(string Name, Tensor Value)> optimizer, JsonObject state, Action<string>? addFiles = null)
-    {
-        var parent = Path.GetDirectoryName(Path.GetFullPath(folder))!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(folder)}.tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        IEnumerable<(string Name, Tensor Value)> optimizer, JsonObject state, Action<string>? addFiles = null) =>
+        AtomicFolder.Write(folder, temp =>
         {
             File.WriteAllBytes(Path.Combine(temp, WeightsFile), Safetensors.ToBytes(weights.Select(w => ToTensorData(w.Name, w.Value))));
             File.WriteAllBytes(Path.Combine(temp, OptimizerFile), Safetensors.ToBytes(optimizer.Select(w => ToTensorData(w.Name, w.Value))));
             File.WriteAllText(Path.Combine(temp, StateFile), state.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             addFiles?.Invoke(temp);
-            ReplaceFolder(temp, folder);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
-    }
+        });
 
     /// <summary>Reads a checkpoint folder written by <see cref="Save"/>.</summary>
     public static (Dictionary<string, float[]> Weights, Dictionary<string, float[]> Optimizer, JsonObject State) Load(string folder)
@@ -68,17 +57,4 @@ public static class Checkpoint
 
     private static Dictionary<string, float[]> ReadValues(string path) =>
         Safetensors.ReadFile(path).Tensors.ToDictionary(t => t.Name, t => t.Values.ToArray());
-
-    /// <summary>Moves <paramref name="source"/> to <paramref name="target"/>, replacing an existing folder with at most a brief gap.</summary>
-    public static void ReplaceFolder(string source, string target)
-    {
-        string? old = null;
-        if (Directory.Exists(target))
-        {
-            old = target + $".old-{Guid.NewGuid():N}";
-            Directory.Move(target, old);
-        }
-        Directory.Move(source, target);
-        if (old != null) Directory.Delete(old, recursive: true);
-    }
 }

@@ -41,9 +41,6 @@ public sealed class FlatParameters : IDisposable
         }
     }
 
-    /// <summary>The names, in buffer order.</summary>
-    public IEnumerable<string> Names => _slots.Select(s => s.Name);
-
     /// <summary>Per-parameter views (by name) into <paramref name="flat"/>, a buffer laid out like <see cref="Weights"/>.</summary>
     public IEnumerable<(string Name, Tensor View)> Views(Tensor flat) =>
         _slots.Select(s => (s.Name, Slice(flat, s.Offset, s.Shape)));

@@ -203,10 +203,13 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Writes a resumable checkpoint folder (see <see cref="Checkpoint"/>).</summary>
-    public void SaveCheckpoint(string folder, JsonObject extraState) =>
+    public void SaveCheckpoint(string folder, JsonObject extraState)
+    {
+        using var scope = NewDisposeScope(); // the per-tensor views of the flat buffers
         Checkpoint.Save(folder, Model.NamedWeights.Select(w => (w.Name, (Tensor)w.Weight)),
             _optimizer.State().Concat(_ema?.State() ?? []), CheckpointState(extraState),
             Data.Codec is TokenizerCodec codec ? dir => codec.Tokenizer.Save(Path.Combine(dir, Checkpoint.TokenizerFile)) : null);
+    }
 
     /// <summary>Restores weights, optimizer, EMA, step, random states and early-stopping counters from a checkpoint folder.</summary>
     public JsonObject LoadCheckpoint(string folder)

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, Iterator
 from fastapi import HTTPException
 
 from bullet_native import BulletError
+from bullet_native._native import CLIENT_FAULTS
 from bullet_native.documents import convert_document
 from bullet_native.text_stats import text_stats
 
@@ -167,6 +168,8 @@ class DatasetStore:
             try:
                 convert_document(spooled, kind, temp, max_output_bytes=self.max_upload_bytes)
             except BulletError as e:
+                if e.status not in CLIENT_FAULTS:
+                    raise  # a server fault (disk full, internal): the app's handler answers it as one
                 raise HTTPException(422, str(e)) from None
 
     def delete(self, name: str) -> None:

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 from fastapi import HTTPException
 
 from bullet_native import BulletError, inspect
+from bullet_native._native import CLIENT_FAULTS
 from bullet_native.gguf import GGUF_TYPES, export_gguf
 
 from ..atomic import read_json, write_json
@@ -131,6 +132,8 @@ class ModelStore:
             try:
                 export_gguf(source, cached, gguf_type)
             except BulletError as e:
+                if e.status not in CLIENT_FAULTS:
+                    raise  # a server fault (disk full, internal): the app's handler answers it as one
                 raise HTTPException(422, f"model {name!r} cannot be exported as GGUF: {e}") from None
             # The cache entry carries the model's modification time: a model replaced under the same name no longer matches.
             os.utime(cached, ns=(version, version))

@@ -35,12 +35,21 @@ def _tokenizer(tokenizer: "Tokenizer | str | os.PathLike[str]") -> Tokenizer:
     return tokenizer if isinstance(tokenizer, Tokenizer) else Tokenizer.load(tokenizer)
 
 
-def _replace_folder(source: Path, target: Path, ours: set[str] | None = None) -> None:
-    """Moves a finished temporary folder into place; an existing target must be empty or hold only files we write."""
+# Marks a folder as written by export (or bullet_unpack), so a later export may replace it; a user's own folder of
+# .npy files looks the same by file names alone. The same name as the C# unpacker's marker.
+MARKER = ".bullet-generated"
+
+
+def _replace_folder(source: Path, target: Path) -> None:
+    """Moves a finished temporary folder into place; an existing target must be empty or an earlier export (marked)."""
     if target.exists():
-        foreign = [p.name for p in target.iterdir() if not (p.name.endswith(".npy") or p.name in (ours or set()))]
+        entries = [p.name for p in target.iterdir()]
+        foreign = [e for e in entries if not (e.endswith(".npy") or e in ("config.json", "tokenizer.json", MARKER))]
         if foreign:
             raise FileExistsError(f"{target} already holds {foreign[0]!r}; export into a new or empty folder")
+        if entries and MARKER not in entries:
+            raise FileExistsError(f"{target} already holds {entries[0]!r} and was not written by export; "
+                                  "export into a new or empty folder")
         old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex}")
         target.rename(old)
         source.rename(target)
@@ -71,7 +80,9 @@ def export(model: torch.nn.Module, tokenizer: "Tokenizer | str | os.PathLike[str
             config["model_name"] = model_name
         (temp / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
         tok.save(temp / "tokenizer.json")
-        _replace_folder(temp, target, {"config.json", "tokenizer.json"})
+        (temp / MARKER).write_text("Written by bullet_native.torch.export; the next export into this folder replaces it.\n",
+                                   encoding="utf-8")
+        _replace_folder(temp, target)
     finally:
         if temp.exists():
             shutil.rmtree(temp)

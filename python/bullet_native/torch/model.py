@@ -20,6 +20,7 @@ from torch import nn
 
 NORM_EPS = 1e-5
 ROPE_THETA = 10000.0
+FUSED_ATTENTION = hasattr(F, "scaled_dot_product_attention")  # PyTorch 2: one fused kernel
 
 
 @dataclass
@@ -125,13 +126,13 @@ class Attention(nn.Module):
         self.value = nn.Linear(d, d, bias=False)
         self.output = nn.Linear(d, d, bias=False)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """x [B, T, C] to [B, T, C]; mask [T, T] is True above the diagonal."""
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """x [B, T, C] to [B, T, C]; mask [T, T] is True above the diagonal (None with the fused kernel)."""
         b, t, c = x.shape
         q = rotate(self.query(x).view(b, t, self.heads, -1), cos, sin).transpose(1, 2)  # [B, H, T, D]
         k = rotate(self.key(x).view(b, t, self.heads, -1), cos, sin).transpose(1, 2)
         v = self.value(x).view(b, t, self.heads, -1).transpose(1, 2)
-        if hasattr(F, "scaled_dot_product_attention"):  # PyTorch 2: one fused kernel
+        if FUSED_ATTENTION:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])
@@ -164,7 +165,7 @@ class Block(nn.Module):
         self.attention = Attention(config)
         self.ffn = FeedForward(config)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         x = x + self.attention(self.norm.attn(x), cos, sin, mask)
         return x + self.ffn(self.norm.ffn(x))
 
@@ -213,8 +214,9 @@ class BulletTransformer(nn.Module):
             raise ValueError(f"sequence of {t} tokens is longer than max_context {self.config.max_context}")
         x = F.dropout(self.tok_embeddings(tokens), self.config.dropout, self.training)
         cos, sin = self.rope_cos[:t], self.rope_sin[:t]
-        # Made per call, not kept as a buffer: DDP's gloo backend cannot broadcast bool buffers.
-        mask = torch.ones(t, t, dtype=torch.bool, device=tokens.device).triu(1)
+        # Only the pre-2.0 attention needs it; made per call, not kept as a buffer, because DDP's gloo backend cannot
+        # broadcast bool buffers.
+        mask = None if FUSED_ATTENTION else torch.ones(t, t, dtype=torch.bool, device=tokens.device).triu(1)
         for layer in self.layers:
             x = layer(x, cos, sin, mask)
         return self.output_head(self.final_layernorm(x))
