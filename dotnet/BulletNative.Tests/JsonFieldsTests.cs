@@ -137,6 +137,9 @@ public class JsonFieldsTests
             Throws.TypeOf<BulletFormatException>().With.Message.EqualTo("the header: name must be a string, not 3"));
         Assert.That(() => header.RequiredObject(root, "name"),
             Throws.TypeOf<BulletFormatException>().With.Message.EqualTo("the header: name must be an object, not 3"));
+        Assert.That(JsonFields.OfFile("state.json").RequiredLong(Object("""{"step": 12}"""), "step"), Is.EqualTo(12L));
+        Assert.That(() => JsonFields.OfFile("state.json").RequiredLong(root, "step"),
+            Throws.TypeOf<BulletFormatException>().With.Message.EqualTo("state.json has no \"step\""));
         Assert.That(() => JsonFields.Of("config.json").RequiredInt(root, "max_context"),
             Throws.TypeOf<BulletArgumentException>().With.Message.EqualTo("config.json has no \"max_context\""));
         Assert.That(() => Options.RequiredString(root, "text"),

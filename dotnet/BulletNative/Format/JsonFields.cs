@@ -93,6 +93,7 @@ internal readonly struct JsonFields
     public string? OptionalString(JsonObject json, string key) => json[key] is { } value ? String(value, key) : null;
 
     public int RequiredInt(JsonObject json, string key) => Int(Required(json, key), key);
+    public long RequiredLong(JsonObject json, string key) => Long(Required(json, key), key);
     public string RequiredString(JsonObject json, string key) => String(Required(json, key), key);
     public JsonObject RequiredObject(JsonObject json, string key) => Object(Required(json, key), key);
 

@@ -28,7 +28,7 @@ public static class TrainingSessionFactory
         if (resumeFrom != null)
         {
             var (_, _, state) = Checkpoint.Load(resumeFrom);
-            trainConfig = TrainConfig.FromJson(state["config"]!.AsObject());
+            trainConfig = TrainConfig.FromJson(JsonFields.OfFile(Checkpoint.StateFile).RequiredObject(state, "config"));
             var saved = Path.Combine(resumeFrom, Checkpoint.TokenizerFile);
             if (File.Exists(saved)) tokenizerPath ??= saved;
         }
