@@ -97,4 +97,15 @@ public class BulletReaderTests
         var e = Assert.Throws<BulletFormatException>(() => BulletReader.Read(bytes))!;
         Assert.That(e.Message, Does.Contain("holds 40 tokens but the header says vocab_size 41"));
     }
+
+    [TestCase("\"num_heads\": 2", "\"num_heads\": \"2\"", "the header: dimensions.num_heads must be an integer, not \"2\"")]
+    [TestCase("\"architecture\"", "\"architectur\"", "the header has no \"architecture\"")]
+    [TestCase("\"quantization\": {", "\"quantization\": 4, \"q\": {", "the header: quantization must be an object, not 4")]
+    public void IllTypedOrMissingHeaderFieldsAreNamed(string original, string replacement, string message)
+    {
+        var text = new BulletHeader("tiny", new ModelDimensions(32, 1, 2, 40, 64), 512, 1024).ToText();
+        Assert.That(text, Does.Contain(original));
+        var e = Assert.Throws<BulletFormatException>(() => BulletHeader.Parse(text.Replace(original, replacement), []))!;
+        Assert.That(e.Message, Is.EqualTo(message));
+    }
 }

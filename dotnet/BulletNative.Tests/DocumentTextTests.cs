@@ -280,7 +280,7 @@ public class DocumentTextTests
         Assert.That(() => Convert(source, "jsonl", """{"max_part_bytes": 1.5}"""),
             Throws.TypeOf<BulletArgumentException>().With.Message.Contains("max_part_bytes"));
         Assert.That(() => Convert(source, "jsonl", """{"limit": 5}"""),
-            Throws.TypeOf<BulletArgumentException>().With.Message.Contains("unknown option 'limit'"));
+            Throws.TypeOf<BulletArgumentException>().With.Message.Contains("unknown conversion option \"limit\" (known: max_output_bytes, max_part_bytes)"));
         Assert.That(() => Convert(Path.Combine(_scratch, "missing.jsonl"), "jsonl"),
             Throws.InstanceOf<BulletException>().With.Message.Contains("does not exist"));
     }

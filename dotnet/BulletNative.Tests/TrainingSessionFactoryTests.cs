@@ -63,6 +63,14 @@ public class TrainingSessionFactoryTests
         typo["hiden_size"] = 64;
         Assert.That(Assert.Throws<BulletArgumentException>(() => TrainingSessionFactory.Create(typo, new JsonObject { ["text"] = Text }))!.Message,
             Does.Contain("did you mean hidden_size"));
+        var nullRate = TinyJson("char", 0);
+        nullRate["learning_rate"] = null;
+        Assert.That(Assert.Throws<BulletArgumentException>(() => TrainingSessionFactory.Create(nullRate, new JsonObject { ["text"] = Text }))!.Message,
+            Is.EqualTo("learning_rate must be a number, not null"));
+        Assert.That(Assert.Throws<BulletArgumentException>(() => TrainingSessionFactory.Create(TinyJson("char", 0), new JsonObject { ["text"] = 5 }))!.Message,
+            Is.EqualTo("text must be a string, not 5"));
+        Assert.That(Assert.Throws<BulletArgumentException>(() => TrainingSessionFactory.Create(TinyJson("char", 0), new JsonObject { ["txt"] = Text }))!.Message,
+            Is.EqualTo("unknown session option \"txt\" (did you mean text?)"));
     }
 
     [Test]

@@ -103,6 +103,8 @@ public class TokenizerFileTests
     [TestCase("""{"vocab": ["a"], "merges": [["a"]]}""", "pair")]
     [TestCase("""{"vocab": {"a": 0, "b": 2}}""", "from 0 to 1")]
     [TestCase("""{"vocab": {"a": 0, "b": 0}}""", "two tokens")]
+    [TestCase("""{"vocab": {"a": 0.5}}""", "tokenizer.json: the id of vocab entry \"a\" must be an integer, not 0.5")]
+    [TestCase("""{"vocab": ["a", 3]}""", "tokenizer.json: vocab entry 1 must be a string, not 3")]
     [TestCase("""{"merges": []}""", "no \"vocab\"")]
     [TestCase("""{"model": {"type": "WordPiece", "vocab": {}}}""", "WordPiece")]
     [TestCase("""[1, 2]""", "JSON object")]

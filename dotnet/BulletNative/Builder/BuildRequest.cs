@@ -12,34 +12,36 @@ namespace BulletNative.Builder;
 public static class BuildRequest
 {
     /// <summary>Option names build_bullet understands; anything else is an error, so a typo is not silently ignored.</summary>
-    private static readonly HashSet<string> s_options =
-        ["config", "tokenizer", "vocab_txt", "merges_txt", "weights", "random_weights", "seed", "model_name"];
+    private static readonly string[] s_options =
+        ["config", "merges_txt", "model_name", "random_weights", "seed", "tokenizer", "vocab_txt", "weights"];
+
+    /// <summary>The model's config.json (or the inline "config" option), named so in messages.</summary>
+    private static readonly JsonFields s_config = JsonFields.Of("config.json");
 
     /// <summary>Builds <paramref name="outPath"/> and returns the build report.</summary>
     public static JsonObject Run(string? folder, string outPath, JsonObject options)
     {
-        foreach (var (key, _) in options)
-            if (!s_options.Contains(key))
-                throw new BulletArgumentException($"unknown build option \"{key}\" (known: {string.Join(", ", s_options.Order())})");
+        var read = JsonFields.Options;
+        read.RejectUnknown(options, "build option", s_options);
         if (folder != null && !Directory.Exists(folder)) throw new DirectoryNotFoundException($"no such folder: {folder}");
 
         var config = LoadConfig(folder, options);
         var tokenizer = LoadTokenizer(folder, options);
-        var vocabSize = OptionalInt(config, "vocab_size") ?? tokenizer.VocabSize;
+        var vocabSize = s_config.OptionalInt(config, "vocab_size") ?? tokenizer.VocabSize;
         if (vocabSize != tokenizer.VocabSize)
             throw new BulletArgumentException($"config.json says vocab_size {vocabSize} but the tokenizer has {tokenizer.VocabSize} tokens");
         var dims = new ModelDimensions(
-            RequireInt(config, "hidden_size"), RequireInt(config, "num_layers"), RequireInt(config, "num_heads"),
-            vocabSize, RequireInt(config, "max_context"));
+            s_config.RequiredInt(config, "hidden_size"), s_config.RequiredInt(config, "num_layers"), s_config.RequiredInt(config, "num_heads"),
+            vocabSize, s_config.RequiredInt(config, "max_context"));
         dims.Validate();
-        var modelName = String(options, "model_name") ?? String(config, "model_name") ?? "bullet-model";
+        var modelName = read.OptionalString(options, "model_name") ?? s_config.OptionalString(config, "model_name") ?? "bullet-model";
 
-        var random = options["random_weights"]?.GetValue<bool>() ?? false;
+        var random = read.OptionalBool(options, "random_weights") ?? false;
         Dictionary<string, TensorData> weights;
         if (random)
-            weights = RandomWeights.Create(dims, OptionalInt(options, "seed") ?? 1).ToDictionary(t => t.Name);
+            weights = RandomWeights.Create(dims, read.OptionalInt(options, "seed") ?? 1).ToDictionary(t => t.Name);
         else
-            weights = WeightsSource.Load(String(options, "weights") ?? folder
+            weights = WeightsSource.Load(read.OptionalString(options, "weights") ?? folder
                 ?? throw new BulletArgumentException("no weights: give a folder, the \"weights\" option, or \"random_weights\": true"));
 
         var vocabulary = new BulletVocabulary(tokenizer.Tokens, tokenizer.Scores, tokenizer.Merges);
@@ -66,13 +68,14 @@ public static class BuildRequest
 
     private static BulletTokenizer LoadTokenizer(string? folder, JsonObject options)
     {
-        var vocabTxt = String(options, "vocab_txt");
+        var read = JsonFields.Options;
+        var vocabTxt = read.OptionalString(options, "vocab_txt");
         if (vocabTxt != null)
         {
-            var mergesTxt = String(options, "merges_txt");
+            var mergesTxt = read.OptionalString(options, "merges_txt");
             return TokenizerTextFiles.Read(File.ReadAllBytes(vocabTxt), mergesTxt == null ? [] : File.ReadAllBytes(mergesTxt));
         }
-        var path = String(options, "tokenizer") ?? (folder != null ? Path.Combine(folder, "tokenizer.json") : null)
+        var path = read.OptionalString(options, "tokenizer") ?? (folder != null ? Path.Combine(folder, "tokenizer.json") : null)
             ?? throw new BulletArgumentException("no tokenizer: give a folder with tokenizer.json, or the \"tokenizer\" or \"vocab_txt\" option");
         return TokenizerFiles.Load(path);
     }
@@ -89,18 +92,4 @@ public static class BuildRequest
             throw new BulletFormatException($"{Path.GetFileName(path)} is not valid JSON: {e.Message}");
         }
     }
-
-    private static string? String(JsonObject obj, string key) =>
-        obj[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
-
-    private static int? OptionalInt(JsonObject obj, string key)
-    {
-        if (obj[key] is null) return null;
-        if (obj[key] is JsonValue v && v.TryGetValue<JsonElement>(out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var i)) return i;
-        if (obj[key] is JsonValue w && w.TryGetValue<int>(out var j)) return j;
-        throw new BulletArgumentException($"\"{key}\" must be an integer");
-    }
-
-    private static int RequireInt(JsonObject obj, string key) =>
-        OptionalInt(obj, key) ?? throw new BulletArgumentException($"config.json has no \"{key}\"");
 }

@@ -18,7 +18,10 @@ public sealed record GgufSource(string Kind, string Fidelity, string ModelName, 
 /// </summary>
 public static class GgufExporter
 {
-    private static readonly HashSet<string> s_options = ["type", "model_name", "check_prompt", "check_tokens"];
+    private static readonly string[] s_options = ["check_prompt", "check_tokens", "model_name", "type"];
+
+    /// <summary>A float model folder's config.json, named so in messages.</summary>
+    private static readonly JsonFields s_config = JsonFields.Of("config.json");
 
     /// <summary>
     /// Exports from a source path (.bullet file, .safetensors file, or a folder with config.json + tokenizer.json
@@ -27,9 +30,7 @@ public static class GgufExporter
     /// </summary>
     public static JsonObject Run(string? sourcePath, TrainingSession? session, string outPath, JsonObject options)
     {
-        foreach (var (key, _) in options)
-            if (!s_options.Contains(key))
-                throw new BulletArgumentException($"unknown GGUF export option \"{key}\" (known: {string.Join(", ", s_options.Order())})");
+        JsonFields.Options.RejectUnknown(options, "GGUF export option", s_options);
         if ((sourcePath == null) == (session == null)) throw new BulletArgumentException("give exactly one of a source path and a training session");
         var source = session != null ? FromSession(session) : FromPath(sourcePath!);
         return Export(source, outPath, options);
@@ -69,10 +70,10 @@ public static class GgufExporter
         var tokenizerPath = Path.Combine(folder, "tokenizer.json");
         if (!File.Exists(tokenizerPath)) throw new BulletArgumentException($"{folder} has no tokenizer.json");
         var tokenizer = TokenizerFiles.Load(tokenizerPath);
-        var floatDims = new ModelDimensions(Int(config, "hidden_size"), Int(config, "num_layers"), Int(config, "num_heads"),
-            tokenizer.VocabSize, Int(config, "max_context"));
-        if (config["vocab_size"] is JsonValue v && v.GetValue<int>() != tokenizer.VocabSize)
-            throw new BulletArgumentException($"config.json says vocab_size {v} but the tokenizer has {tokenizer.VocabSize} tokens");
+        var floatDims = new ModelDimensions(s_config.RequiredInt(config, "hidden_size"), s_config.RequiredInt(config, "num_layers"),
+            s_config.RequiredInt(config, "num_heads"), tokenizer.VocabSize, s_config.RequiredInt(config, "max_context"));
+        if (s_config.OptionalInt(config, "vocab_size") is { } vocabSize && vocabSize != tokenizer.VocabSize)
+            throw new BulletArgumentException($"config.json says vocab_size {vocabSize} but the tokenizer has {tokenizer.VocabSize} tokens");
         var loaded = WeightsSource.Load(path);
         var floats = new Dictionary<string, float[]>();
         foreach (var (name, shape) in floatDims.RequiredTensors())
@@ -83,7 +84,7 @@ public static class GgufExporter
                 throw new BulletArgumentException($"tensor \"{stored}\": expected shape [{string.Join(", ", shape)}], found [{string.Join(", ", t.Shape)}]");
             floats[name] = t.Values.ToArray();
         }
-        var modelName = config["model_name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : Path.GetFileName(Path.GetFullPath(folder));
+        var modelName = s_config.OptionalString(config, "model_name") ?? Path.GetFileName(Path.GetFullPath(folder));
         return new GgufSource("float", "exact: the folder's float weights", modelName, floatDims, tokenizer.ToVocabulary(), floats);
     }
 
@@ -91,8 +92,9 @@ public static class GgufExporter
     public static JsonObject Export(GgufSource source, string outPath, JsonObject options)
     {
         source.Dims.Validate();
-        var type = GgufTypes.Parse(options["type"]?.GetValue<string>() ?? "q4_0");
-        var modelName = options["model_name"]?.GetValue<string>() ?? source.ModelName;
+        var read = JsonFields.Options;
+        var type = GgufTypes.Parse(read.OptionalString(options, "type") ?? "q4_0");
+        var modelName = read.OptionalString(options, "model_name") ?? source.ModelName;
         foreach (var (name, values) in source.Weights)
             for (var i = 0; i < values.Length; i++)
                 if (!float.IsFinite(values[i])) throw new BulletArgumentException($"tensor \"{name}\" holds {values[i]} at index {i}; weights must be finite");
@@ -122,10 +124,10 @@ public static class GgufExporter
             ["bos_token_id"] = SpecialId(source.Vocabulary),
             ["eos_token_id"] = SpecialId(source.Vocabulary),
         };
-        if (options["check_prompt"] is JsonArray prompt)
+        if (options["check_prompt"] is { } prompt)
         {
-            var ids = prompt.Select(p => p!.GetValue<int>()).ToArray();
-            var count = options["check_tokens"]?.GetValue<int>() ?? 30;
+            var ids = read.List(prompt, "check_prompt", read.Int).ToArray();
+            var count = read.OptionalInt(options, "check_tokens") ?? 30;
             if (count < 1) throw new BulletArgumentException($"check_tokens {count} must be at least 1");
             var floatIds = new FloatForward(source.Dims, source.Weights).Greedy(ids, count);
             var stored = new Dictionary<string, float[]>();
@@ -220,9 +222,4 @@ public static class GgufExporter
             throw new BulletFormatException($"config.json is not valid JSON: {e.Message}");
         }
     }
-
-    private static int Int(JsonObject config, string key) =>
-        config[key] is JsonValue v && v.TryGetValue<int>(out var i) ? i
-        : config[key] is JsonValue e && e.TryGetValue<JsonElement>(out var el) && el.TryGetInt32(out var j) ? j
-        : throw new BulletArgumentException($"config.json has no integer \"{key}\"");
 }

@@ -95,29 +95,31 @@ public sealed record BulletHeader(
         {
             throw new BulletFormatException($"the header is not valid JSON: {e.Message}");
         }
-        var version = RequireString(root, "bullet_version");
+        var read = JsonFields.OfFile("the header");
+        var version = read.RequiredString(root, "bullet_version");
         if (version != BulletLayout.FormatVersion)
             warnings.Add($"bullet_version is \"{version}\"; this reader knows \"{BulletLayout.FormatVersion}\"");
-        var architecture = RequireString(root, "architecture");
+        var architecture = read.RequiredString(root, "architecture");
         if (architecture != BulletLayout.Architecture)
             warnings.Add($"architecture is \"{architecture}\", expected \"{BulletLayout.Architecture}\"");
-        var quantization = RequireObject(root, "quantization");
-        var quantType = RequireString(quantization, "type", "quantization.");
+        var quantType = read.Nested("quantization").RequiredString(read.RequiredObject(root, "quantization"), "type");
         if (quantType != BulletLayout.QuantizationName)
             throw new BulletFormatException($"quantization.type is \"{quantType}\"; only \"BQ4\" is supported");
-        var dims = RequireObject(root, "dimensions");
-        var offsets = RequireObject(root, "file_offsets");
+        var dims = read.RequiredObject(root, "dimensions");
+        var offsets = read.RequiredObject(root, "file_offsets");
+        var inDims = read.Nested("dimensions");
+        var inOffsets = read.Nested("file_offsets");
         var dimensions = new ModelDimensions(
-            RequireInt(dims, "hidden_size", "dimensions."),
-            RequireInt(dims, "num_layers", "dimensions."),
-            RequireInt(dims, "num_heads", "dimensions."),
-            RequireInt(root, "vocab_size"),
-            RequireInt(root, "max_context"));
+            inDims.RequiredInt(dims, "hidden_size"),
+            inDims.RequiredInt(dims, "num_layers"),
+            inDims.RequiredInt(dims, "num_heads"),
+            read.RequiredInt(root, "vocab_size"),
+            read.RequiredInt(root, "max_context"));
         var header = new BulletHeader(
             root["model_name"] is JsonValue nameValue && nameValue.TryGetValue<string>(out var name) ? name : "",
             dimensions,
-            RequireInt(offsets, "tokenizer_start", "file_offsets."),
-            RequireInt(offsets, "weights_start", "file_offsets."),
+            inOffsets.RequiredInt(offsets, "tokenizer_start"),
+            inOffsets.RequiredInt(offsets, "weights_start"),
             ExtraKeys(root));
         CheckTextSearch(text, header, warnings);
         return header;
@@ -163,25 +165,5 @@ public sealed record BulletHeader(
         if (i < text.Length && text[i] == '-') i++;
         while (i < text.Length && char.IsAsciiDigit(text[i])) i++;
         return long.TryParse(text.AsSpan(start, i - start), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) ? n : null;
-    }
-
-    private static JsonObject RequireObject(JsonObject parent, string key) =>
-        parent[key] as JsonObject ?? throw new BulletFormatException($"the header has no \"{key}\" object");
-
-    private static string RequireString(JsonObject parent, string key, string prefix = "")
-    {
-        if (parent[key] is JsonValue v && v.TryGetValue<string>(out var s)) return s;
-        throw new BulletFormatException($"the header has no string \"{prefix}{key}\"");
-    }
-
-    private static int RequireInt(JsonObject parent, string key, string prefix = "")
-    {
-        if (parent[key] is JsonValue v)
-        {
-            if (v.TryGetValue<int>(out var i)) return i;
-            if (v.TryGetValue<double>(out var dbl) && dbl == Math.Floor(dbl) && Math.Abs(dbl) <= int.MaxValue) return (int)dbl;
-            if (v.TryGetValue<JsonElement>(out var el) && el.ValueKind == JsonValueKind.Number && el.TryGetInt32(out var e)) return e;
-        }
-        throw new BulletFormatException($"the header has no integer \"{prefix}{key}\"");
     }
 }

@@ -63,26 +63,17 @@ public static class Safetensors
 
     private static TensorData ReadTensor(string name, JsonObject entry, ReadOnlySpan<byte> body)
     {
-        var dtype = entry["dtype"]?.GetValue<string>() ?? throw new BulletFormatException($"tensor \"{name}\" has no dtype");
+        var read = JsonFields.OfFile($"tensor \"{name}\"");
+        var dtype = read.RequiredString(entry, "dtype");
         var elementSize = dtype switch
         {
             "F32" => 4, "F16" or "BF16" => 2, "F64" => 8,
             _ => throw new BulletFormatException($"tensor \"{name}\" has dtype {dtype}; use F32, F16, BF16 or F64"),
         };
-        if (entry["shape"] is not JsonArray shapeArray || entry["data_offsets"] is not JsonArray offsets || offsets.Count != 2)
-            throw new BulletFormatException($"tensor \"{name}\" needs a shape and two data_offsets");
-        int[] shape;
-        long begin, end;
-        try
-        {
-            shape = shapeArray.Select(s => s!.GetValue<int>()).ToArray();
-            begin = offsets[0]!.GetValue<long>();
-            end = offsets[1]!.GetValue<long>();
-        }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException)
-        {
-            throw new BulletFormatException($"tensor \"{name}\" has a shape or data_offsets that are not integers");
-        }
+        var shape = read.List(entry["shape"], "shape", read.Int).ToArray();
+        var offsets = read.List(entry["data_offsets"], "data_offsets", read.Long);
+        if (offsets.Count != 2) throw new BulletFormatException($"tensor \"{name}\" needs two data_offsets, not {offsets.Count}");
+        var (begin, end) = (offsets[0], offsets[1]);
         if (shape.Any(s => s < 0)) throw new BulletFormatException($"tensor \"{name}\" has a negative dimension");
         var count = shape.Aggregate(1L, (a, b) => a * b);
         if (begin < 0 || end < begin || end > body.Length)

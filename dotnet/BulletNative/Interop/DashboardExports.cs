@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using BulletNative.Format;
 using BulletNative.Text;
 using BulletNative.Training;
 
@@ -12,10 +13,11 @@ internal static unsafe class DashboardExports
     public static int TextStats(byte* optionsJson, byte** outData, long* outLength) => NativeCall.Run(() =>
     {
         var options = NativeCall.JsonArgument(optionsJson, "options");
-        var preview = options["preview_chars"]?.GetValue<int>() ?? 400;
+        var read = JsonFields.Options;
+        var preview = read.OptionalInt(options, "preview_chars") ?? 400;
         if (preview is < 0 or > 100_000) throw new BulletArgumentException($"preview_chars {preview} must be between 0 and 100000");
-        var text = options["text"]?.GetValue<string>();
-        var path = options["path"]?.GetValue<string>();
+        var text = read.OptionalString(options, "text");
+        var path = read.OptionalString(options, "path");
         if ((text is null) == (path is null)) throw new BulletArgumentException("give exactly one of text and path");
         NativeCall.ReturnJson(text != null ? TextStatistics.OfText(text, preview) : TextStatistics.OfFile(path!, preview), outData, outLength);
     });

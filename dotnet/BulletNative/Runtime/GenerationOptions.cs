@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using BulletNative.Format;
 
 namespace BulletNative.Runtime;
 
@@ -36,6 +37,9 @@ public sealed record GenerationOptions
     /// <summary>Threads per matrix × vector product (1: the generator runs on the caller's thread only).</summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary>Seeds travel through JSON numbers, which hold whole numbers exactly only up to 2^53.</summary>
+    private const long MaxSeed = 1L << 53;
+
     /// <summary>Throws a BulletArgumentException naming the first invalid setting.</summary>
     public GenerationOptions Validate()
     {
@@ -46,6 +50,7 @@ public sealed record GenerationOptions
             throw new BulletArgumentException($"top_p {TopP} must be greater than 0 and at most 1");
         if (!double.IsFinite(RepetitionPenalty) || RepetitionPenalty <= 0 || RepetitionPenalty > 100)
             throw new BulletArgumentException($"repetition_penalty {RepetitionPenalty} must be greater than 0 and at most 100 (1 is off)");
+        if (Seed is < -MaxSeed or > MaxSeed) throw new BulletArgumentException($"seed {Seed} must be a whole number of at most 2^53");
         if (MaxTokens < 0 || MaxTokens > 1_000_000)
             throw new BulletArgumentException($"max_tokens {MaxTokens} must be between 0 and 1000000");
         if (Stop.Any(string.IsNullOrEmpty)) throw new BulletArgumentException("stop strings must not be empty");
@@ -53,63 +58,37 @@ public sealed record GenerationOptions
         return this;
     }
 
-    private static readonly HashSet<string> s_keys =
+    private static readonly string[] s_keys =
         ["temperature", "top_k", "top_p", "repetition_penalty", "seed", "max_tokens", "stop", "context", "threads"];
 
     /// <summary>Reads options from JSON (missing keys keep their defaults; unknown keys and bad values are errors).</summary>
     public static GenerationOptions FromJson(JsonObject json)
     {
-        foreach (var (key, _) in json)
-            if (!s_keys.Contains(key))
-                throw new BulletArgumentException($"unknown generation option \"{key}\" (known: {string.Join(", ", s_keys)})");
-        var options = new GenerationOptions();
-        if (json["temperature"] is { } t) options = options with { Temperature = Number(t, "temperature") };
-        if (json["top_k"] is { } k) options = options with { TopK = Integer(k, "top_k") };
-        if (json["top_p"] is { } p) options = options with { TopP = Number(p, "top_p") };
-        if (json["repetition_penalty"] is { } r) options = options with { RepetitionPenalty = Number(r, "repetition_penalty") };
-        if (json["seed"] is { } s)
+        var read = JsonFields.Options;
+        read.RejectUnknown(json, "generation option", s_keys);
+        var defaults = new GenerationOptions();
+        return new GenerationOptions
         {
-            var seed = Number(s, "seed");
-            if (seed != Math.Floor(seed) || Math.Abs(seed) > 9.007199254740992e15)
-                throw new BulletArgumentException($"seed {s.ToJsonString()} must be a whole number of at most 2^53");
-            options = options with { Seed = (long)seed };
-        }
-        if (json["max_tokens"] is { } m) options = options with { MaxTokens = Integer(m, "max_tokens") };
-        if (json["stop"] is { } stop) options = options with { Stop = StopStrings(stop) };
-        if (json["context"] is { } c)
-            options = options with
+            Temperature = read.OptionalNumber(json, "temperature") ?? defaults.Temperature,
+            TopK = read.OptionalInt(json, "top_k") ?? defaults.TopK,
+            TopP = read.OptionalNumber(json, "top_p") ?? defaults.TopP,
+            RepetitionPenalty = read.OptionalNumber(json, "repetition_penalty") ?? defaults.RepetitionPenalty,
+            Seed = read.OptionalLong(json, "seed"),
+            MaxTokens = read.OptionalInt(json, "max_tokens") ?? defaults.MaxTokens,
+            Stop = json["stop"] switch
             {
-                Context = (c is JsonValue cv && cv.TryGetValue<string>(out var name) ? name : null) switch
-                {
-                    "slide" => ContextOverflow.Slide,
-                    "stop" => ContextOverflow.Stop,
-                    _ => throw new BulletArgumentException($"context {c.ToJsonString()} must be \"slide\" or \"stop\""),
-                },
-            };
-        if (json["threads"] is { } th) options = options with { Threads = Integer(th, "threads") };
-        return options.Validate();
-    }
-
-    private static double Number(JsonNode node, string name) =>
-        node is JsonValue value && value.TryGetValue<double>(out var number)
-            ? number
-            : throw new BulletArgumentException($"{name} must be a number, got {node.ToJsonString()}");
-
-    private static int Integer(JsonNode node, string name)
-    {
-        var number = Number(node, name);
-        if (number != Math.Floor(number) || number < int.MinValue || number > int.MaxValue)
-            throw new BulletArgumentException($"{name} must be a whole number, got {node.ToJsonString()}");
-        return (int)number;
-    }
-
-    private static List<string> StopStrings(JsonNode node)
-    {
-        if (node is JsonValue single && single.TryGetValue<string>(out var text)) return [text];
-        if (node is JsonArray array)
-            return array.Select(item => item is JsonValue v && v.TryGetValue<string>(out var s)
-                ? s
-                : throw new BulletArgumentException($"stop must hold strings, got {item?.ToJsonString() ?? "null"}")).ToList();
-        throw new BulletArgumentException($"stop must be a string or a list of strings, got {node.ToJsonString()}");
+                null => defaults.Stop,
+                JsonArray list => read.List(list, "stop", read.String),
+                var single => [read.String(single, "stop")],
+            },
+            Context = read.OptionalString(json, "context") switch
+            {
+                null => defaults.Context,
+                "slide" => ContextOverflow.Slide,
+                "stop" => ContextOverflow.Stop,
+                var other => throw new BulletArgumentException($"context \"{other}\" must be \"slide\" or \"stop\""),
+            },
+            Threads = read.OptionalInt(json, "threads") ?? defaults.Threads,
+        }.Validate();
     }
 }

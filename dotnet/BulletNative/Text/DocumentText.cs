@@ -28,9 +28,7 @@ public static class DocumentText
         if (!Kinds.Contains(kind)) throw new BulletArgumentException($"kind '{kind}' is not a document kind: use {string.Join(" or ", Kinds)}");
         var maxOutput = Limit(options, "max_output_bytes", DefaultMaxOutputBytes);
         var maxPart = Limit(options, "max_part_bytes", DefaultMaxPartBytes);
-        foreach (var (key, _) in options)
-            if (key is not ("max_output_bytes" or "max_part_bytes"))
-                throw new BulletArgumentException($"unknown option '{key}': the options are max_output_bytes and max_part_bytes");
+        JsonFields.Options.RejectUnknown(options, "conversion option", ["max_output_bytes", "max_part_bytes"]);
         if (!File.Exists(sourcePath)) throw new BulletException(Interop.NativeStatus.IoError, $"file {sourcePath} does not exist");
 
         long units = 0;
@@ -61,9 +59,7 @@ public static class DocumentText
 
     private static long Limit(JsonObject options, string key, long fallback)
     {
-        var node = options[key];
-        if (node is null) return fallback;
-        if (node is JsonValue value && value.TryGetValue<long>(out var limit) && limit > 0) return limit;
-        throw new BulletArgumentException($"{key} must be a positive whole number of bytes, not {node.ToJsonString()}");
+        var limit = JsonFields.Options.OptionalLong(options, key) ?? fallback;
+        return limit > 0 ? limit : throw new BulletArgumentException($"{key} must be a positive whole number of bytes, not {limit}");
     }
 }

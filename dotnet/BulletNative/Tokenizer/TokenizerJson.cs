@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BulletNative.Format;
 
 namespace BulletNative.Tokenizer;
 
@@ -102,7 +103,7 @@ public static class TokenizerJson
         var model = root;
         if (root["model"] is JsonObject inner)
         {
-            var type = inner["type"]?.GetValueKind() == JsonValueKind.String ? inner["type"]!.GetValue<string>() : "BPE";
+            var type = JsonFields.OfFile(what).Nested("model").OptionalString(inner, "type") ?? "BPE";
             if (type != "BPE") throw new BulletFormatException($"{what}: model type {type} is not supported (only BPE)");
             model = inner;
         }
@@ -113,17 +114,17 @@ public static class TokenizerJson
 
     private static List<byte[]> ReadVocab(JsonNode? vocab, string what)
     {
+        var read = JsonFields.OfFile(what);
         switch (vocab)
         {
             case JsonArray list:
-                return list.Select((t, i) => Encoding.UTF8.GetBytes(StringOf(t, $"{what}: vocab entry {i}"))).ToList();
+                return list.Select((t, i) => Encoding.UTF8.GetBytes(read.String(t, $"vocab entry {i}"))).ToList();
             case JsonObject map:
             {
                 var byId = new byte[map.Count][];
                 foreach (var (token, idNode) in map)
                 {
-                    if (idNode is not JsonValue v || !v.TryGetValue<int>(out var id))
-                        throw new BulletFormatException($"{what}: the id of vocab entry {Quote(token)} must be an integer");
+                    var id = read.Int(idNode, $"the id of vocab entry {Quote(token)}");
                     if (id < 0 || id >= map.Count)
                         throw new BulletFormatException($"{what}: vocab ids must run from 0 to {map.Count - 1}, but {Quote(token)} has id {id}");
                     if (byId[id] is not null)
@@ -143,6 +144,7 @@ public static class TokenizerJson
     {
         if (merges is null) return [];
         if (merges is not JsonArray list) throw new BulletFormatException($"{what}: \"merges\" must be a list");
+        var read = JsonFields.OfFile(what);
         var result = new List<(byte[] A, byte[] B)>(list.Count);
         for (var i = 0; i < list.Count; i++)
         {
@@ -151,10 +153,10 @@ public static class TokenizerJson
             if (entry is JsonArray pair)
             {
                 if (pair.Count != 2) throw new BulletFormatException($"{what}: merge {i} must be a pair [a, b], not {pair.Count} items");
-                a = StringOf(pair[0], $"{what}: merge {i}");
-                b = StringOf(pair[1], $"{what}: merge {i}");
+                a = read.String(pair[0], $"merge {i}");
+                b = read.String(pair[1], $"merge {i}");
             }
-            else (a, b) = SplitMerge(StringOf(entry, $"{what}: merge {i}"), $"{what}: merge {i}");
+            else (a, b) = SplitMerge(read.String(entry, $"merge {i}"), $"{what}: merge {i}");
             if (a.Length == 0 || b.Length == 0) throw new BulletFormatException($"{what}: merge {i} has an empty side");
             result.Add((Encoding.UTF8.GetBytes(a), Encoding.UTF8.GetBytes(b)));
         }
@@ -171,10 +173,6 @@ public static class TokenizerJson
                 $"{what} {Quote(text)} is ambiguous: it has more than one space, and merge pieces never contain spaces (write it as a pair [\"a\", \"b\"])");
         return (text[..space], text[(space + 1)..]);
     }
-
-    private static string StringOf(JsonNode? node, string what) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>()
-        : throw new BulletFormatException($"{what} must be a string, not {node?.ToJsonString() ?? "null"}");
 
     private static string TokenText(byte[] bytes, string what)
     {

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using BulletNative.Format;
 
 namespace BulletNative.Tokenizer;
 
@@ -35,29 +35,31 @@ public sealed record TokenizerTrainingOptions
             throw new BulletArgumentException($"max_alphabet {MaxAlphabet} must be at least 1");
     }
 
+    private static readonly string[] s_keys = ["vocab_size", "mode", "min_pair_frequency", "max_alphabet", "invalid_utf8"];
+
     /// <summary>Reads options from JSON (keys vocab_size, mode, min_pair_frequency, max_alphabet, invalid_utf8); unknown keys are an error.</summary>
     public static TokenizerTrainingOptions FromJson(JsonObject json)
     {
         var options = new TokenizerTrainingOptions();
+        var read = JsonFields.Options;
         foreach (var (key, value) in json)
         {
             options = key switch
             {
-                "vocab_size" => options with { VocabSize = Integer(key, value) },
-                "mode" => options with { Mode = ParseMode(Text(key, value)) },
-                "min_pair_frequency" => options with { MinPairFrequency = Integer(key, value) },
-                "max_alphabet" => options with { MaxAlphabet = value is null ? null : Integer(key, value) },
+                "vocab_size" => options with { VocabSize = read.Int(value, key) },
+                "mode" => options with { Mode = ParseMode(read.String(value, key)) },
+                "min_pair_frequency" => options with { MinPairFrequency = read.Long(value, key) },
+                "max_alphabet" => options with { MaxAlphabet = value is null ? null : read.Int(value, key) },
                 "invalid_utf8" => options with
                 {
-                    InvalidUtf8 = Text(key, value) switch
+                    InvalidUtf8 = read.String(value, key) switch
                     {
                         "error" => InvalidUtf8Handling.Error,
                         "replace" => InvalidUtf8Handling.Replace,
                         var other => throw new BulletArgumentException($"invalid_utf8 \"{other}\" must be \"error\" or \"replace\""),
                     },
                 },
-                _ => throw new BulletArgumentException(
-                    $"unknown tokenizer option \"{key}\" (known: vocab_size, mode, min_pair_frequency, max_alphabet, invalid_utf8)"),
+                _ => throw read.Unknown(key, "tokenizer option", s_keys),
             };
         }
         options.Validate();
@@ -71,18 +73,6 @@ public sealed record TokenizerTrainingOptions
         "char" => TokenizerMode.Char,
         _ => throw new BulletArgumentException($"mode \"{mode}\" must be \"bpe\" or \"char\""),
     };
-
-    private static int Integer(string key, JsonNode? value)
-    {
-        if (value is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<int>(out var i)) return i;
-        if (value is JsonValue d && d.GetValueKind() == JsonValueKind.Number && d.TryGetValue<double>(out var x) && x == Math.Floor(x)
-            && x is >= int.MinValue and <= int.MaxValue) return (int)x;
-        throw new BulletArgumentException($"{key} must be an integer, not {value?.ToJsonString() ?? "null"}");
-    }
-
-    private static string Text(string key, JsonNode? value) =>
-        value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>()
-        : throw new BulletArgumentException($"{key} must be a string, not {value?.ToJsonString() ?? "null"}");
 }
 
 /// <summary>What training did: the vocabulary reached, why it stopped, which characters were left out.</summary>

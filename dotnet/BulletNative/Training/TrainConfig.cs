@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BulletNative.Format;
 using BulletNative.Model;
 
 namespace BulletNative.Training;
@@ -90,13 +91,11 @@ public sealed class TrainConfig
     /// <summary>Reads a config: the preset named by "preset" (else the defaults), then every other key over it.</summary>
     public static TrainConfig FromJson(JsonObject json)
     {
-        var config = json["preset"] is JsonNode preset ? Preset(ReadString(preset, "preset")) : new TrainConfig();
+        var config = json["preset"] is JsonNode preset ? Preset(JsonFields.Options.String(preset, "preset")) : new TrainConfig();
         foreach (var (key, value) in json)
         {
             if (key == "preset") continue;
-            var field = s_fields.FirstOrDefault(f => f.Key == key)
-                ?? throw new BulletArgumentException($"unknown config key '{key}'{Suggestion(key)}");
-            if (value is null) throw new BulletArgumentException($"{key} must not be null");
+            var field = s_fields.FirstOrDefault(f => f.Key == key) ?? throw JsonFields.Options.Unknown(key, "config key", s_keys);
             field.Read(config, value);
         }
         return config;
@@ -179,71 +178,22 @@ public sealed class TrainConfig
         if (value < 0) throw new BulletArgumentException($"{name} {value} must not be negative (0 turns it off)");
     }
 
-    private static string Suggestion(string key)
-    {
-        var best = s_fields.MinBy(f => EditDistance(f.Key, key))!;
-        return EditDistance(best.Key, key) <= 3 ? $" (did you mean {best.Key}?)" : "";
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var previous = row[0];
-            row[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var current = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
-                previous = current;
-            }
-        }
-        return row[b.Length];
-    }
-
-    private sealed record Field(string Key, Action<TrainConfig, JsonNode> Read, Func<TrainConfig, JsonNode> Write);
+    private sealed record Field(string Key, Action<TrainConfig, JsonNode?> Read, Func<TrainConfig, JsonNode> Write);
 
     private static Field Int(string key, Func<TrainConfig, int> get, Action<TrainConfig, int> set) =>
-        new(key, (c, v) => set(c, ReadInt(v, key)), c => get(c));
+        new(key, (c, v) => set(c, JsonFields.Options.Int(v, key)), c => get(c));
 
     private static Field Long(string key, Func<TrainConfig, long> get, Action<TrainConfig, long> set) =>
-        new(key, (c, v) => set(c, (long)ReadNumber(v, key, integer: true)), c => get(c));
+        new(key, (c, v) => set(c, JsonFields.Options.Long(v, key)), c => get(c));
 
     private static Field Num(string key, Func<TrainConfig, double> get, Action<TrainConfig, double> set) =>
-        new(key, (c, v) => set(c, ReadNumber(v, key, integer: false)), c => get(c));
+        new(key, (c, v) => set(c, JsonFields.Options.Number(v, key)), c => get(c));
 
     private static Field Bool(string key, Func<TrainConfig, bool> get, Action<TrainConfig, bool> set) =>
-        new(key, (c, v) => set(c, v.GetValueKind() switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            _ => throw new BulletArgumentException($"{key} must be true or false"),
-        }), c => get(c));
+        new(key, (c, v) => set(c, JsonFields.Options.Bool(v, key)), c => get(c));
 
     private static Field Str(string key, Func<TrainConfig, string> get, Action<TrainConfig, string> set) =>
-        new(key, (c, v) => set(c, ReadString(v, key)), c => get(c));
-
-    private static int ReadInt(JsonNode value, string key)
-    {
-        var number = ReadNumber(value, key, integer: true);
-        if (number is < int.MinValue or > int.MaxValue) throw new BulletArgumentException($"{key} {number} is out of range");
-        return (int)number;
-    }
-
-    private static double ReadNumber(JsonNode value, string key, bool integer)
-    {
-        if (value.GetValueKind() != JsonValueKind.Number)
-            throw new BulletArgumentException($"{key} must be a number, not {value.ToJsonString()}");
-        // Parsed JSON and values built in code hold numbers differently; the text form reads the same for both.
-        var number = double.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
-        if (integer && number != Math.Floor(number)) throw new BulletArgumentException($"{key} {number} must be a whole number");
-        return number;
-    }
-
-    private static string ReadString(JsonNode value, string key) =>
-        value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>()
-            : throw new BulletArgumentException($"{key} must be a string, not {value.ToJsonString()}");
+        new(key, (c, v) => set(c, JsonFields.Options.String(v, key)), c => get(c));
 
     private static readonly Field[] s_fields =
     [
@@ -286,4 +236,6 @@ public sealed class TrainConfig
         Bool("qat", c => c.Qat, (c, v) => c.Qat = v),
         Int("qat_start_step", c => c.QatStartStep, (c, v) => c.QatStartStep = v),
     ];
+
+    private static readonly string[] s_keys = ["preset", .. s_fields.Select(f => f.Key)];
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using BulletNative.Format;
 using BulletNative.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -219,12 +220,13 @@ public sealed class Trainer : IDisposable
             foreach (var (name, weight) in Model.TrainableWeights) Checkpoint.CopyInto(weight, weights, name);
         _optimizer.LoadState(optimizer);
         _ema?.LoadState(optimizer);
-        Step = (long)state["step"]!;
-        _optimizer.StepCount = (long)state["optimizer_steps"]!;
-        RestoreRandom(state);
-        BestValLoss = state["best_val_loss"] is JsonNode b ? (double)b : double.PositiveInfinity;
-        BestStep = (long)state["best_step"]!;
-        EvalsWithoutImprovement = (int)state["evals_without_improvement"]!;
+        var read = JsonFields.OfFile(Checkpoint.StateFile);
+        Step = read.RequiredLong(state, "step");
+        _optimizer.StepCount = read.RequiredLong(state, "optimizer_steps");
+        RestoreRandom(state, read);
+        BestValLoss = read.OptionalNumber(state, "best_val_loss") ?? double.PositiveInfinity;
+        BestStep = read.RequiredLong(state, "best_step");
+        EvalsWithoutImprovement = read.RequiredInt(state, "evals_without_improvement");
         return state;
     }
 
@@ -247,10 +249,10 @@ public sealed class Trainer : IDisposable
         return state;
     }
 
-    private void RestoreRandom(JsonObject state)
+    private void RestoreRandom(JsonObject state, JsonFields read)
     {
-        _windows.State = ulong.Parse((string)state["window_rng"]!);
-        var bytes = Convert.FromBase64String((string)state["torch_rng"]!);
+        _windows.State = ulong.Parse(read.RequiredString(state, "window_rng"));
+        var bytes = Convert.FromBase64String(read.RequiredString(state, "torch_rng"));
         using var rng = tensor(bytes, dtype: ScalarType.Byte);
         _generator.set_state(rng);
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using BulletNative.Format;
 using BulletNative.Model;
 
 namespace BulletNative.Training;
@@ -151,10 +152,10 @@ public sealed class TrainingSession : IDisposable
     /// </summary>
     public JsonObject Export(JsonObject options) => Invoke(trainer =>
     {
-        string? Text(string key) => options[key]?.GetValue<string>();
+        string? Text(string key) => JsonFields.Options.OptionalString(options, key);
         var path = Text("path") ?? Path.Combine(OutputDir ?? throw new BulletArgumentException("give a path: the session has no output folder"), "model.bullet");
         var export = new ExportOptions(Text("model_name") ?? Path.GetFileNameWithoutExtension(path), Text("model_card") ?? "",
-            options["verify_windows"]?.GetValue<int>() ?? 64);
+            JsonFields.Options.OptionalInt(options, "verify_windows") ?? 64);
         var result = ModelExporter.ExportBullet(trainer, path, export);
         if (Text("float_dir") is { } floatDir) result["float"] = ModelExporter.ExportFloat(trainer, floatDir, export.ModelName);
         Events.Add("exported", result.DeepClone().AsObject());
