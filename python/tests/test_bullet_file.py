@@ -146,7 +146,7 @@ def test_unpack_bullet_writes_the_builders_folder_with_the_files_decoded_weights
     built = build_bullet(npy_folder, tmp_path / "model.bullet")
     report = bullet_native.unpack_bullet(tmp_path / "model.bullet", tmp_path / "unpacked")
 
-    assert sorted(p.name for p in (tmp_path / "unpacked").iterdir()) == ["config.json", "model.safetensors", "tokenizer.json"]
+    assert sorted(p.name for p in (tmp_path / "unpacked").iterdir()) == [".bullet-generated", "config.json", "model.safetensors", "tokenizer.json"]
     assert report["model"]["hidden_size"] == 32 and report["tied_head"] is False and report["tensor_count"] == 12
     config = json.loads((tmp_path / "unpacked" / "config.json").read_text())
     assert config["model_name"] == built["header"]["model_name"] == "npy-test"
