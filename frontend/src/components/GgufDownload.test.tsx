@@ -1,4 +1,4 @@
-import { cleanup, fireEvent, render, screen, within } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ModelsPage } from "@/features/models/ModelsPage";
 import { Verification } from "@/features/train/components/Verification";
@@ -7,6 +7,7 @@ import { GgufDownload } from "./GgufDownload";
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
+  vi.restoreAllMocks();
 });
 
 const link = (scope: HTMLElement = document.body) => within(scope).getByRole("link", { name: "Download GGUF" }) as HTMLAnchorElement;
@@ -36,5 +37,32 @@ describe("GgufDownload", () => {
     cleanup();
     render(<Verification model="gamma" numbers={{ float_perplexity: 5, bq4_perplexity: 5.1 }} />);
     expect(link().getAttribute("href")).toBe("/api/models/gamma/gguf?type=q8_0");
+  });
+
+  it("saves the fetched export under the type's file name", async () => {
+    const fetchMock = vi.fn(async () => new Response(new Blob(["GGUF"]), { status: 200 }));
+    vi.stubGlobal("fetch", fetchMock);
+    vi.spyOn(URL, "createObjectURL").mockReturnValue("blob:gguf");
+    vi.spyOn(URL, "revokeObjectURL").mockImplementation(() => undefined);
+    const saved: string[] = [];
+    vi.spyOn(HTMLAnchorElement.prototype, "click").mockImplementation(function (this: HTMLAnchorElement) {
+      saved.push(`${this.download} ${this.href}`);
+    });
+    render(<GgufDownload model="fox" />);
+    fireEvent.change(screen.getByRole("combobox", { name: "GGUF type for fox" }), { target: { value: "f16" } });
+    fireEvent.click(link());
+    await waitFor(() => expect(saved).toEqual(["fox-f16.gguf blob:gguf"]));
+    expect(fetchMock).toHaveBeenCalledWith("/api/models/fox/gguf?type=f16");
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("shows a refused export's message instead of saving it as the file", async () => {
+    const refusal = { detail: "model 'fox' cannot be exported as GGUF: the vocabulary is too large" };
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify(refusal), { status: 422, headers: { "Content-Type": "application/json" } })));
+    const click = vi.spyOn(HTMLAnchorElement.prototype, "click");
+    render(<GgufDownload model="fox" />);
+    fireEvent.click(link());
+    expect((await screen.findByRole("alert")).textContent).toMatch(/vocabulary is too large/);
+    expect(click).not.toHaveBeenCalled();
   });
 });

@@ -198,6 +198,18 @@ async function request<T>(method: string, path: string, body?: unknown, signal?:
   return (await response.json()) as T;
 }
 
+/** A file the server may refuse, as a Blob; a refusal throws the server's message (not a file holding it). */
+async function fetchFile(path: string): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(path);
+  } catch {
+    throw new ApiError("The server cannot be reached. Is it still running?", 0);
+  }
+  if (!response.ok) throw await errorOf(response);
+  return response.blob();
+}
+
 const enc = encodeURIComponent;
 
 /** Uploads a file as multipart with upload progress (fetch cannot report it; XMLHttpRequest can). */
@@ -294,5 +306,6 @@ export const api = {
   uploadModel: (file: File, onProgress?: (f: number) => void) => uploadFile<ModelSummary>("/api/models", file, onProgress),
   downloadUrl: (name: string) => `/api/models/${enc(name)}/download`,
   ggufUrl: (name: string, type: GgufType) => `/api/models/${enc(name)}/gguf?type=${type}`,
+  gguf: (name: string, type: GgufType) => fetchFile(`/api/models/${enc(name)}/gguf?type=${type}`),
   style: (model: string, body: { text?: string; dataset?: string } & Partial<Sampling>) => request<StyleReport>("POST", `/api/models/${enc(model)}/style`, body),
 };
