@@ -170,6 +170,19 @@ public class DocumentTextTests
         Assert.That(File.ReadAllText(Output), Is.EqualTo("Intro\nboxed\n tail\nnext"));
     }
 
+    [TestCase(DocxText.MaxEntries)]
+    [TestCase(70_000)] // past 65,535 entries only the zip64 record holds the count
+    public void AnArchiveListingTooManyPartsIsRejectedBeforeItsDirectoryIsRead(long extraParts)
+    {
+        var crowded = Docx(Document("<w:p><w:r><w:t>hi</w:t></w:r></w:p>"), zip =>
+        {
+            for (var i = 0; i < extraParts; i++) zip.CreateEntry($"x/{i}");
+        });
+        var parts = new ZipArchive(new MemoryStream(crowded)).Entries.Count; // the count the record must report
+        AssertRejected(Write("crowded.docx", crowded), "docx",
+            $"it lists {parts:N0} parts, where Word documents have a few dozen (the limit is {DocxText.MaxEntries:N0})");
+    }
+
     [Test]
     public void StrictOpenXmlIsReadToo()
     {

@@ -18,11 +18,18 @@ internal static class DocxText
     private const string WordprocessingStrict = "http://purl.oclc.org/ooxml/wordprocessingml/main";
     private const string MarkupCompatibility = "http://schemas.openxmlformats.org/markup-compatibility/2006";
 
+    /// <summary>
+    /// Most parts an archive may list. Word documents have a few dozen; ZipArchive builds an object for every entry of
+    /// the central directory before we can look for ours, so a 50 MB upload of ~1 M empty entries would cost hundreds of MB.
+    /// </summary>
+    public const long MaxEntries = 10_000;
+
     /// <summary>Converts the .docx file at <paramref name="path"/> into <paramref name="sink"/>; returns the number of paragraphs.</summary>
     public static long Convert(string path, TextSink sink, long maxPartBytes)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         CheckSignature(file);
+        CheckEntryCount(file);
         ZipArchive zip;
         try
         {
@@ -63,6 +70,32 @@ internal static class DocxText
         if (read == 4 && head.SequenceEqual((ReadOnlySpan<byte>)[0xD0, 0xCF, 0x11, 0xE0]))
             throw NotWord("it is an old binary .doc or a password-protected document; save it as .docx without a password");
         if (read < 4 || !head.StartsWith("PK"u8)) throw NotWord("it is not a zip archive, which every .docx file is");
+    }
+
+    /// <summary>Reads the entry count from the end-of-central-directory record (zip64's when the short one overflows).</summary>
+    private static void CheckEntryCount(FileStream file)
+    {
+        // The record is 22 bytes plus a comment of up to 65,535 bytes, at the very end of the file.
+        var tail = new byte[(int)Math.Min(file.Length, 22 + 65_535)];
+        file.Position = file.Length - tail.Length;
+        file.ReadExactly(tail);
+        file.Position = 0;
+        var end = tail.AsSpan().LastIndexOf("PK\x05\x06"u8);
+        if (end < 0 || end + 22 > tail.Length) return; // not a zip: ZipArchive says so in its own words
+        long entries = BitConverter.ToUInt16(tail, end + 10);
+        // Zip64: a 20-byte locator just before the record points at the zip64 record, whose count is at offset 32.
+        if (entries == 0xFFFF && end >= 20 && tail.AsSpan(end - 20, 4).SequenceEqual("PK\x06\x07"u8))
+        {
+            var record = new byte[40];
+            var at = BitConverter.ToInt64(tail, end - 20 + 8);
+            if (at < 0 || at + record.Length > file.Length) return;
+            file.Position = at;
+            file.ReadExactly(record);
+            file.Position = 0;
+            if (record.AsSpan(0, 4).SequenceEqual("PK\x06\x06"u8)) entries = (long)BitConverter.ToUInt64(record, 32);
+        }
+        if (entries > MaxEntries)
+            throw NotWord($"it lists {entries:N0} parts, where Word documents have a few dozen (the limit is {MaxEntries:N0})");
     }
 
     private static BulletFormatException NotWord(string why) =>
