@@ -129,7 +129,7 @@ run_tests() {
   dotnet test dotnet/BulletNative.Tests/BulletNative.Tests.csproj --nologo -v quiet --logger "console;verbosity=minimal"
   log "pytest"
   apt_install_missing "${TORCH_TEST_PACKAGES[@]}"
-  "$VENV/bin/python" -m pytest python/tests -q
+  BULLET_REQUIRE_TORCH=1 "$VENV/bin/python" -m pytest python/tests -q
   log "Vitest"
   (cd "$FRONTEND" && npm test --silent)
   log "browser tests (Chromium)"
