@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from bullet_native import BulletError
+from bullet_native._native import CLIENT_FAULTS
 
 from .limits import BodySizeLimit
 from .routes import datasets, legacy, models, sessions, system
@@ -19,7 +20,7 @@ from .settings import Settings
 from .static import NOT_BUILT_PAGE, STATIC_DIR, UI_TABS, ui_built
 
 # Native statuses (see bullet_native._native.STATUS_NAMES) as HTTP: bad argument or data is the client's to fix.
-NATIVE_HTTP_STATUS = {1: 422, 2: 400, 3: 422, 4: 404}
+NATIVE_HTTP_STATUS = {**{status: 422 for status in CLIENT_FAULTS}, 2: 400, 4: 404}
 
 
 def create_app(settings: Settings) -> FastAPI:
