@@ -30,6 +30,12 @@ public sealed class TrainConfig
     public int WarmupSteps { get; set; } = 50;
     public int TotalSteps { get; set; } = 600;
     public double Epochs { get; set; }
+    public double TimeBudgetSeconds { get; set; }
+    public string Schedule { get; set; } = "cosine";
+    public double DecayFraction { get; set; } = 0.4;
+    public string Optimizer { get; set; } = "adamw";
+    public double MuonLr { get; set; } = 0.02;
+    public double MuonMomentum { get; set; } = 0.95;
     public double Beta1 { get; set; } = 0.9;
     public double Beta2 { get; set; } = 0.99;
     public double AdamEps { get; set; } = 1e-8;
@@ -57,6 +63,9 @@ public sealed class TrainConfig
     public bool KeepBest { get; set; } = true;
     public bool Qat { get; set; }
     public int QatStartStep { get; set; }
+
+    /// <summary>The longest time budget accepted (a week), so a typo cannot ask for centuries.</summary>
+    public const double MaxTimeBudgetSeconds = 7 * 24 * 3600;
 
     /// <summary>The preset names, in the order a UI should offer them.</summary>
     public static IReadOnlyList<string> PresetNames { get; } = ["tiny", "small", "medium", "shakespeare-char"];
@@ -134,8 +143,9 @@ public sealed class TrainConfig
     {
         if (Tokenizer is not ("bpe" or "char"))
             throw new BulletArgumentException($"tokenizer '{Tokenizer}' must be \"bpe\" or \"char\"");
-        if (Tokenizer == "bpe" && VocabSize < 2)
-            throw new BulletArgumentException($"vocab_size {VocabSize} must be at least 2 for a BPE tokenizer");
+        if (Tokenizer == "bpe" && VocabSize is < BulletNative.Tokenizer.TokenizerTrainingOptions.MinVocabSize or > BulletNative.Tokenizer.TokenizerTrainingOptions.MaxVocabSize)
+            throw new BulletArgumentException(
+                $"vocab_size {VocabSize} must be between {BulletNative.Tokenizer.TokenizerTrainingOptions.MinVocabSize} and {BulletNative.Tokenizer.TokenizerTrainingOptions.MaxVocabSize} for a BPE tokenizer");
         if (VocabSize < 0) throw new BulletArgumentException($"vocab_size {VocabSize} must not be negative (0 means: as many as the text has characters)");
         ToModelConfig(Math.Max(VocabSize, 2)).Validate();
         Positive(BatchSize, "batch_size");
@@ -145,7 +155,16 @@ public sealed class TrainConfig
         NotNegative(WarmupSteps, "warmup_steps");
         if (TotalSteps < 0) throw new BulletArgumentException($"total_steps {TotalSteps} must not be negative");
         if (!(Epochs >= 0)) throw new BulletArgumentException($"epochs {Epochs} must not be negative");
-        if (TotalSteps == 0 && Epochs == 0) throw new BulletArgumentException("set total_steps or epochs (both are 0)");
+        if (!(TimeBudgetSeconds >= 0 && TimeBudgetSeconds <= MaxTimeBudgetSeconds))
+            throw new BulletArgumentException($"time_budget_s {TimeBudgetSeconds} must be between 0 (no budget) and {MaxTimeBudgetSeconds} (a week)");
+        if (TotalSteps == 0 && Epochs == 0 && TimeBudgetSeconds == 0)
+            throw new BulletArgumentException("set total_steps, epochs or time_budget_s (all are 0)");
+        if (!Training.LrSchedule.Names.Contains(Schedule))
+            throw new BulletArgumentException($"lr_schedule '{Schedule}' must be one of {string.Join(", ", Training.LrSchedule.Names)}");
+        if (!(DecayFraction > 0 && DecayFraction <= 1)) throw new BulletArgumentException($"decay_fraction {DecayFraction} must be in (0, 1]");
+        if (Optimizer is not ("adamw" or "muon")) throw new BulletArgumentException($"optimizer '{Optimizer}' must be \"adamw\" or \"muon\"");
+        if (!(MuonLr > 0 && double.IsFinite(MuonLr))) throw new BulletArgumentException($"muon_lr {MuonLr} must be a positive number");
+        if (!(MuonMomentum >= 0 && MuonMomentum < 1)) throw new BulletArgumentException($"muon_momentum {MuonMomentum} must be in [0, 1)");
         if (!(Beta1 >= 0 && Beta1 < 1)) throw new BulletArgumentException($"beta1 {Beta1} must be in [0, 1)");
         if (!(Beta2 >= 0 && Beta2 < 1)) throw new BulletArgumentException($"beta2 {Beta2} must be in [0, 1)");
         if (!(AdamEps > 0)) throw new BulletArgumentException($"adam_eps {AdamEps} must be positive");
@@ -212,6 +231,12 @@ public sealed class TrainConfig
         Int("warmup_steps", c => c.WarmupSteps, (c, v) => c.WarmupSteps = v),
         Int("total_steps", c => c.TotalSteps, (c, v) => c.TotalSteps = v),
         Num("epochs", c => c.Epochs, (c, v) => c.Epochs = v),
+        Num("time_budget_s", c => c.TimeBudgetSeconds, (c, v) => c.TimeBudgetSeconds = v),
+        Str("lr_schedule", c => c.Schedule, (c, v) => c.Schedule = v),
+        Num("decay_fraction", c => c.DecayFraction, (c, v) => c.DecayFraction = v),
+        Str("optimizer", c => c.Optimizer, (c, v) => c.Optimizer = v),
+        Num("muon_lr", c => c.MuonLr, (c, v) => c.MuonLr = v),
+        Num("muon_momentum", c => c.MuonMomentum, (c, v) => c.MuonMomentum = v),
         Num("beta1", c => c.Beta1, (c, v) => c.Beta1 = v),
         Num("beta2", c => c.Beta2, (c, v) => c.Beta2 = v),
         Num("adam_eps", c => c.AdamEps, (c, v) => c.AdamEps = v),

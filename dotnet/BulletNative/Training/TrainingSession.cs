@@ -16,7 +16,7 @@ public sealed class TrainingSession : IDisposable
     private readonly object _gate = new();
     private readonly Thread _thread;
     private readonly Queue<Action> _work = new();
-    private readonly Func<TokenData> _prepareData;
+    private readonly Func<PreparedRun> _prepare;
     private readonly string? _resumeFrom;
     private Trainer? _trainer;
     private string _state = "preparing";
@@ -27,8 +27,8 @@ public sealed class TrainingSession : IDisposable
     private readonly Stopwatch _trainClock = new();
     private long _stepsThisRun;
 
-    /// <summary>The recipe.</summary>
-    public TrainConfig Config { get; }
+    /// <summary>The recipe (once prepared, as resolved for the text: see <see cref="TrainPlan"/>).</summary>
+    public TrainConfig Config { get; private set; }
 
     /// <summary>Folder for checkpoints and exports (null: nowhere on disk unless a path is given).</summary>
     public string? OutputDir { get; }
@@ -41,10 +41,19 @@ public sealed class TrainingSession : IDisposable
     /// for a control. With <paramref name="resumeFrom"/> it continues from that checkpoint folder.
     /// </summary>
     public TrainingSession(TrainConfig config, Func<TokenData> prepareData, string? outputDir = null, string? resumeFrom = null)
+        : this(config, () => new PreparedRun(config, prepareData(), []), outputDir, resumeFrom)
+    {
+    }
+
+    /// <summary>
+    /// As above, with a preparation that also resolves the config for the text (<see cref="TrainPlan.ForText"/>):
+    /// the session then trains the resolved config, and its notes go into the "started" event.
+    /// </summary>
+    public TrainingSession(TrainConfig config, Func<PreparedRun> prepare, string? outputDir = null, string? resumeFrom = null)
     {
         config.Validate();
         Config = config;
-        _prepareData = prepareData;
+        _prepare = prepare;
         OutputDir = outputDir;
         _resumeFrom = resumeFrom;
         _thread = new Thread(ThreadMain) { IsBackground = true, Name = "bullet-training" };
@@ -130,6 +139,7 @@ public sealed class TrainingSession : IDisposable
                 ["speed"] = _stepsPerSecond,
                 ["last_seq"] = Events.LastSeq,
                 ["best_val_loss"] = _trainer is { BestValLoss: var b } && double.IsFinite(b) ? b : null,
+                ["best_val_bpc"] = _trainer is { BestValBpc: var bpc } && double.IsFinite(bpc) ? bpc : null,
                 ["metrics"] = _lastMetrics?.DeepClone(),
                 ["config"] = Config.ToJson(),
             };
@@ -257,7 +267,9 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Tokenizes, splits, builds the model (or restores a checkpoint), and emits "started".</summary>
     private void Prepare()
     {
-        var data = _prepareData();
+        var run = _prepare();
+        var data = run.Data;
+        lock (_gate) Config = run.Config;
         var trainer = new Trainer(Config, data);
         if (_resumeFrom != null) trainer.LoadCheckpoint(_resumeFrom);
         lock (_gate)
@@ -274,8 +286,10 @@ public sealed class TrainingSession : IDisposable
             ["val_tokens"] = data.Val.Length,
             ["vocab_size"] = data.Codec.VocabSize,
             ["total_steps"] = trainer.TotalSteps,
+            ["time_budget_s"] = trainer.Limits.BudgetSeconds,
             ["step"] = trainer.Step,
             ["resumed_from"] = _resumeFrom,
+            ["notes"] = new JsonArray(run.Notes.Select(n => (JsonNode)n).ToArray()),
             // What decides speed, so a slow run can be explained from its events.
             ["compute"] = new JsonObject
             {
@@ -293,15 +307,17 @@ public sealed class TrainingSession : IDisposable
     private void RunOneStep()
     {
         var trainer = _trainer!;
+        using var measuring = trainer.Clock.Measure(); // the time budget counts the step and what follows it
         _trainClock.Start();
         var result = trainer.TrainStep();
         _trainClock.Stop();
         _stepsThisRun++;
         var step = result.Step;
-        var last = step >= trainer.TotalSteps;
+        var last = trainer.IsComplete;
 
-        double? valLoss = IsDue(Config.EvalEvery, step, last) ? trainer.Evaluate() : null;
-        EmitMetrics(trainer, result, valLoss);
+        var val = IsDue(Config.EvalEvery, step, last) ? trainer.EvaluateText() : null;
+        var valLoss = val?.Loss;
+        EmitMetrics(trainer, result, val);
         if (IsDue(Config.SampleEvery, step, last) && Config.SampleLength > 0)
             Events.Add("sample", new JsonObject
             {
@@ -335,10 +351,10 @@ public sealed class TrainingSession : IDisposable
 
     private static bool IsDue(int every, long step, bool last) => every > 0 && (step % every == 0 || last);
 
-    private void EmitMetrics(Trainer trainer, StepMetrics result, double? valLoss)
+    private void EmitMetrics(Trainer trainer, StepMetrics result, TextLoss? val)
     {
         var seconds = _trainClock.Elapsed.TotalSeconds;
-        var secondsPerStep = seconds / Math.Max(1, _stepsThisRun);
+        var valLoss = val?.Loss;
         var metrics = new JsonObject
         {
             ["step"] = result.Step,
@@ -346,12 +362,15 @@ public sealed class TrainingSession : IDisposable
             ["epoch"] = Math.Round((double)result.Step * result.Tokens / trainer.Data.Train.Length, 4),
             ["train_loss"] = result.TrainLoss,
             ["val_loss"] = valLoss,
+            ["train_bpc"] = Math.Round(result.TrainBpc, 5),
+            ["val_bpc"] = val is { } v ? Math.Round(v.BitsPerChar, 5) : null,
+            ["val_bpb"] = val is { } vb ? Math.Round(vb.BitsPerByte, 5) : null,
             ["perplexity"] = Math.Exp(valLoss ?? result.TrainLoss),
             ["lr"] = result.LearningRate,
             ["grad_norm"] = result.GradNorm,
             ["tokens_per_sec"] = Math.Round(_stepsThisRun * result.Tokens / Math.Max(seconds, 1e-9), 1),
-            ["elapsed_sec"] = Math.Round(seconds, 3),
-            ["eta_sec"] = Math.Round(secondsPerStep * (trainer.TotalSteps - result.Step), 1),
+            ["elapsed_sec"] = Math.Round(trainer.Clock.Seconds, 3),
+            ["eta_sec"] = Math.Round(trainer.SecondsLeft, 1),
         };
         lock (_gate) _lastMetrics = metrics.DeepClone().AsObject();
         Events.Add("metrics", metrics);
@@ -416,7 +435,9 @@ public sealed class TrainingSession : IDisposable
             ["reason"] = state,
             ["metrics"] = _lastMetrics?.DeepClone(),
             ["best_val_loss"] = double.IsFinite(trainer.BestValLoss) ? trainer.BestValLoss : null,
+            ["best_val_bpc"] = double.IsFinite(trainer.BestValBpc) ? Math.Round(trainer.BestValBpc, 5) : null,
             ["best_step"] = trainer.BestStep,
+            ["training_sec"] = Math.Round(trainer.Clock.Seconds, 3),
             ["output_dir"] = OutputDir,
         });
     }
