@@ -54,16 +54,17 @@ public sealed class TrainPlan
         var notes = new List<string>();
         var source = preset is null ? "the default" : $"the {preset} preset's";
 
-        var givenLimits = s_limitKeys.Where(k => userKeys.Contains(k) && Limit(config, k) > 0).ToList();
-        if (givenLimits.Count > 0)
+        var givenLimits = s_limitKeys.Where(userKeys.Contains).ToList();
+        var setLimits = givenLimits.Where(k => Limit(config, k) > 0).ToList();
+        if (setLimits.Count > 0)
         {
             foreach (var key in s_limitKeys.Except(givenLimits).Where(k => Limit(config, k) > 0))
             {
-                notes.Add($"{Describe(config, givenLimits[0])} given: {source} {key} {Number(Limit(config, key))} is not used");
+                notes.Add($"{Describe(config, setLimits[0])} given: {source} {key} {Number(Limit(config, key))} is not used");
                 SetLimit(config, key, 0);
             }
-            if (givenLimits.Count > 1)
-                notes.Add($"training ends at whichever comes first: {string.Join(" or ", givenLimits.Select(k => Describe(config, k)))}");
+            if (setLimits.Count > 1)
+                notes.Add($"training ends at whichever comes first: {string.Join(" or ", setLimits.Select(k => Describe(config, k)))}");
         }
         var chooseBudget = givenLimits.Count == 0 && preset is null;
         if (chooseBudget) (config.TotalSteps, config.Epochs, config.TimeBudgetSeconds) = (0, 0, DefaultBudgetSeconds(int.MaxValue));

@@ -27,6 +27,7 @@ public sealed class Trainer : IDisposable
     private readonly Ema? _ema;
     private long _stepsThisRun;
     private bool _finalStepTaken;
+    private double _progress;
     private readonly double _estimatedSecondsPerStep;
 
     /// <summary>The recipe.</summary>
@@ -108,7 +109,8 @@ public sealed class Trainer : IDisposable
         using var measuring = Clock.Measure();
         using var scope = NewDisposeScope();
         var final = Limits.IsFinalStep(Step, Clock.Seconds, SecondsPerStep);
-        var progress = final ? 1.0 : Limits.ProgressAfterNextStep(Step, Clock.Seconds, SecondsPerStep);
+        // Never backwards: a fast step after slow ones must not raise the rate again.
+        var progress = _progress = final ? 1.0 : Math.Max(_progress, Limits.ProgressAfterNextStep(Step, Clock.Seconds, SecondsPerStep));
         var factor = LrSchedule.Factor(Config.Schedule, Step, progress, Config.WarmupSteps, Config.MinLrRatio, Config.DecayFraction);
         Model.FakeQuantize = Config.Qat && Step >= Config.QatStartStep;
         Model.train();
