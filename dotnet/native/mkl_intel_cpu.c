@@ -2,7 +2,7 @@
  * libbullet_mkl_intel.so: answers "yes" when the MKL inside libtorch asks whether it runs on an Intel CPU.
  *
  * MKL picks its AVX2/AVX-512 kernels only on Intel processors and falls back to slower generic code elsewhere;
- * on AMD Zen 4 a 512x768x128 matmul took 850 us instead of 365 us (shared/docs/platform-notes.md). libtorch_cpu.so
+ * on AMD Zen 4 a 512x768x128 matmul took 850 us instead of 365 us. libtorch_cpu.so
  * calls these two functions through its PLT, so a library loaded RTLD_GLOBAL before it interposes them.
  * TorchNatives loads this only on AMD CPUs and only unless BULLET_MKL_FORCE_INTEL=0. Both paths are deterministic,
  * but their kernels round differently, so loss curves agree only to float noise across the switch.

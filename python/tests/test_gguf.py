@@ -88,7 +88,7 @@ def read_gguf(path: Path) -> dict:
             "data_start": data_start}
 
 
-# ---- reference quantizers by ggml's rule (issue 10), in numpy ---------------------------------------------------------
+# ---- reference quantizers by ggml's rule, in numpy -----------------------------------------------------------------------
 
 def q8_0(x: np.ndarray) -> bytes:
     out = bytearray()

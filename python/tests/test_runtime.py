@@ -1,4 +1,4 @@
-"""The runtime through the C ABI: logits against an independent float64 numpy implementation of bullet-format.md §6,
+"""The runtime through the C ABI: logits against an independent float64 numpy implementation of docs/format.md (Forward math),
 sampling, streaming, perplexity, attention, bad files, and the generate command."""
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def load_weights(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def numpy_logits(header: dict, w: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
-    """§6 in float64: RMSNorm, interleaved RoPE, causal softmax attention, SwiGLU; logits of the last position."""
+    """docs/format.md's forward math, float64: RMSNorm, interleaved RoPE, causal softmax attention, SwiGLU; logits of the last position."""
     d, layers, heads, vocab = header["hidden_size"], header["num_layers"], header["num_heads"], header["vocab_size"]
     hd = d // heads
     head = w["gen_head.weight"] if "gen_head.weight" in w and w["gen_head.weight"].shape[0] >= vocab else w["output_head.weight"]
