@@ -6,7 +6,7 @@
  * calls these two functions through its PLT, so a library loaded RTLD_GLOBAL before it interposes them.
  * TorchNatives loads this only on AMD CPUs and only unless BULLET_MKL_FORCE_INTEL=0. Both paths are deterministic,
  * but their kernels round differently, so loss curves agree only to float noise across the switch.
- * bench: ./build.sh bench train_threads (2 threads, 2026-11-26: 1.88x tokens/s quiet, 1.57x beside a busy process).
+ * bench: ./build.sh bench train_threads (2 threads on a 2-core AMD EPYC: 1.88x tokens/s quiet, 1.57x beside a busy process).
  */
 int mkl_serv_intel_cpu(void) { return 1; }
 
