@@ -199,7 +199,7 @@ def test_llama_cpp_greedy_equals_our_float_forward(trained, kind):
 
 # Of TOKENS positions on llama.cpp's greedy path, how many our own pass over the same quantized weights must predict
 # alike. Measured: Q8_0 30 and Q4_0 29 (2-core AMD EPYC, AVX2 kernels). The margin is for near-tied logits of this
-# briefly trained model, which llama.cpp's other CPU kernels (AVX-512, ARM) may round the other way; a wrong block
+# lightly trained model, which llama.cpp's other CPU kernels (AVX-512, ARM) may round the other way; a wrong block
 # layout drops it far below (Q4_0 with the two nibble halves of each block swapped: 7).
 MIN_AGREEMENT = {"q8_0": 27, "q4_0": 24}
 
