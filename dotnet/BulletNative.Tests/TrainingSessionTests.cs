@@ -99,7 +99,7 @@ public class TrainingSessionTests
         var session = new TrainingSession(config, () => TestCodec.Corpus(config));
         session.Start();
         WaitFor(session, e => IsType(e, "metrics") && (long)e["step"]! >= 2);
-        // Without the fix Dispose waited for all million steps; the guard only keeps a regression from hanging the suite.
+        // Dispose must not wait for the million steps; the time guard only keeps a failure from hanging the suite.
         var disposed = Task.Run(session.Dispose);
         Assert.That(disposed.Wait(TimeSpan.FromMinutes(2)), Is.True, "Dispose returned");
         Assert.That(session.Events.LastSeq, Is.LessThan(1_000_000));

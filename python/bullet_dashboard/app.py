@@ -27,7 +27,7 @@ def create_app(settings: Settings) -> FastAPI:
     """A new app over ``settings.data_dir``; it finds every dataset, model and session already there."""
     app = FastAPI(title="Bullet Dashboard", version=system.SERVER_VERSION,
                   description="Train tiny 4-bit language models into .bullet files: datasets, training sessions with live "
-                              "Server-Sent Events, models, and the original brief's /train, /logs and /download routes.")
+                              "Server-Sent Events, models, and the legacy /train, /logs and /download routes.")
     data = Path(settings.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     app.state.settings = settings

@@ -7,12 +7,12 @@ using BulletNative.Training;
 
 namespace BulletNative.Builder;
 
-/// <summary>A model ready for GGUF: dimensions, vocabulary, float weights by §5 name, and what they came from.</summary>
+/// <summary>A model ready for GGUF: dimensions, vocabulary, float weights by .bullet tensor name, and what they came from.</summary>
 public sealed record GgufSource(string Kind, string Fidelity, string ModelName, ModelDimensions Dims, BulletVocabulary Vocabulary,
     IReadOnlyDictionary<string, float[]> Weights);
 
 /// <summary>
-/// Exports a model as a GGUF v3 file of llama.cpp's <c>llama</c> architecture. §6 is that architecture exactly
+/// Exports a model as a GGUF v3 file of llama.cpp's <c>llama</c> architecture. docs/format.md's forward math is that architecture exactly
 /// (adjacent-pair RoPE, which is llama.cpp's "normal" rope of the llama arch, so no Q/K row permutation), so only
 /// names, dims order (innermost first) and the tokenizer's alphabet change. Norms are always F32.
 /// </summary>
@@ -151,7 +151,7 @@ public static class GgufExporter
         return result;
     }
 
-    /// <summary>The llama.cpp name of a §5 tensor.</summary>
+    /// <summary>The llama.cpp name of a .bullet tensor.</summary>
     public static string GgufName(string name)
     {
         if (name == TensorNames.Embedding) return "token_embd.weight";

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace BulletNative.Format;
 
 /// <summary>
-/// The JSON header of a .bullet file (bullet-format.md §2): the required keys, written first and in the
+/// The JSON header of a .bullet file (docs/format.md, Header): the required keys, written first and in the
 /// "key": value form the reference runtime's text search expects, then our own keys under other names.
 /// </summary>
 public sealed record BulletHeader(

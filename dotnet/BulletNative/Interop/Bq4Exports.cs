@@ -3,7 +3,7 @@ using BulletNative.Format;
 
 namespace BulletNative.Interop;
 
-/// <summary>BQ4 encoding and decoding of float32 arrays (bullet-format.md §4) over caller-owned buffers.</summary>
+/// <summary>BQ4 encoding and decoding of float32 arrays (docs/format.md, BQ4 block) over caller-owned buffers.</summary>
 internal static unsafe class Bq4Exports
 {
     /// <summary>Encodes n floats into ByteCount(n) bytes at output; outputCapacity too small is an InvalidArgument.</summary>

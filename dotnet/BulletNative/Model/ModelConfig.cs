@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace BulletNative.Model;
 
 /// <summary>
-/// The shape of a `bullet-format.md` §6 transformer. Validation messages name the field and the rule,
+/// The shape of a docs/format.md transformer (Forward math). Validation messages name the field and the rule,
 /// because a person reads them in the dashboard.
 /// </summary>
 public sealed record ModelConfig(

@@ -49,8 +49,8 @@ public static unsafe class TorchNatives
 
     /// <summary>
     /// OpenMP threads that spin while they wait take the core from whatever else runs: with a second session or any
-    /// busy process on a 2-core machine, 2 spinning threads collapsed from 6,500 to 1,150 tokens/s
-    /// (shared/docs/platform-notes.md). Sleeping waiters cost little when the machine is quiet (bench train_threads).
+    /// busy process on a 2-core machine, 2 spinning threads collapsed from 6,500 to 1,150 tokens/s.
+    /// Sleeping waiters cost little when the machine is quiet (bench train_threads).
     /// libgomp reads the variable once, when it loads, so it must be in the C environment before libtorch. The Python
     /// binding sets the same default at import, on the main thread, so this rarely has to change the environment while
     /// other threads run. Child processes started later inherit it.

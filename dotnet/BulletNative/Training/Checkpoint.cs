@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace BulletNative.Training;
 
 /// <summary>
-/// A resumable checkpoint is a folder: model.safetensors (the §5 names, a tied head stored under both),
+/// A resumable checkpoint is a folder: model.safetensors (the tensor names of docs/format.md, a tied head stored under both),
 /// optimizer.safetensors (AdamW moments "adam_m./adam_v.{name}", EMA "ema.{name}"), state.json (step,
 /// random states, early-stopping counters, config) and tokenizer.json when the product tokenizer made the data. It appears complete or not at all: written into a
 /// temporary folder, then renamed.

@@ -181,7 +181,7 @@ public sealed class Trainer : IDisposable
         };
     }
 
-    /// <summary>The weights to export or evaluate (the EMA when enabled), by §5 name, as float arrays.</summary>
+    /// <summary>The weights to export or evaluate (the EMA when enabled), by .bullet tensor name, as float arrays.</summary>
     public IReadOnlyList<(string Name, long[] Shape, float[] Data)> ExportWeights() =>
         WithEvalWeights(() => Model.NamedWeights.Select(w => (w.Name, w.Weight.shape, w.Weight.detach().data<float>().ToArray())).ToList());
 
