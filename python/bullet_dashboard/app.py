@@ -12,6 +12,7 @@ from bullet_native._native import CLIENT_FAULTS
 
 from .limits import BodySizeLimit
 from .routes import datasets, legacy, models, sessions, system
+from .security import AccessGuard
 from .services.datasets import DatasetStore
 from .services.models import ModelStore
 from .services.runtime import ModelRunner
@@ -78,4 +79,5 @@ def create_app(settings: Settings) -> FastAPI:
         raise HTTPException(404, f"no route /{path}")
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(AccessGuard, settings=settings)   # added last, so it runs first
     return app
