@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using BulletNative.Format;
 using BulletNative.Runtime;
@@ -213,13 +212,6 @@ public static class GgufExporter
     private static JsonObject ReadConfig(string path)
     {
         if (!File.Exists(path)) throw new BulletArgumentException($"{Path.GetDirectoryName(path)} has no config.json");
-        try
-        {
-            return JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new BulletFormatException("config.json is not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new BulletFormatException($"config.json is not valid JSON: {e.Message}");
-        }
+        return JsonFields.OfFile("config.json").ReadObject(path);
     }
 }

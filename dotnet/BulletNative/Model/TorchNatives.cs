@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using BulletNative.Interop;
 using TorchSharp;
 
 namespace BulletNative.Model;
@@ -127,12 +126,15 @@ public static unsafe class TorchNatives
         var assemblyPath = typeof(TorchNatives).Assembly.Location;
         if (!string.IsNullOrEmpty(assemblyPath)) return Path.GetDirectoryName(RealPath(assemblyPath))!;
 
-        // Under NativeAOT the exported function's address lies inside libbullet_native.so.
-        delegate* unmanaged<byte*> export = &CoreExports.Version;
-        var library = LibraryContaining((nint)export)
+        // Under NativeAOT any compiled function's address lies inside libbullet_native.so.
+        delegate* unmanaged<void> anchor = &AddressAnchor;
+        var library = LibraryContaining((nint)anchor)
             ?? throw new BulletException(NativeStatus.InternalError, "dladdr could not locate libbullet_native.so");
         return Path.GetDirectoryName(RealPath(library))!;
     }
+
+    [UnmanagedCallersOnly]
+    private static void AddressAnchor() { }
 
     /// <summary>The path of the loaded shared library holding <paramref name="address"/>, or null.</summary>
     internal static string? LibraryContaining(nint address) =>

@@ -90,16 +90,7 @@ public static class TokenizerJson
     /// <summary>Reads either layout; the message of any error names what is wrong.</summary>
     public static BulletTokenizer Read(ReadOnlySpan<byte> json, string what = "tokenizer.json")
     {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(Utf8Text.DecodeStrict(Utf8Text.SkipBom(json), what)) as JsonObject
-                ?? throw new BulletFormatException($"{what} must hold a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new BulletFormatException($"{what} is not valid JSON: {e.Message}");
-        }
+        var root = JsonFields.OfFile(what).ParseObject(Utf8Text.DecodeStrict(Utf8Text.SkipBom(json), what));
         var model = root;
         if (root["model"] is JsonObject inner)
         {

@@ -30,14 +30,13 @@ public static class Checkpoint
     /// <summary>Reads a checkpoint folder written by <see cref="Save"/>.</summary>
     public static (Dictionary<string, float[]> Weights, Dictionary<string, float[]> Optimizer, JsonObject State) Load(string folder)
     {
-        if (!Directory.Exists(folder)) throw new BulletException(Interop.NativeStatus.IoError, $"checkpoint folder {folder} does not exist");
+        if (!Directory.Exists(folder)) throw new BulletException(NativeStatus.IoError, $"checkpoint folder {folder} does not exist");
         foreach (var file in new[] { WeightsFile, OptimizerFile, StateFile })
             if (!File.Exists(Path.Combine(folder, file)))
                 throw new BulletFormatException($"{folder} is not a checkpoint: {file} is missing");
         var weights = ReadValues(Path.Combine(folder, WeightsFile));
         var optimizer = ReadValues(Path.Combine(folder, OptimizerFile));
-        var state = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, StateFile))) as JsonObject
-            ?? throw new BulletFormatException($"{folder}/{StateFile} is not a JSON object");
+        var state = JsonFields.OfFile($"{folder}/{StateFile}").ReadObject(Path.Combine(folder, StateFile));
         return (weights, optimizer, state);
     }
 
