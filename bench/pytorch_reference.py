@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The docs/format.md model and nanoGPT's CPU shakespeare-char recipe in plain PyTorch: the peer for the training benches.
+"""docs/format.md's model (Forward math) and nanoGPT's CPU shakespeare-char recipe in plain PyTorch: the peer for the training benches.
 
 The model is bullet_native.torch's BulletTransformer (same architecture and init as the C# trainer: RMSNorm,
 interleaved-pair RoPE, SwiGLU 4d, no biases, untied head); the recipe is nanoGPT's "baby" CPU run (4 layers, 4 heads,

@@ -62,7 +62,7 @@ public class MuonTests
         using (var trainer = new Trainer(config, data))
         {
             for (var i = 0; i < 4; i++) trainer.TrainStep();
-            trainer.SaveCheckpoint(folder, []);
+            trainer.SaveCheckpoint(folder);
         }
         using var resumed = new Trainer(config, data);
         resumed.LoadCheckpoint(folder);

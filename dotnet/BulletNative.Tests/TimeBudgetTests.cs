@@ -74,13 +74,13 @@ public class TimeBudgetTests
         session.Start();
         var events = WaitForEnd(session, e =>
         {
-            if (paused || (string?)e["type"] != "metrics" || (double)e["elapsed_sec"]! < 1) return;
+            if (paused || (string?)e["type"] != "metrics" || (double)e["training_sec"]! < 1) return;
             paused = true;
             session.Pause();
-            var before = (double)session.Status()["metrics"]!["elapsed_sec"]!;
+            var before = (double)session.Status()["metrics"]!["training_sec"]!;
             Thread.Sleep(1500);
             Assert.That((string?)session.Status()["state"], Is.EqualTo("paused"));
-            Assert.That((double)session.Status()["metrics"]!["elapsed_sec"]!, Is.EqualTo(before), "no step while paused");
+            Assert.That((double)session.Status()["metrics"]!["training_sec"]!, Is.EqualTo(before), "no step while paused");
             session.Resume();
         });
         Assert.That(paused);
@@ -104,7 +104,7 @@ public class TimeBudgetTests
             session.Start();
             var events = WaitForEnd(session, e =>
             {
-                if ((string?)e["type"] == "metrics" && (double)e["elapsed_sec"]! >= 1) session.Stop();
+                if ((string?)e["type"] == "metrics" && (double)e["training_sec"]! >= 1) session.Stop();
             });
             Assert.That((string?)events[^1]["reason"], Is.EqualTo("stopped"));
             stoppedAt = (double)events[^1]["training_sec"]!;
@@ -116,7 +116,7 @@ public class TimeBudgetTests
         resumed.Start();
         var rest = WaitForEnd(resumed);
         Assert.That((string?)rest[^1]["reason"], Is.EqualTo("completed"));
-        Assert.That((double)Metrics(rest)[0]["elapsed_sec"]!, Is.GreaterThan(stoppedAt), "the clock continues from the checkpoint");
+        Assert.That((double)Metrics(rest)[0]["training_sec"]!, Is.GreaterThan(stoppedAt), "the clock continues from the checkpoint");
         Assert.That((double)rest[^1]["training_sec"]!, Is.EqualTo(3).Within(0.3 + 2 * StepSeconds(rest)));
         Assert.That((double)Metrics(rest)[^1]["lr"]!, Is.EqualTo(config.LearningRate * config.MinLrRatio).Within(1e-12));
     }
@@ -124,6 +124,6 @@ public class TimeBudgetTests
     private static double StepSeconds(List<JsonObject> events)
     {
         var metrics = Metrics(events);
-        return metrics.Zip(metrics.Skip(1), (a, b) => (double)b["elapsed_sec"]! - (double)a["elapsed_sec"]!).DefaultIfEmpty(0).Max();
+        return metrics.Zip(metrics.Skip(1), (a, b) => (double)b["training_sec"]! - (double)a["training_sec"]!).DefaultIfEmpty(0).Max();
     }
 }

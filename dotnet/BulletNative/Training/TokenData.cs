@@ -15,7 +15,7 @@ public interface ITextCodec
     /// <summary>"bpe" or "char", recorded in exported files.</summary>
     string Kind { get; }
 
-    /// <summary>The tokenizer block a .bullet file stores (docs/format.md, tokenizer block).</summary>
+    /// <summary>The tokenizer block a .bullet file stores (docs/format.md, Tokenizer block).</summary>
     Format.BulletVocabulary ToVocabulary();
 
     /// <summary>The id that stands for characters the tokenizer does not know, if it has one.</summary>

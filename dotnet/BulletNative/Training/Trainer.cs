@@ -25,10 +25,10 @@ public sealed class Trainer : IDisposable
     private readonly AdamW _optimizer;
     private readonly Muon? _muon;
     private readonly Ema? _ema;
+    private readonly double _estimatedSecondsPerStep;
     private long _stepsThisRun;
     private bool _finalStepTaken;
     private double _progress;
-    private readonly double _estimatedSecondsPerStep;
 
     /// <summary>The recipe.</summary>
     public TrainConfig Config { get; }
@@ -46,7 +46,7 @@ public sealed class Trainer : IDisposable
     public RunLimits Limits { get; }
 
     /// <summary>Training time (steps and what the caller measures with them), which a time budget counts.</summary>
-    public TrainingClock Clock { get; } = new();
+    public BudgetClock Clock { get; } = new();
 
     /// <summary>Seconds per step so far in this run (the estimate given at construction before the first step).</summary>
     public double SecondsPerStep => _stepsThisRun > 0 ? Clock.SecondsThisRun / _stepsThisRun : _estimatedSecondsPerStep;
@@ -123,7 +123,7 @@ public sealed class Trainer : IDisposable
             loss += TextLoss.Of(microLoss.item<float>(), targetIds, Data.Lengths);
         }
         if (!double.IsFinite(loss.Nats))
-            throw new BulletException(Interop.NativeStatus.InvalidArgument,
+            throw new BulletException(NativeStatus.InvalidArgument,
                 $"the training loss became {loss.Loss} at step {Step + 1}: the learning rate ({Config.LearningRate}) is probably too high");
         var gradNorm = _parameters.ClipGradients(Config.GradClip);
         var lr = Config.LearningRate * factor;
@@ -160,10 +160,9 @@ public sealed class Trainer : IDisposable
             }
             return total;
         });
-        var loss = result.Loss;
-        if (loss < BestValLoss)
+        if (result.Loss < BestValLoss)
         {
-            (BestValLoss, BestValBpc, BestStep, EvalsWithoutImprovement) = (loss, result.BitsPerChar, Step, 0);
+            (BestValLoss, BestValBpc, BestStep, EvalsWithoutImprovement) = (result.Loss, result.BitsPerChar, Step, 0);
         }
         else EvalsWithoutImprovement++;
         return result;
@@ -231,7 +230,7 @@ public sealed class Trainer : IDisposable
         };
     }
 
-    /// <summary>The weights to export or evaluate (the EMA when enabled), by §5 name, as float arrays.</summary>
+    /// <summary>The weights to export or evaluate (the EMA when enabled), by .bullet tensor name, as float arrays.</summary>
     public IReadOnlyList<(string Name, long[] Shape, float[] Data)> ExportWeights() =>
         WithEvalWeights(() => Model.NamedWeights.Select(w => (w.Name, w.Weight.shape, w.Weight.detach().data<float>().ToArray())).ToList());
 
@@ -254,11 +253,11 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Writes a resumable checkpoint folder (see <see cref="Checkpoint"/>).</summary>
-    public void SaveCheckpoint(string folder, JsonObject extraState)
+    public void SaveCheckpoint(string folder)
     {
         using var scope = NewDisposeScope(); // the per-tensor views of the flat buffers
         Checkpoint.Save(folder, Model.NamedWeights.Select(w => (w.Name, (Tensor)w.Weight)),
-            _optimizer.State().Concat(_muon?.State() ?? []).Concat(_ema?.State() ?? []), CheckpointState(extraState),
+            _optimizer.State().Concat(_muon?.State() ?? []).Concat(_ema?.State() ?? []), CheckpointState(),
             Data.Codec is TokenizerCodec codec ? dir => codec.Tokenizer.Save(Path.Combine(dir, Checkpoint.TokenizerFile)) : null);
     }
 
@@ -283,9 +282,8 @@ public sealed class Trainer : IDisposable
         return state;
     }
 
-    private JsonObject CheckpointState(JsonObject extra)
-    {
-        var state = new JsonObject
+    private JsonObject CheckpointState() =>
+        new()
         {
             ["step"] = Step,
             ["total_steps"] = TotalSteps,
@@ -300,9 +298,6 @@ public sealed class Trainer : IDisposable
             ["config"] = Config.ToJson(),
             ["model"] = Model.Config.ToJson(),
         };
-        foreach (var (key, value) in extra) state[key] = value?.DeepClone();
-        return state;
-    }
 
     private void RestoreRandom(JsonObject state, JsonFields read)
     {
