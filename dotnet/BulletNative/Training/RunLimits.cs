@@ -30,9 +30,6 @@ public sealed class RunLimits
     public bool IsFinalStep(long step, double trainingSeconds, double secondsPerStep) =>
         step + 1 >= StepLimit || BudgetSeconds - trainingSeconds < 1.5 * secondsPerStep;
 
-    /// <summary>True once a limit is reached.</summary>
-    public bool IsReached(long step, double trainingSeconds) => step >= StepLimit || trainingSeconds >= BudgetSeconds;
-
     /// <summary>The share of the run done at the end of the next step (0..1), by the nearest limit.</summary>
     public double ProgressAfterNextStep(long step, double trainingSeconds, double secondsPerStep)
     {

@@ -52,13 +52,16 @@ public sealed class Trainer : IDisposable
     public double SecondsPerStep => _stepsThisRun > 0 ? Clock.SecondsThisRun / _stepsThisRun : _estimatedSecondsPerStep;
 
     /// <summary>Steps the run will take in all: the step limit, or what the rest of the time budget allows at the measured pace.</summary>
-    public long TotalSteps => Limits.EstimatedTotalSteps(Step, Clock.Seconds, SecondsPerStep);
+    public long TotalSteps => IsComplete ? Step : Limits.EstimatedTotalSteps(Step, Clock.Seconds, SecondsPerStep);
 
     /// <summary>Training seconds left at the measured pace.</summary>
     public double SecondsLeft => Limits.SecondsLeft(Step, Clock.Seconds, SecondsPerStep);
 
-    /// <summary>True once the run has taken its last step (a limit reached, or the step chosen as last for the budget).</summary>
-    public bool IsComplete => _finalStepTaken || Limits.IsReached(Step, Clock.Seconds);
+    /// <summary>
+    /// True once the run has taken its last step: the step limit reached, or the step chosen as last for the budget
+    /// (chosen before it runs, so it runs at the floor; a step that overshoots the budget makes the next one last).
+    /// </summary>
+    public bool IsComplete => _finalStepTaken || Step >= Limits.StepLimit;
 
     /// <summary>Training tokens one step reads (batch × context × accumulation).</summary>
     public long TokensPerStep => (long)Config.BatchSize * Config.MaxSeqLen * Config.GradAccum;
