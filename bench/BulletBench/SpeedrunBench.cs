@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using BulletNative.Model;
 using BulletNative.Training;
 
 namespace BulletBench;
@@ -11,9 +12,11 @@ namespace BulletBench;
 /// the text and this machine), exported and verified on the last 10 % of the text, then the PyTorch peer
 /// (bench/pytorch_reference.py --time-budget) scored the same way. Prints validation nats per character (float and
 /// the BQ4 file), the chosen shape, the steps, and the margin to the peer. Each --variant adds a run of ours with some
-/// keys changed (an ablation at equal training time, in the same run).
+/// keys changed (an ablation at equal training time, in the same run). With --lockstep, ours and the variants train
+/// side by side in one thread, one step each in turn, each on its own training clock, so a busy machine slows them
+/// alike: the fair way to compare variants on a shared machine (without the session's periodic evaluations).
 /// usage: speedrun [--time-budget 120] [--threads 2] [--peer-threads 1] [--texts shakespeare,austen]
-///                 [--set key=value ...] [--variant "name key=value ..." ...] [--no-pytorch]
+///                 [--set key=value ...] [--variant "name key=value ..." ...] [--lockstep] [--no-pytorch]
 /// </summary>
 public static class SpeedrunBench
 {
@@ -25,6 +28,7 @@ public static class SpeedrunBench
         var sets = new JsonObject();
         var variants = new List<(string Name, JsonObject Keys)>();
         var peer = true;
+        var lockstep = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -41,6 +45,7 @@ public static class SpeedrunBench
                     variants.Add((parts[0], keys));
                     break;
                 case "--no-pytorch": peer = false; break;
+                case "--lockstep": lockstep = true; break;
                 default: throw new ArgumentException($"unknown argument {args[i]}");
             }
         }
@@ -54,12 +59,16 @@ public static class SpeedrunBench
             Console.WriteLine($"\n{name}: {text.Length:N0} characters; validation = the last 10 % ({text.Length - TokenizerCodec.ValidationStart(text, 0.1):N0})");
             Console.WriteLine($"  {"run",-22} {"float",7} {"BQ4",7}  {"steps",6} {"train s",7} {"wall s",6}  shape");
             double? ours = null;
-            foreach (var (variant, keys) in variants.Prepend(("ours", new JsonObject())))
+            var runs = variants.Prepend(("ours", new JsonObject())).Select(v =>
             {
                 var config = new JsonObject { ["time_budget_s"] = budget, ["threads"] = threads };
-                foreach (var (k, v) in sets) config[k] = v?.DeepClone();
-                foreach (var (k, v) in keys) config[k] = v?.DeepClone();
-                var result = RunOurs(config, text);
+                foreach (var (k, value) in sets) config[k] = value?.DeepClone();
+                foreach (var (k, value) in v.Item2) config[k] = value?.DeepClone();
+                return (Name: v.Item1, Config: config);
+            }).ToList();
+            var results = lockstep ? RunInLockstep(runs.Select(r => r.Config).ToList(), text) : runs.Select(r => RunOurs(r.Config, text)).ToList();
+            foreach (var ((variant, _), result) in runs.Zip(results))
+            {
                 ours ??= result.Bq4;
                 Console.WriteLine($"  {variant,-22} {result.Float,7:F4} {result.Bq4,7:F4}  {result.Steps,6} {result.TrainSeconds,7:F1} {result.WallSeconds,6:F1}  {result.Shape}" +
                                   (variant == "ours" ? "" : $"  ({result.Bq4 - ours:+0.0000;-0.0000} vs ours)"));
@@ -102,12 +111,43 @@ public static class SpeedrunBench
         var file = Path.Combine(Path.GetTempPath(), $"speedrun-{Environment.ProcessId}.bullet");
         var verified = session.Export(new JsonObject { ["path"] = file, ["verify_windows"] = 1_000_000 });
         File.Delete(file);
-        var c = started["config"]!;
-        var shape = $"d{c["hidden_size"]} × {c["num_layers"]} layers, {c["num_heads"]} heads, context {c["max_seq_len"]}, batch {c["batch_size"]}, " +
-                    ((string?)c["tokenizer"] == "char" ? "char" : $"BPE {c["vocab_size"]}") + $", {c["optimizer"]}";
+        var shape = Shape(started["config"]!);
         return new OurRun((double)verified["float_bpc"]! * Math.Log(2), (double)verified["bq4_bpc"]! * Math.Log(2), (long)last["step"]!,
             (double)last["training_sec"]!, wall.Elapsed.TotalSeconds, shape, started["notes"]!.AsArray().Select(n => (string)n!).ToList());
     }
+
+    /// <summary>Trains every config one step at a time in turn until each has spent its budget on its own clock.</summary>
+    private static List<OurRun> RunInLockstep(List<JsonObject> configs, string text)
+    {
+        var wall = Stopwatch.StartNew();
+        var runs = configs.Select(c => TrainPlan.FromJson(c).ForText(text)).ToList();
+        var trainers = runs.Select(r => new Trainer(r.Config, r.Data)).ToList();
+        try
+        {
+            while (trainers.Any(t => !t.IsComplete))
+                foreach (var trainer in trainers.Where(t => !t.IsComplete))
+                {
+                    TorchNatives.SetThreadsForThisThread(trainer.Config.Threads);
+                    trainer.TrainStep();
+                }
+            return runs.Zip(trainers, (run, trainer) =>
+            {
+                var file = Path.Combine(Path.GetTempPath(), $"speedrun-{Environment.ProcessId}.bullet");
+                var verified = ModelExporter.ExportBullet(trainer, file, new ExportOptions("speedrun", VerifyWindows: 1_000_000));
+                File.Delete(file);
+                return new OurRun((double)verified["float_bpc"]! * Math.Log(2), (double)verified["bq4_bpc"]! * Math.Log(2), trainer.Step,
+                    trainer.Clock.Seconds, wall.Elapsed.TotalSeconds, Shape(run.Config.ToJson()), run.Notes);
+            }).ToList();
+        }
+        finally
+        {
+            foreach (var trainer in trainers) trainer.Dispose();
+        }
+    }
+
+    private static string Shape(JsonNode c) =>
+        $"d{c["hidden_size"]} × {c["num_layers"]} layers, {c["num_heads"]} heads, context {c["max_seq_len"]}, batch {c["batch_size"]}, " +
+        ((string?)c["tokenizer"] == "char" ? "char" : $"BPE {c["vocab_size"]}") + $", {c["optimizer"]}";
 
     private static void Assign(JsonObject target, string pair)
     {

@@ -85,6 +85,8 @@ class Report(dict):
         if "float_perplexity" in verify:
             rows.append(("val perplexity float → BQ4", f"{format_number(verify['float_perplexity'])} → "
                                                        f"{format_number(verify.get('bq4_perplexity'))}"))
+            rows.append(("val bits per character float → BQ4", f"{format_number(verify.get('float_bpc'))} → "
+                                                               f"{format_number(verify.get('bq4_bpc'))}"))
             rows.append(("top-1 agreement", format_number(verify.get("top1_agreement"))))
         if self.get("warnings"):
             rows.append(("warnings", "; ".join(str(w) for w in self["warnings"])))
@@ -124,6 +126,8 @@ def model_html(model: "Model") -> str:
         ("file size", format_bytes(info.get("file_size"))),
         ("val perplexity float → BQ4", f"{format_number(trained.get('float_perplexity'))} → "
                                        f"{format_number(trained.get('bq4_perplexity'))}" if trained else None),
+        ("val bits per character float → BQ4", f"{format_number(trained.get('float_bpc'))} → "
+                                               f"{format_number(trained.get('bq4_bpc'))}" if trained and "float_bpc" in trained else None),
         ("runtime", f"{runtime.get('kernel')} kernel, {format_bytes(runtime.get('weight_bytes_per_token'))} of weights per token"),
         ("warnings", "; ".join(str(w) for w in info.get("warnings", [])) or None),
     ])
@@ -159,6 +163,7 @@ def session_html(session: "TrainingSession") -> str:
                   f"layers={config.get('num_layers')}, heads={config.get('num_heads')}, context={config.get('max_seq_len')}"),
         ("train loss", format_number(metrics.get("train_loss")) if metrics else None),
         ("best val loss", format_number(status.get("best_val_loss"))),
+        ("best val bits per character", format_number(status.get("best_val_bpc"))),
         ("tokens/s", format_number(metrics.get("tokens_per_sec")) if metrics else None),
     ])
 

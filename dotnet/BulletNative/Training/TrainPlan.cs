@@ -60,7 +60,7 @@ public sealed class TrainPlan
         {
             foreach (var key in s_limitKeys.Except(givenLimits).Where(k => Limit(config, k) > 0))
             {
-                notes.Add($"{Describe(config, setLimits[0])} given: {source} {key} {Number(Limit(config, key))} is not used");
+                if (preset != null) notes.Add($"{Describe(config, setLimits[0])} given: the {preset} preset's {key} {Number(Limit(config, key))} is not used");
                 SetLimit(config, key, 0);
             }
             if (setLimits.Count > 1)
@@ -143,8 +143,8 @@ public sealed class TrainPlan
         if (Chooses("learning_rate")) config.LearningRate = row.LearningRate;
         if (Chooses("muon_lr")) config.MuonLr = row.MuonLr;
         notes.Add($"shape chosen for {chars:N0} characters and {Number(seconds)} s at {speed.Gflops:F0} GFLOP/s" +
-                  $"{(speed.Measured ? "" : " (not yet calibrated)")}: hidden {config.HiddenSize} × {config.NumLayers} layers, " +
-                  $"{config.NumHeads} heads, context {config.MaxSeqLen}, batch {config.BatchSize}, " +
+                  $"{(speed.Measured ? "" : " (not yet calibrated)")}: hidden {config.HiddenSize} × {Count(config.NumLayers, "layer")}, " +
+                  $"{Count(config.NumHeads, "head")}, context {config.MaxSeqLen}, batch {config.BatchSize}, " +
                   (config.Tokenizer == "char" ? "character tokens" : $"BPE {config.VocabSize}"));
     }
 
@@ -238,6 +238,8 @@ public sealed class TrainPlan
     }
 
     private static string Describe(TrainConfig config, string key) => $"{key} {Number(Limit(config, key))}";
+
+    private static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
 
     private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }
