@@ -81,8 +81,8 @@ LETTER = ("Dear Margaret, thank you for the lovely afternoon last Sunday. The ga
           "stopped thinking about your roses by the old stone wall. Tom says the lemon cake was the best he has ever "
           "eaten, and I am inclined to agree with him. We walked home along the river as the sun went down, and the "
           "light on the water made everything feel slow and golden. I hope your knee is feeling better and that the "
-          "doctor was kind. Please keep the books as long as you like. Write soon and tell me about the new puppy. "
-          "With love, Helen")
+          "doctor was kind. Please keep the books as long as you like. Write soon. "
+          "With all my love, Helen")
 
 
 def test_a_100_word_text_trains_with_default_settings():
