@@ -110,7 +110,11 @@ public static class BenchTexts
         int Int() { var v = (data[at] << 24) | (data[at + 1] << 16) | (data[at + 2] << 8) | data[at + 3]; at += 4; return v; }
         var version = Int();
         Int(); Int(); // writer's and reader's R versions
-        if (version == 3) at += Int(); // native encoding name
+        if (version == 3)
+        {
+            var encodingName = Int(); // its length, then the name, which we skip
+            at += encodingName;
+        }
         if ((Int() & 0xFF) != 16) throw new InvalidOperationException("not a character vector");
         var count = Int();
         var lines = new List<string>(count);

@@ -69,9 +69,6 @@ public sealed class FlatParameters : IDisposable
     /// <summary>Per-parameter views (by name) into <paramref name="flat"/>, a buffer laid out like <see cref="Weights"/>.</summary>
     public IEnumerable<(string Name, Tensor View)> Views(Tensor flat) => All.Views(flat);
 
-    /// <summary>A flat 0/1 mask, 1 where <paramref name="select"/> holds for the parameter's name and shape.</summary>
-    public Tensor Mask(Func<string, long[], bool> select) => All.Mask(select);
-
     /// <summary>Clears every gradient for the next step (in place: the parameters keep their views).</summary>
     public void ZeroGradients() => Gradients.zero_();
 

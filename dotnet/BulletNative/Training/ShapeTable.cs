@@ -15,27 +15,29 @@ public static class ShapeTable
     /// <summary>Rows by the least work (GFLOP over the whole run) they need; the largest row the run can afford wins.</summary>
     public static IReadOnlyList<ShapeRow> Rows { get; } =
     [
-        new(0, 64, 2, 2, 64, 16, "char", 0, 3e-3, 0.03),
-        new(600, 96, 3, 3, 64, 16, "char", 0, 3e-3, 0.03),
-        new(2500, 128, 4, 4, 128, 16, "char", 0, 3e-3, 0.025),
-        new(8000, 192, 4, 6, 128, 24, "char", 0, 2e-3, 0.02),
-        new(30000, 256, 6, 8, 256, 16, "char", 0, 2e-3, 0.02),
+        new(0, 64, 2, 2, 64, 16, "char", 0, 3e-3, 0.04),
+        new(600, 128, 4, 4, 64, 16, "bpe", 512, 3e-3, 0.04),
+        new(6000, 128, 4, 4, 128, 16, "bpe", 512, 3e-3, 0.04),
+        new(20000, 192, 4, 6, 128, 16, "bpe", 512, 2e-3, 0.03),
+        new(60000, 256, 6, 8, 256, 16, "bpe", 1024, 2e-3, 0.02),
     ];
 
-    /// <summary>Texts shorter than this many characters per parameter overfit a larger model: the row is capped.</summary>
+    /// <summary>A text shorter than this gets character tokens whatever the row says (too little text per BPE token).</summary>
+    public const long MinCharsForBpe = 100_000;
+
+    /// <summary>Texts with fewer characters than half the parameters overfit a larger model: the row is capped.</summary>
     public const double MinCharsPerParameter = 0.5;
 
     /// <summary>The row for a run of <paramref name="gflop"/> total work on a text of <paramref name="textChars"/> characters.</summary>
     public static ShapeRow Choose(double gflop, long textChars)
     {
         var row = Rows[0];
-        foreach (var candidate in Rows)
+        foreach (var candidate in Rows.Skip(1))
         {
-            if (candidate.MinGflop > gflop) break;
             var parameters = 12L * candidate.NumLayers * candidate.HiddenSize * candidate.HiddenSize;
-            if (candidate != Rows[0] && textChars < MinCharsPerParameter * parameters) break;
+            if (candidate.MinGflop > gflop || textChars < MinCharsPerParameter * parameters) break;
             row = candidate;
         }
-        return row;
+        return textChars < MinCharsForBpe ? row with { Tokenizer = "char", VocabSize = 0 } : row;
     }
 }
