@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import enum
 import json
 import os
 import sys
@@ -18,25 +19,34 @@ _lib: ctypes.CDLL | None = None
 # threads run. Spinning waiters collapse when two sessions share the cores. Child processes inherit it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# Status codes of dotnet/BulletNative/Interop/NativeStatus.cs.
-STATUS_NAMES = {
-    1: "invalid argument",
-    2: "I/O error",
-    3: "format error",
-    4: "invalid handle",
-    5: "cancelled",
-    99: "internal error",
-}
-# The statuses that mean the caller's argument or data is wrong, not the machine.
-CLIENT_FAULTS = (1, 3)
+class Status(enum.IntEnum):
+    """The status every native export returns (dotnet/BulletNative/NativeStatus.cs); 0 is success."""
+
+    OK = 0
+    INVALID_ARGUMENT = 1
+    IO_ERROR = 2
+    FORMAT_ERROR = 3
+    INVALID_HANDLE = 4
+    CANCELLED = 5
+    INTERNAL_ERROR = 99
+
+    @property
+    def is_client_fault(self) -> bool:
+        """True when the caller's argument or data is wrong, not the machine."""
+        return self in (Status.INVALID_ARGUMENT, Status.FORMAT_ERROR)
+
+    @property
+    def description(self) -> str:
+        """The status in words ("invalid argument")."""
+        return self.name.replace("_", " ").lower()
 
 
 class BulletError(Exception):
-    """A failure reported by the native library, carrying its status code and message."""
+    """A failure reported by the native library, carrying its status and message."""
 
-    def __init__(self, message: str, status: int = 99):
+    def __init__(self, message: str, status: int = Status.INTERNAL_ERROR):
         super().__init__(message)
-        self.status = status
+        self.status: Status | int = Status(status) if status in Status._value2member_map_ else status
 
 
 def library_path() -> Path:
@@ -52,7 +62,7 @@ def lib() -> ctypes.CDLL:
         if _lib is None:
             path = library_path()
             if not path.exists():
-                raise BulletError(f"native library not found at {path}; run ./build.sh or set BULLET_NATIVE_LIB", 2)
+                raise BulletError(f"native library not found at {path}; run ./build.sh or set BULLET_NATIVE_LIB", Status.IO_ERROR)
             loaded = ctypes.CDLL(str(path))
             _declare(loaded)
             _lib = loaded
@@ -98,7 +108,8 @@ def check(status: int) -> None:
     """Raises BulletError with the native message when an export returned a non-zero status."""
     if status != 0:
         message = (lib().bullet_last_error() or b"").decode("utf-8", "replace")
-        raise BulletError(message or STATUS_NAMES.get(status, f"status {status}"), status)
+        known = Status(status).description if status in Status._value2member_map_ else f"status {status}"
+        raise BulletError(message or known, status)
 
 
 def call(name: str, *args: Any) -> None:
@@ -156,7 +167,7 @@ class NativeObject:
         return self._handle
 
     def _closed_error(self) -> Exception:
-        return BulletError(self._closed_message, 4)
+        return BulletError(self._closed_message, Status.INVALID_HANDLE)
 
     def close(self) -> None:
         """Frees the native handle (idempotent)."""

@@ -12,7 +12,7 @@ import tempfile
 import time
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from ._native import BulletError
+from ._native import BulletError, Status
 
 if TYPE_CHECKING:
     from .model import Model
@@ -337,7 +337,7 @@ def run_session(session: "TrainingSession", progress: bool = True, checkpoint: s
         state.note = f"interrupted: stopped at step {state.step} (no checkpoint: give checkpoint= or output_dir)"
     display.show(state, final=True)
     if state.error is not None:
-        raise BulletError(f"training failed: {state.error}", 1)
+        raise BulletError(f"training failed: {state.error}", Status.INVALID_ARGUMENT)
     return TrainingRun({
         "reason": state.reason, "step": state.step, "total_steps": state.total_steps, "interrupted": interrupted,
         "checkpoint": saved, "error": state.error,

@@ -23,6 +23,9 @@ register({
     "bullet_session_export": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
     "bullet_train_presets": (I32, [OUT_BUF, OUT_LEN]),
     "bullet_libtorch_loaded": (I32, [OUT_BUF, OUT_LEN]),
+    "bullet_session_threads": (I32, [I64, I32]),
+    "bullet_session_attention": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
+    "bullet_session_states": (I32, [OUT_BUF, OUT_LEN]),
 })
 
 # Events after which a session trains no more.
@@ -34,6 +37,11 @@ def presets() -> dict[str, dict[str, Any]]:
     return call_json("bullet_train_presets")
 
 
+def native_session_states() -> list[dict[str, Any]]:
+    """Every session state as the native library declares it: name, whether it is final, who sets it."""
+    return call_json("bullet_session_states")
+
+
 def libtorch_loaded() -> bool:
     """True once the trainer has loaded its libtorch into this process (then PyTorch must not be imported here)."""
     return bool(call_json("bullet_libtorch_loaded")["loaded"])
@@ -43,17 +51,19 @@ class TrainingSession(NativeObject):
     """A training run owned by the native library: control it, pull its events, checkpoint and export it.
 
     ``config`` is a dict of TrainConfig keys (``{"preset": "tiny", ...}`` starts from a preset). Give the text
-    as ``text`` or ``text_path``. Iterating the session yields its events until training ends. close() stops the
-    session's thread (after the step in flight) and frees the model.
+    as ``text`` or ``text_path``. With ``events_path`` the events are also appended to that JSON-lines file (continuing
+    the seq of the events already there), so another process can follow them. Iterating the session yields its events
+    until training ends. close() stops the session's thread (after the step in flight) and frees the model.
     """
 
     _closed_message = "the training session is closed"
 
     def __init__(self, config: dict[str, Any] | None = None, *, text: str | None = None,
                  text_path: str | os.PathLike[str] | None = None, tokenizer_path: str | os.PathLike[str] | None = None,
-                 output_dir: str | os.PathLike[str] | None = None, resume_from: str | os.PathLike[str] | None = None):
+                 output_dir: str | os.PathLike[str] | None = None, resume_from: str | os.PathLike[str] | None = None,
+                 events_path: str | os.PathLike[str] | None = None):
         options = {"text": text, "text_path": text_path, "tokenizer_path": tokenizer_path,
-                   "output_dir": output_dir, "resume_from": resume_from}
+                   "output_dir": output_dir, "resume_from": resume_from, "events_path": events_path}
         options = {k: os.fspath(v) for k, v in options.items() if v is not None}
         handle = ctypes.c_int64()
         call("bullet_session_create", encode_json(config or {}), encode_json(options), ctypes.byref(handle))
@@ -80,6 +90,14 @@ class TrainingSession(NativeObject):
     def step(self, steps: int = 1) -> None:
         """Runs this many more steps in the background, then waits."""
         call("bullet_session_step", self.handle, steps)
+
+    def set_threads(self, threads: int) -> None:
+        """Sets the threads the session trains with, from its next step on."""
+        call("bullet_session_threads", self.handle, int(threads))
+
+    def attention(self, probe: str | None = None) -> dict[str, Any]:
+        """Every layer's and head's attention on ``probe`` (default: the configured probe) with the current weights."""
+        return call_json("bullet_session_attention", self.handle, encode_str(probe))
 
     def train_step(self) -> dict[str, Any]:
         """Runs one optimizer step now and returns its metrics."""
