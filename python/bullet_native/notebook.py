@@ -144,7 +144,7 @@ def session_html(status: dict[str, Any]) -> str:
     metrics = status.get("metrics") or {}
     return html_table("TrainingSession", [
         ("state", status.get("state")),
-        ("step", f"{status.get('step')} / {status.get('total_steps')}"),
+        ("step", f"{format_number(status.get('step'))} / {format_number(status.get('total_steps'))}"),
         ("model", f"{config.get('tokenizer')} vocab {config.get('vocab_size')}, d={config.get('hidden_size')}, "
                   f"layers={config.get('num_layers')}, heads={config.get('num_heads')}, context={config.get('max_seq_len')}"),
         ("train loss", format_number(metrics.get("train_loss")) if metrics else None),
