@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import base64
 import ctypes
-import json
 import os
 from typing import Any, Iterator
 
