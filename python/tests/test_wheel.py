@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -177,10 +178,12 @@ def test_the_installed_dashboard_names_its_extra_and_serves_its_ui_with_it(venv:
         line = server.stdout.readline()
         assert line.startswith("Bullet Dashboard: http://127.0.0.1:"), line + server.stderr.read()
         url = line.split()[2].rstrip("/")
+        static = REPO / "python" / "bullet_dashboard" / "static"
+        script = re.search(r'src="(/assets/[^"]+\.js)"', (static / "index.html").read_text(encoding="utf-8")).group(1)
         with httpx.Client(base_url=url, timeout=60) as client:
             page = client.get("/")
-            assert page.status_code == 200
-            assert page.text == (REPO / "python" / "bullet_dashboard" / "static" / "index.html").read_text(encoding="utf-8")
+            assert page.status_code == 200 and f'src="{script}"' in page.text
+            assert client.get(script).content == (static / script.lstrip("/")).read_bytes()
             assert client.get("/api/status").status_code == 200
     finally:
         server.send_signal(signal.SIGINT)
