@@ -86,6 +86,8 @@ def test_the_wheel_is_named_tagged_and_recorded_correctly(wheel: Path):
                     hasher.update(chunk)
                     length += len(chunk)
             assert digest == "sha256=" + base64.urlsafe_b64encode(hasher.digest()).rstrip(b"=").decode() and int(size) == length, name
+        libtorch = archive.getinfo("bullet_native/libtorch_cpu.so")
+        assert libtorch.compress_type == zipfile.ZIP_DEFLATED and libtorch.compress_size < libtorch.file_size / 2
         wheel_file = archive.read(f"{dist_info}/WHEEL").decode()
         metadata = archive.read(f"{dist_info}/METADATA").decode()
         entry_points = archive.read(f"{dist_info}/entry_points.txt").decode()
