@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from conftest import REPO
+from dashboard.conftest import wait_until
 
 sys.path.insert(0, str(REPO / "tools"))
 import build_wheel  # noqa: E402
@@ -162,6 +163,15 @@ print(json.dumps({"library": str(bn.library_path()), "symlink": bn.library_path(
     assert "random test weights" in built.stdout and "vocab 12" in built.stdout
 
 
+def answers(client: httpx.Client) -> bool:
+    """True once the server accepts connections (it prints its URL before it listens)."""
+    try:
+        client.get("/api/status")
+        return True
+    except httpx.TransportError:
+        return False
+
+
 def test_the_installed_dashboard_names_its_extra_and_serves_its_ui_with_it(venv: Path, tmp_path: Path):
     missing = subprocess.run([str(venv / "bin" / "python"), "-m", "bullet_dashboard", "--help"], cwd=tmp_path,
                              capture_output=True, text=True, env=clean_env(), timeout=120)
@@ -183,6 +193,7 @@ def test_the_installed_dashboard_names_its_extra_and_serves_its_ui_with_it(venv:
         static = REPO / "python" / "bullet_dashboard" / "static"
         script = re.search(r'src="(/assets/[^"]+\.js)"', (static / "index.html").read_text(encoding="utf-8")).group(1)
         with httpx.Client(base_url=url, timeout=60) as client:
+            wait_until(lambda: answers(client), timeout=60, what="the installed server to answer")
             page = client.get("/")
             assert page.status_code == 200 and f'src="{script}"' in page.text
             assert client.get(script).content == (static / script.lstrip("/")).read_bytes()
