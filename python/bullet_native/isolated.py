@@ -13,9 +13,9 @@ from typing import Any, Iterator
 
 from ._native import BulletError, Status
 from .event_file import EventFile
-from .notebook import Report, run_session, session_html, session_weights
-from .session_states import FINISHED_STATES
-from .training import TERMINAL_EVENTS
+from .notebook import closed_html, session_html
+from .report import Report, TrainingRun
+from .training import TERMINAL_EVENTS, checkpoint_weights, run_session
 from .worker_client import MB, WorkerExit, WorkerProcess
 
 # Long operations (export with verification, a checkpoint of a large model) get this long to answer.
@@ -146,13 +146,13 @@ class IsolatedTrainingSession:
         """Every layer's and head's attention on ``probe`` with the current weights."""
         return self._call("attention", timeout=LONG_CALL_SECONDS, probe=probe)
 
-    def run(self, progress: bool = True, checkpoint: str | os.PathLike[str] | None = None, poll_ms: int = 200) -> Report:
+    def run(self, progress: bool = True, checkpoint: str | os.PathLike[str] | None = None, poll_ms: int = 200) -> TrainingRun:
         """Trains to the end with live progress, as TrainingSession.run does."""
         return run_session(self, progress=progress, checkpoint=checkpoint, poll_ms=poll_ms)
 
     def weights(self) -> dict[str, Any]:
-        """The current float weights as numpy arrays, by .bullet tensor name."""
-        return session_weights(self)
+        """The current float weights by .bullet tensor name (numpy arrays, or nested lists without numpy)."""
+        return checkpoint_weights(self)
 
     def close(self) -> None:
         """Ends the worker (idempotent); a session that ended abnormally keeps its error event."""
@@ -176,7 +176,7 @@ class IsolatedTrainingSession:
             pass
 
     def _repr_html_(self) -> str:
-        return session_html(self)
+        return closed_html("IsolatedTrainingSession") if self._worker is None else session_html(self.status())
 
     def __repr__(self) -> str:
         if self._worker is None:
