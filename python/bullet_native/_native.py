@@ -29,6 +29,7 @@ class Status(enum.IntEnum):
     FORMAT_ERROR = 3
     INVALID_HANDLE = 4
     CANCELLED = 5
+    INVALID_STATE = 6
     INTERNAL_ERROR = 99
 
     @property
@@ -48,6 +49,11 @@ class BulletError(Exception):
     def __init__(self, message: str, status: int = Status.INTERNAL_ERROR):
         super().__init__(message)
         self.status: Status | int = Status(status) if status in Status._value2member_map_ else status
+
+    @property
+    def is_client_fault(self) -> bool:
+        """True when the caller's argument or data is wrong (not the machine, not a bug)."""
+        return isinstance(self.status, Status) and self.status.is_client_fault
 
 
 # The library is compiled for x86-64-v3; on an older CPU the .NET runtime in it would end the whole process at its

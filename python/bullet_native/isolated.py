@@ -142,6 +142,10 @@ class IsolatedTrainingSession:
         options = {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in options.items()}
         return Report(self._call("export", timeout=LONG_CALL_SECONDS, options=options))
 
+    def memory(self) -> dict[str, int]:
+        """The worker's resident memory now ("rss") and at its peak ("peak_rss"), in bytes."""
+        return self._call("memory")
+
     def attention(self, probe: str | None = None) -> dict[str, Any]:
         """Every layer's and head's attention on ``probe`` with the current weights."""
         return self._call("attention", timeout=LONG_CALL_SECONDS, probe=probe)
