@@ -189,7 +189,26 @@ def version() -> str:
     return lib().bullet_version().decode("ascii")
 
 
-class NativeObject:
+class ClosingObject:
+    """Base of objects that hold something to release: a context manager that calls close(), also on collection."""
+
+    def close(self) -> None:
+        """Releases what the object holds (idempotent)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the library (or the runtime) may already be gone
+            pass
+
+
+class NativeObject(ClosingObject):
     """Base of the Python objects that own one native handle: close() frees it once; context manager; freed on collection."""
 
     _handle: int | None = None
@@ -210,15 +229,3 @@ class NativeObject:
         if self._handle is not None:
             handle, self._handle = self._handle, None
             free_handle(handle)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # at interpreter exit the library may already be gone
-            pass

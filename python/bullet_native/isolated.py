@@ -9,20 +9,20 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from ._native import BulletError, Status
+from ._native import BulletError, ClosingObject, Status
 from .event_file import EventFile
 from .notebook import closed_html, session_html
 from .report import Report, TrainingRun
-from .training import TERMINAL_EVENTS, checkpoint_weights, run_session
+from .training import TERMINAL_EVENTS, FollowsEvents, checkpoint_weights, run_session
 from .worker_client import MB, WorkerExit, WorkerProcess
 
 # Long operations (export with verification, a checkpoint of a large model) get this long to answer.
 LONG_CALL_SECONDS = 3600.0
 
 
-class IsolatedTrainingSession:
+class IsolatedTrainingSession(FollowsEvents, ClosingObject):
     """TrainingSession's methods, with the native session running in ``python -m bullet_native worker``.
 
     Events are read from ``output_dir/events.jsonl`` (a temporary folder when no output_dir is given); the worker's
@@ -121,16 +121,6 @@ class IsolatedTrainingSession:
             self.last_seq = max(self.last_seq, events[-1]["seq"])
         return events
 
-    def events(self, wait_ms: int = 500) -> Iterator[dict[str, Any]]:
-        """Yields events as they come, ending after a completed or error event."""
-        while True:
-            for event in self.poll(wait_ms=wait_ms):
-                yield event
-                if event["type"] in TERMINAL_EVENTS:
-                    return
-
-    __iter__ = events
-
     def checkpoint(self, path: str | os.PathLike[str] | None = None) -> str:
         """Saves a resumable checkpoint folder (default: under output_dir) and returns its path."""
         return self._call("checkpoint", timeout=LONG_CALL_SECONDS, path=os.fspath(path) if path is not None else None)["path"]
@@ -166,18 +156,6 @@ class IsolatedTrainingSession:
         if self._scratch is not None:
             self._scratch.cleanup()
             self._scratch = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # at interpreter exit parts of the runtime may already be gone
-            pass
 
     def _repr_html_(self) -> str:
         return closed_html("IsolatedTrainingSession") if self._worker is None else session_html(self.status())

@@ -51,7 +51,22 @@ def libtorch_loaded() -> bool:
     return bool(call_json("bullet_libtorch_loaded")["loaded"])
 
 
-class TrainingSession(NativeObject):
+class FollowsEvents:
+    """Iteration over a session's events through its poll(): shared by the in-process and the isolated session."""
+
+    def events(self, wait_ms: int = 500) -> Iterator[dict[str, Any]]:
+        """Yields events as they come, ending after a completed or error event."""
+        while True:
+            for event in self.poll(wait_ms=wait_ms):
+                yield event
+                if event["type"] in TERMINAL_EVENTS:
+                    return
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self.events()
+
+
+class TrainingSession(FollowsEvents, NativeObject):
     """A training run owned by the native library: control it, pull its events, checkpoint and export it.
 
     ``config`` is a dict of TrainConfig keys (``{"preset": "tiny", ...}`` starts from a preset). Give the text
@@ -117,16 +132,6 @@ class TrainingSession(NativeObject):
         if events:
             self.last_seq = max(self.last_seq, events[-1]["seq"])
         return events
-
-    def events(self, wait_ms: int = 500) -> Iterator[dict[str, Any]]:
-        """Yields events as they come, ending after a completed or error event."""
-        while True:
-            for event in self.poll(wait_ms=wait_ms):
-                yield event
-                if event["type"] in TERMINAL_EVENTS:
-                    return
-
-    __iter__ = events
 
     def status(self) -> dict[str, Any]:
         """State, step, last metrics and config."""
