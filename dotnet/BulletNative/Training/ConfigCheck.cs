@@ -8,9 +8,11 @@ public static class ConfigCheck
     /// <summary>
     /// {"valid", "errors": [{"field", "message"}], "config": the config as the trainer reads it (a key that cannot be
     /// read is left at its default; a readable one resolved as <see cref="TrainPlan.FromJson"/> does), "notes": what
-    /// that resolution chose or dropped}. Choices that depend on the text come later, in the "started" event.
+    /// that resolution chose or dropped (choices that depend on the text come later, in the "started" event),
+    /// "estimate": its peak memory (see <see cref="MemoryEstimate"/>) for a text of <paramref name="textBytes"/> bytes
+    /// (0: unknown)}.
     /// </summary>
-    public static JsonObject Check(JsonObject json)
+    public static JsonObject Check(JsonObject json, long textBytes = 0)
     {
         var problems = new ConfigProblems();
         var config = TrainConfig.FromJson(json, problems);
@@ -27,6 +29,7 @@ public static class ConfigCheck
             ["errors"] = new JsonArray(problems.List.Select(p => (JsonNode)p.ToJson()).ToArray()),
             ["config"] = config.ToJson(),
             ["notes"] = new JsonArray(notes.Select(n => (JsonNode)n).ToArray()),
+            ["estimate"] = MemoryEstimate.Of(config, textBytes),
         };
     }
 }
