@@ -14,7 +14,8 @@ public static class RuntimeReports
         info["runtime"] = new JsonObject
         {
             ["head"] = model.HeadName,
-            ["kernel"] = Bq4MatVec.BestKernel.ToString(),
+            ["kernel"] = Kernels.Q4Q8.Best.ToString(),
+            ["avx512_library"] = Kernels.Avx512Library.Status,
             ["weight_bytes_per_token"] = model.WeightBytesPerToken,
             ["tokenizer"] = model.Tokenizer.Mode == Tokenizer.TokenizerMode.Bpe ? "bpe" : "char",
         };

@@ -1,0 +1,263 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using BulletNative.Runtime.Kernels;
+
+namespace BulletNative.Runtime;
+
+/// <summary>One token of one sequence in a batch: it takes the sequence's next position; <see cref="Logits"/> asks for its logits.</summary>
+public readonly record struct ForwardRow(KvCache Cache, int Token, bool Logits);
+
+/// <summary>
+/// The forward pass of the format (docs/format.md, forward math) for many rows at once: R tokens, from any mix of
+/// sequences and positions (decoding steps of many sequences, chunks of prompts), go through every matrix together, so
+/// each weight block is read once per step for all of them (matrix × matrix). Weights are 4-bit
+/// (<see cref="PackedModel"/>), activations int8 per block of 32 (<see cref="Q8Rows"/>), everything else float32.
+/// </summary>
+/// <remarks>
+/// Rows are independent: a row's results are the same bits whatever else is in the batch, so a sequence decodes the
+/// same text alone or among others, and a prompt gives the same cache fed one token at a time or in chunks. Buffers
+/// grow to the largest batch seen and are reused: a step allocates nothing.
+/// <para>Shapes (R rows, d hidden, f = 4d, V vocab): x [R, d] residual stream; qkv [R, 3d]; mixed [R, d] attention
+/// output; gateUp [R, 2f]; each matrix product reads int8 rows quantized from the float rows just before it.</para>
+/// </remarks>
+public sealed unsafe class BatchForward
+{
+    private const float Epsilon = (float)ForwardMath.RmsEpsilon;
+    private readonly PackedModel _packed;
+    private readonly int _d, _f, _heads, _hd, _vocab;
+    private int _capacity;
+    private float[] _x = [], _qkv = [], _mixed = [], _gateUp = [], _swiglu = [];
+    private int[] _positions = [];
+    private Q8Rows _narrow = null!, _wide = null!;
+    private readonly float[] _scores;
+
+    public BulletModel Model { get; }
+    public Q4Q8Kernel Kernel { get; }
+    /// <summary>Threads per matrix product.</summary>
+    public int Threads { get; }
+
+    /// <summary>A pass over <paramref name="model"/> with the fastest kernel; products split over <paramref name="threads"/> threads.</summary>
+    public BatchForward(BulletModel model, int threads = 1) : this(model, threads, Q4Q8.Best) { }
+
+    /// <summary>A pass with a chosen kernel (tests and benchmarks compare them).</summary>
+    public BatchForward(BulletModel model, int threads, Q4Q8Kernel kernel)
+    {
+        if (threads < 1) throw new BulletArgumentException($"threads must be at least 1, got {threads}");
+        Model = model;
+        Kernel = kernel;
+        Threads = threads;
+        _packed = model.Packed(Q4Q8.GroupRows(kernel));
+        var dims = model.Dimensions;
+        (_d, _f, _heads, _hd, _vocab) = (dims.HiddenSize, dims.FfnSize, dims.NumHeads, dims.HeadSize, dims.VocabSize);
+        _scores = new float[dims.MaxContext];
+        EnsureRows(1);
+    }
+
+    /// <summary>Buffers for <paramref name="rows"/> rows (they only grow).</summary>
+    private void EnsureRows(int rows)
+    {
+        if (rows <= _capacity) return;
+        _capacity = Math.Max(rows, _capacity * 2);
+        _x = new float[_capacity * _d];
+        _qkv = new float[_capacity * 3 * _d];
+        _mixed = new float[_capacity * _d];
+        _gateUp = new float[_capacity * 2 * _f];
+        _swiglu = new float[_capacity * _f];
+        _positions = new int[_capacity];
+        _narrow = new Q8Rows(_d, _capacity);
+        _wide = new Q8Rows(_f, _capacity);
+    }
+
+    /// <summary>
+    /// Runs every row at its sequence's next position (rows of one sequence in order) and advances the caches. Writes
+    /// the logits of the rows that ask for them, in row order, to <paramref name="logits"/> ([asked, vocab]). For a
+    /// single row, <paramref name="attention"/> (when not empty) receives the softmax weights [layer, head, p + 1].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Run(ReadOnlySpan<ForwardRow> rows, Span<float> logits, Span<float> attention = default)
+    {
+        var count = rows.Length;
+        if (count == 0) return;
+        EnsureRows(count);
+        Stage(rows, logits, attention);
+        try
+        {
+            for (var i = 0; i < count; i++) Model.Embedding.DecodeRow(rows[i].Token, _x.AsSpan(i * _d, _d));
+            for (var l = 0; l < _packed.Layers.Count; l++) Layer(l, rows, attention);
+            Head(rows, logits);
+        }
+        catch
+        {
+            foreach (var row in rows) row.Cache.Staged = 0;
+            throw;
+        }
+        foreach (var row in rows)
+        {
+            row.Cache.Length += row.Cache.Staged;
+            row.Cache.Staged = 0;
+        }
+    }
+
+    /// <summary>Checks the rows, gives each its position and makes room in its cache.</summary>
+    private void Stage(ReadOnlySpan<ForwardRow> rows, Span<float> logits, Span<float> attention)
+    {
+        var asked = 0;
+        var maxContext = Model.Dimensions.MaxContext;
+        try
+        {
+            for (var i = 0; i < rows.Length; i++)
+            {
+                var row = rows[i];
+                Model.CheckToken(row.Token);
+                var position = row.Cache.Length + row.Cache.Staged;
+                if (position >= maxContext) throw new BulletArgumentException($"the context of {maxContext} tokens is full");
+                row.Cache.GrowFor(position);
+                row.Cache.Staged++;
+                _positions[i] = position;
+                if (row.Logits) asked++;
+            }
+        }
+        catch
+        {
+            foreach (var row in rows) row.Cache.Staged = 0;
+            throw;
+        }
+        if (asked > 0 && logits.Length != asked * _vocab)
+        {
+            foreach (var row in rows) row.Cache.Staged = 0;
+            throw new BulletArgumentException($"logits of {asked} rows need {asked * _vocab} values, got {logits.Length}");
+        }
+        if (!attention.IsEmpty && (rows.Length != 1 || attention.Length != Model.Dimensions.NumLayers * _heads * (_positions[0] + 1)))
+        {
+            foreach (var row in rows) row.Cache.Staged = 0;
+            throw new BulletArgumentException("attention weights are given for a single row with room for [layers, heads, p + 1] values");
+        }
+    }
+
+    private void Layer(int l, ReadOnlySpan<ForwardRow> rows, Span<float> attention)
+    {
+        var count = rows.Length;
+        var weights = Model.Layers[l];
+        var packed = _packed.Layers[l];
+        for (var i = 0; i < count; i++) QuantizeNormed(_narrow, i, _x.AsSpan(i * _d, _d), weights.AttentionNorm);
+        Multiply(packed.QueryKeyValue, _narrow, count, _qkv, 3 * _d, accumulate: false);
+
+        // Keys and values of every row go in first: a later row of the same sequence attends to the earlier ones.
+        for (var i = 0; i < count; i++)
+        {
+            var qkv = _qkv.AsSpan(i * 3 * _d, 3 * _d);
+            Rotate(qkv[.._d], _positions[i]);
+            Rotate(qkv.Slice(_d, _d), _positions[i]);
+            var cache = rows[i].Cache;
+            qkv.Slice(_d, _d).CopyTo(cache.Keys[l].AsSpan(_positions[i] * _d, _d));
+            qkv.Slice(2 * _d, _d).CopyTo(cache.Values[l].AsSpan(_positions[i] * _d, _d));
+        }
+        for (var i = 0; i < count; i++)
+        {
+            var layerWeights = attention.IsEmpty ? default : attention.Slice(l * _heads * (_positions[i] + 1), _heads * (_positions[i] + 1));
+            Attend(_qkv.AsSpan(i * 3 * _d, _d), rows[i].Cache, l, _positions[i], _mixed.AsSpan(i * _d, _d), layerWeights);
+            _narrow.Quantize(i, _mixed.AsSpan(i * _d, _d));
+        }
+        Multiply(packed.Output, _narrow, count, _x, _d, accumulate: true);
+
+        for (var i = 0; i < count; i++) QuantizeNormed(_narrow, i, _x.AsSpan(i * _d, _d), weights.FfnNorm);
+        Multiply(packed.GateUp, _narrow, count, _gateUp, 2 * _f, accumulate: false);
+        for (var i = 0; i < count; i++)
+        {
+            var gate = _gateUp.AsSpan(i * 2 * _f, _f);
+            var up = _gateUp.AsSpan(i * 2 * _f + _f, _f);
+            var swiglu = _swiglu.AsSpan(i * _f, _f);
+            // silu(gate) * up = gate * sigmoid(gate) * up
+            TensorPrimitives.Sigmoid(gate, swiglu);
+            TensorPrimitives.Multiply(swiglu, gate, swiglu);
+            TensorPrimitives.Multiply(swiglu, up, swiglu);
+            _wide.Quantize(i, swiglu);
+        }
+        Multiply(packed.Down, _wide, count, _x, _d, accumulate: true);
+    }
+
+    /// <summary>Final norm and head for the rows that asked for logits (their int8 rows packed to the front).</summary>
+    private void Head(ReadOnlySpan<ForwardRow> rows, Span<float> logits)
+    {
+        var asked = 0;
+        for (var i = 0; i < rows.Length; i++)
+            if (rows[i].Logits) QuantizeNormed(_narrow, asked++, _x.AsSpan(i * _d, _d), Model.FinalNorm);
+        if (asked == 0) return;
+        fixed (float* y = logits) Q4Q8.Multiply(_packed.Head, _narrow, asked, y, _vocab, accumulate: false, Threads, Kernel);
+    }
+
+    private void Multiply(PackedQ4 weights, Q8Rows input, int count, float[] output, int stride, bool accumulate)
+    {
+        fixed (float* y = output) Q4Q8.Multiply(weights, input, count, y, stride, accumulate, Threads, Kernel);
+    }
+
+    /// <summary>rmsnorm(x) · weight, quantized to int8 row <paramref name="row"/>.</summary>
+    private static void QuantizeNormed(Q8Rows into, int row, ReadOnlySpan<float> x, float[] weight)
+    {
+        var inverse = 1 / MathF.Sqrt(TensorPrimitives.SumOfSquares(x) / x.Length + Epsilon);
+        into.Quantize(row, x, weight, inverse);
+    }
+
+    /// <summary>Interleaved RoPE in place at <paramref name="position"/>, from the shared tables.</summary>
+    private void Rotate(Span<float> v, int position)
+    {
+        var half = _hd / 2;
+        var cos = _packed.Cos.AsSpan(position * half, half);
+        var sin = _packed.Sin.AsSpan(position * half, half);
+        for (var offset = 0; offset < v.Length; offset += _hd)
+            for (var i = 0; i < half; i++)
+            {
+                float a = v[offset + 2 * i], b = v[offset + 2 * i + 1];
+                v[offset + 2 * i] = a * cos[i] - b * sin[i];
+                v[offset + 2 * i + 1] = a * sin[i] + b * cos[i];
+            }
+    }
+
+    /// <summary>Causal attention of one row at <paramref name="position"/> over its cache, per head, into <paramref name="output"/>.</summary>
+    private void Attend(ReadOnlySpan<float> query, KvCache cache, int layer, int position, Span<float> output, Span<float> weights)
+    {
+        var keys = cache.Keys[layer];
+        var values = cache.Values[layer];
+        var scale = 1 / MathF.Sqrt(_hd);
+        var scores = _scores.AsSpan(0, position + 1);
+        for (var head = 0; head < _heads; head++)
+        {
+            var offset = head * _hd;
+            var q = query.Slice(offset, _hd);
+            for (var t = 0; t <= position; t++) scores[t] = Dot(q, keys.AsSpan(t * _d + offset, _hd)) * scale;
+            TensorPrimitives.SoftMax(scores, scores);
+            var o = output.Slice(offset, _hd);
+            o.Clear();
+            for (var t = 0; t <= position; t++) AddScaled(o, values.AsSpan(t * _d + offset, _hd), scores[t]);
+            if (!weights.IsEmpty) scores.CopyTo(weights.Slice(head * (position + 1), position + 1));
+        }
+    }
+
+    // Head-sized vectors are short (often 16-64 values): inline loops beat a library call per position.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var i = 0;
+        var acc = Vector256<float>.Zero;
+        ref var ra = ref MemoryMarshal.GetReference(a);
+        ref var rb = ref MemoryMarshal.GetReference(b);
+        for (; i + 8 <= a.Length; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref ra, (nuint)i), Vector256.LoadUnsafe(ref rb, (nuint)i), acc);
+        var sum = Vector256.Sum(acc);
+        for (; i < a.Length; i++) sum += a[i] * b[i];
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddScaled(Span<float> target, ReadOnlySpan<float> v, float weight)
+    {
+        var i = 0;
+        var w = Vector256.Create(weight);
+        ref var rt = ref MemoryMarshal.GetReference(target);
+        ref var rv = ref MemoryMarshal.GetReference(v);
+        for (; i + 8 <= target.Length; i += 8)
+            Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref rv, (nuint)i), w, Vector256.LoadUnsafe(ref rt, (nuint)i)).StoreUnsafe(ref rt, (nuint)i);
+        for (; i < target.Length; i++) target[i] += v[i] * weight;
+    }
+}

@@ -1,0 +1,277 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace BulletNative.Runtime.Kernels;
+
+/// <summary>The integer kernels for packed 4-bit weights × int8 activations, slowest first.</summary>
+public enum Q4Q8Kernel
+{
+    /// <summary><see cref="Q4Q8.RunReference"/>: the definition, plain scalar code.</summary>
+    Scalar,
+    /// <summary>AVX2: vpmaddubsw + vpmaddwd on 8 rows at once.</summary>
+    Avx2,
+    /// <summary>AVX-VNNI: vpdpbusd (VEX, 256-bit) on 8 rows at once.</summary>
+    AvxVnni,
+    /// <summary>AVX-512 (F, BW): vpmaddubsw + vpmaddwd on 16 rows at once; in the published library from a second build.</summary>
+    Avx512,
+}
+
+/// <summary>
+/// Products of packed BQ4 weights (<see cref="PackedQ4"/>) with int8 activation rows (<see cref="Q8Rows"/>): per weight
+/// row r and activation row m, y = Σ_blocks [(s_r·d_m)·I − (s_r·z_r)·(d_m·Σq_m)] with I = Σ nibble·q the block's exact
+/// integer dot product, summed block by block with fused multiply-adds.
+/// </summary>
+/// <remarks>
+/// Every variant computes exactly the float operations of <see cref="RunReference"/> in the same order for each output
+/// (one lane per weight row; the integer part is exact), so every variant gives the same bits as the definition. Each
+/// output depends only on its own activation row, so a row's result is the same whatever else shares the batch.
+/// </remarks>
+public static unsafe class Q4Q8
+{
+    /// <summary>The fastest kernel this process can run (<c>BULLET_KERNEL</c>=scalar|avx2|avxvnni|avx512 caps it).</summary>
+    public static Q4Q8Kernel Best { get; } = ChooseBest();
+
+    private static Q4Q8Kernel ChooseBest()
+    {
+        var best = Avx512Library.Available ? Q4Q8Kernel.Avx512
+            : AvxVnni.IsSupported ? Q4Q8Kernel.AvxVnni
+            : Avx2.IsSupported ? Q4Q8Kernel.Avx2
+            : Q4Q8Kernel.Scalar;
+        var cap = Environment.GetEnvironmentVariable("BULLET_KERNEL");
+        return Enum.TryParse<Q4Q8Kernel>(cap, ignoreCase: true, out var limit) && limit < best ? limit : best;
+    }
+
+    /// <summary>True when this processor runs <paramref name="kernel"/> with its own instructions (not emulated).</summary>
+    public static bool RunsNatively(Q4Q8Kernel kernel) => kernel switch
+    {
+        Q4Q8Kernel.Scalar => true,
+        Q4Q8Kernel.Avx2 => Avx2.IsSupported,
+        Q4Q8Kernel.AvxVnni => AvxVnni.IsSupported,
+        _ => Avx512BW.IsSupported || Avx512Library.Available,
+    };
+
+    /// <summary>Rows per group of the packing <paramref name="kernel"/> reads.</summary>
+    public static int GroupRows(Q4Q8Kernel kernel) => kernel == Q4Q8Kernel.Avx512 ? 16 : 8;
+
+    /// <summary>
+    /// Y[m·yStride + r] (+)= row r of <paramref name="weights"/> · activation row m, for m &lt; <paramref name="m"/>;
+    /// groups of rows are split over up to <paramref name="threads"/> threads when the product is large enough.
+    /// </summary>
+    public static void Multiply(PackedQ4 weights, Q8Rows activations, int m, float* y, int yStride, bool accumulate, int threads, Q4Q8Kernel kernel)
+    {
+        if (weights.GroupRows != GroupRows(kernel)) throw new BulletArgumentException($"the {kernel} kernel reads groups of {GroupRows(kernel)} rows, the weights have {weights.GroupRows}");
+        if (activations.Cols != weights.Cols) throw new BulletArgumentException($"activations have {activations.Cols} values, the weights {weights.Cols} columns");
+        if (m < 0 || m > activations.Capacity) throw new BulletArgumentException($"{m} activation rows, room for {activations.Capacity}");
+        if (yStride < weights.Rows) throw new BulletArgumentException($"output stride {yStride} is less than {weights.Rows} rows");
+        var call = new Q4Q8Call
+        {
+            Weights = weights.Data, GroupRows = weights.GroupRows, Blocks = weights.Blocks, GroupFrom = 0, GroupTo = weights.Groups,
+            Rows = weights.Rows, Q = activations.Q, Scales = activations.Scales, ScaledSums = activations.ScaledSums, M = m,
+            Y = y, YStride = yStride, Accumulate = accumulate ? 1 : 0,
+        };
+        // Below this many weight bytes × rows per thread, waking a thread costs more than it saves.
+        const long perThreadMinimum = 1L << 19;
+        var parts = (int)Math.Min(Math.Min(threads, weights.Groups), Math.Max(1, weights.ByteSize * m / perThreadMinimum));
+        if (parts <= 1)
+        {
+            Run(&call, kernel);
+            return;
+        }
+        RunSplit(call, parts, kernel);
+    }
+
+    private static void RunSplit(Q4Q8Call whole, int parts, Q4Q8Kernel kernel)
+    {
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            var slice = whole;
+            slice.GroupFrom = (int)((long)whole.GroupTo * part / parts);
+            slice.GroupTo = (int)((long)whole.GroupTo * (part + 1) / parts);
+            Run(&slice, kernel);
+        });
+    }
+
+    /// <summary>Runs one call with a chosen kernel (emulated when the processor lacks its instructions: tests only).</summary>
+    internal static void Run(Q4Q8Call* call, Q4Q8Kernel kernel)
+    {
+        switch (kernel)
+        {
+            case Q4Q8Kernel.Avx2: Avx2Kernel<MaddDot>.Run(call); break;
+            case Q4Q8Kernel.AvxVnni: Avx2Kernel<VnniDot>.Run(call); break;
+            case Q4Q8Kernel.Avx512:
+                if (!Avx512BW.IsSupported && Avx512Library.Available) Avx512Library.Run(call);
+                else Q4Q8Avx512.Run(call);
+                break;
+            default: RunReference(call); break;
+        }
+    }
+
+    /// <summary>The definition, one output at a time, reading the packed layout value by value.</summary>
+    public static void RunReference(Q4Q8Call* call)
+    {
+        int g = call->GroupRows, blocks = call->Blocks, stride = 24 * g;
+        for (var group = call->GroupFrom; group < call->GroupTo; group++)
+            for (var m = 0; m < call->M; m++)
+                for (var r = 0; r < g && group * g + r < call->Rows; r++)
+                {
+                    var acc = 0f;
+                    for (var b = 0; b < blocks; b++)
+                    {
+                        var record = call->Weights + ((long)group * blocks + b) * stride;
+                        var q = call->Q + ((long)m * blocks + b) * 32;
+                        var dot = 0;
+                        for (var p = 0; p < 4; p++)
+                            for (var k = 0; k < 4; k++)
+                            {
+                                var packed = record[(p * g + r) * 4 + k];
+                                dot += (packed & 0xF) * q[4 * p + k] + (packed >> 4) * q[16 + 4 * p + k];
+                            }
+                        var scales = (float*)(record + 16 * g);
+                        var d = call->Scales[m * blocks + b];
+                        acc = MathF.FusedMultiplyAdd(dot, scales[r] * d, acc);
+                        acc = MathF.FusedMultiplyAdd(-scales[g + r], call->ScaledSums[m * blocks + b], acc);
+                    }
+                    ref var y = ref call->Y[(long)m * call->YStride + group * g + r];
+                    y = call->Accumulate != 0 ? y + acc : acc;
+                }
+    }
+
+    /// <summary>The exact integer dot product of one block for 8 rows: one 32-bit lane per row.</summary>
+    private interface IBlockDot
+    {
+        /// <remarks>l0 holds each row's values 0-3 (quad 0), h0 values 16-19 (quad 4), l1 values 4-7, and so on;
+        /// q points to the activation block's 32 int8 values.</remarks>
+        static abstract Vector256<int> Dot(Vector256<byte> l0, Vector256<byte> h0, Vector256<byte> l1, Vector256<byte> h1,
+            Vector256<byte> l2, Vector256<byte> h2, Vector256<byte> l3, Vector256<byte> h3, sbyte* q);
+    }
+
+    /// <summary>AVX2: byte products summed in pairs to int16 (at most 8·2·15·127 = 30,480: no saturation), then to int32 once.</summary>
+    private readonly struct MaddDot : IBlockDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot(Vector256<byte> l0, Vector256<byte> h0, Vector256<byte> l1, Vector256<byte> h1,
+            Vector256<byte> l2, Vector256<byte> h2, Vector256<byte> l3, Vector256<byte> h3, sbyte* q)
+        {
+            var sum = Avx2.MultiplyAddAdjacent(l0, Quad(q, 0)) + Avx2.MultiplyAddAdjacent(h0, Quad(q, 16))
+                + Avx2.MultiplyAddAdjacent(l1, Quad(q, 4)) + Avx2.MultiplyAddAdjacent(h1, Quad(q, 20))
+                + Avx2.MultiplyAddAdjacent(l2, Quad(q, 8)) + Avx2.MultiplyAddAdjacent(h2, Quad(q, 24))
+                + Avx2.MultiplyAddAdjacent(l3, Quad(q, 12)) + Avx2.MultiplyAddAdjacent(h3, Quad(q, 28));
+            return Avx2.MultiplyAddAdjacent(sum, Vector256.Create((short)1));
+        }
+    }
+
+    /// <summary>AVX-VNNI: four byte products straight into each int32 lane; emulated by AVX2 where the processor lacks it.</summary>
+    private readonly struct VnniDot : IBlockDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot(Vector256<byte> l0, Vector256<byte> h0, Vector256<byte> l1, Vector256<byte> h1,
+            Vector256<byte> l2, Vector256<byte> h2, Vector256<byte> l3, Vector256<byte> h3, sbyte* q)
+        {
+            var acc = DotAdd(Vector256<int>.Zero, l0, Quad(q, 0));
+            acc = DotAdd(acc, h0, Quad(q, 16));
+            acc = DotAdd(acc, l1, Quad(q, 4));
+            acc = DotAdd(acc, h1, Quad(q, 20));
+            acc = DotAdd(acc, l2, Quad(q, 8));
+            acc = DotAdd(acc, h2, Quad(q, 24));
+            acc = DotAdd(acc, l3, Quad(q, 12));
+            return DotAdd(acc, h3, Quad(q, 28));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> DotAdd(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s) =>
+            AvxVnni.IsSupported ? AvxVnni.MultiplyWideningAndAdd(acc, u, s)
+            : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256.Create((short)1));
+    }
+
+    /// <summary>Activation values 4j..4j+3 (at byte <paramref name="at"/>) in every 32-bit lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Quad(sbyte* q, int at) => Vector256.Create(*(int*)(q + at)).AsSByte();
+
+    /// <summary>The 256-bit kernels over groups of 8 rows; four activation rows share one pass over the weights.</summary>
+    private static class Avx2Kernel<TDot> where TDot : IBlockDot
+    {
+        private const int G = 8, Stride = 24 * G;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public static void Run(Q4Q8Call* call)
+        {
+            for (var group = call->GroupFrom; group < call->GroupTo; group++)
+            {
+                var m = 0;
+                for (; m + 4 <= call->M; m += 4) Four(call, group, m);
+                for (; m < call->M; m++) One(call, group, m);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void One(Q4Q8Call* call, int group, int m)
+        {
+            var blocks = call->Blocks;
+            var record = call->Weights + (long)group * blocks * Stride;
+            var q = call->Q + (long)m * blocks * 32;
+            float* d = call->Scales + m * blocks, ds = call->ScaledSums + m * blocks;
+            var mask = Vector256.Create((byte)0xF);
+            var acc = Vector256<float>.Zero;
+            for (var b = 0; b < blocks; b++, record += Stride, q += 32)
+            {
+                Vector256<byte> w0 = Vector256.Load(record), w1 = Vector256.Load(record + 32), w2 = Vector256.Load(record + 64), w3 = Vector256.Load(record + 96);
+                var dot = TDot.Dot(w0 & mask, Vector256.ShiftRightLogical(w0.AsUInt16(), 4).AsByte() & mask,
+                    w1 & mask, Vector256.ShiftRightLogical(w1.AsUInt16(), 4).AsByte() & mask,
+                    w2 & mask, Vector256.ShiftRightLogical(w2.AsUInt16(), 4).AsByte() & mask,
+                    w3 & mask, Vector256.ShiftRightLogical(w3.AsUInt16(), 4).AsByte() & mask, q);
+                var scales = (float*)(record + 16 * G);
+                acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Load(scales) * Vector256.Create(d[b]), acc);
+                acc = Fma.MultiplyAddNegated(Vector256.Load(scales + G), Vector256.Create(ds[b]), acc);
+            }
+            Store(call, group, m, acc);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Four(Q4Q8Call* call, int group, int m)
+        {
+            var blocks = call->Blocks;
+            var record = call->Weights + (long)group * blocks * Stride;
+            var q = call->Q + (long)m * blocks * 32;
+            var qStride = blocks * 32;
+            float* d = call->Scales + m * blocks, ds = call->ScaledSums + m * blocks;
+            var mask = Vector256.Create((byte)0xF);
+            Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+            for (var b = 0; b < blocks; b++, record += Stride, q += 32)
+            {
+                Vector256<byte> w0 = Vector256.Load(record), w1 = Vector256.Load(record + 32), w2 = Vector256.Load(record + 64), w3 = Vector256.Load(record + 96);
+                Vector256<byte> l0 = w0 & mask, h0 = Vector256.ShiftRightLogical(w0.AsUInt16(), 4).AsByte() & mask;
+                Vector256<byte> l1 = w1 & mask, h1 = Vector256.ShiftRightLogical(w1.AsUInt16(), 4).AsByte() & mask;
+                Vector256<byte> l2 = w2 & mask, h2 = Vector256.ShiftRightLogical(w2.AsUInt16(), 4).AsByte() & mask;
+                Vector256<byte> l3 = w3 & mask, h3 = Vector256.ShiftRightLogical(w3.AsUInt16(), 4).AsByte() & mask;
+                var scales = (float*)(record + 16 * G);
+                Vector256<float> s = Vector256.Load(scales), zs = Vector256.Load(scales + G);
+                acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Dot(l0, h0, l1, h1, l2, h2, l3, h3, q)), s * Vector256.Create(d[b]), acc0);
+                acc0 = Fma.MultiplyAddNegated(zs, Vector256.Create(ds[b]), acc0);
+                acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Dot(l0, h0, l1, h1, l2, h2, l3, h3, q + qStride)), s * Vector256.Create(d[blocks + b]), acc1);
+                acc1 = Fma.MultiplyAddNegated(zs, Vector256.Create(ds[blocks + b]), acc1);
+                acc2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Dot(l0, h0, l1, h1, l2, h2, l3, h3, q + 2 * qStride)), s * Vector256.Create(d[2 * blocks + b]), acc2);
+                acc2 = Fma.MultiplyAddNegated(zs, Vector256.Create(ds[2 * blocks + b]), acc2);
+                acc3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Dot(l0, h0, l1, h1, l2, h2, l3, h3, q + 3 * qStride)), s * Vector256.Create(d[3 * blocks + b]), acc3);
+                acc3 = Fma.MultiplyAddNegated(zs, Vector256.Create(ds[3 * blocks + b]), acc3);
+            }
+            Store(call, group, m, acc0);
+            Store(call, group, m + 1, acc1);
+            Store(call, group, m + 2, acc2);
+            Store(call, group, m + 3, acc3);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Store(Q4Q8Call* call, int group, int m, Vector256<float> sums)
+        {
+            var y = call->Y + (long)m * call->YStride + group * G;
+            var valid = call->Rows - group * G;
+            if (valid >= G)
+            {
+                (call->Accumulate != 0 ? Vector256.Load(y) + sums : sums).Store(y);
+                return;
+            }
+            for (var r = 0; r < valid; r++) y[r] = call->Accumulate != 0 ? y[r] + sums.GetElement(r) : sums.GetElement(r);
+        }
+    }
+}

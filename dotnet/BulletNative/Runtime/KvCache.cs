@@ -1,0 +1,64 @@
+namespace BulletNative.Runtime;
+
+/// <summary>
+/// One sequence's keys (after RoPE) and values for every layer, [position, d] per layer, in float32. Room grows by
+/// doubling up to max_context, or is reserved up front (<see cref="Reserve"/>) so decoding never allocates.
+/// </summary>
+public sealed class KvCache
+{
+    private readonly int _layers, _width, _maxContext;
+    internal float[][] Keys { get; }
+    internal float[][] Values { get; }
+
+    /// <summary>Positions filled: the position the next token takes.</summary>
+    public int Length { get; internal set; }
+    /// <summary>Positions there is room for.</summary>
+    public int Capacity { get; private set; }
+    /// <summary>Rows of the batch being run that belong to this cache (positions Length, Length + 1, ...).</summary>
+    internal int Staged { get; set; }
+
+    /// <summary>An empty cache for <paramref name="model"/> with room for <paramref name="positions"/> (at most max_context).</summary>
+    public KvCache(BulletModel model, int positions = 64)
+    {
+        var dims = model.Dimensions;
+        _layers = dims.NumLayers;
+        _width = dims.HiddenSize;
+        _maxContext = dims.MaxContext;
+        Keys = new float[_layers][];
+        Values = new float[_layers][];
+        Reserve(positions);
+    }
+
+    /// <summary>Bytes a cache with room for <paramref name="positions"/> positions of <paramref name="model"/> takes.</summary>
+    public static long BytesFor(BulletModel model, int positions) =>
+        2L * model.Dimensions.NumLayers * model.Dimensions.HiddenSize * positions * sizeof(float);
+
+    /// <summary>Bytes held now.</summary>
+    public long Bytes => 2L * _layers * _width * Capacity * sizeof(float);
+
+    /// <summary>Makes room for <paramref name="positions"/> positions (capped at max_context); keeps what is cached.</summary>
+    public void Reserve(int positions)
+    {
+        positions = Math.Clamp(positions, 1, _maxContext);
+        if (positions <= Capacity) return;
+        for (var l = 0; l < _layers; l++)
+        {
+            var keys = Keys[l];
+            var values = Values[l];
+            Array.Resize(ref keys, positions * _width);
+            Array.Resize(ref values, positions * _width);
+            Keys[l] = keys;
+            Values[l] = values;
+        }
+        Capacity = positions;
+    }
+
+    /// <summary>Room for one more position, doubling when full.</summary>
+    internal void GrowFor(int position)
+    {
+        if (position >= Capacity) Reserve(Math.Max(position + 1, Capacity * 2));
+    }
+
+    /// <summary>Forgets every position (the room stays).</summary>
+    public void Reset() => Length = 0;
+}
