@@ -1,12 +1,13 @@
 namespace BulletNative.Runtime;
 
 /// <summary>
-/// One sequence's keys (after RoPE) and values for every layer, [position, d] per layer, in float32. Room grows by
-/// doubling up to max_context, or is reserved up front (<see cref="Reserve"/>) so decoding never allocates.
+/// One sequence's keys (after RoPE) and values for every layer in float32, laid out [head, position, head size] so
+/// that one head's attention reads one contiguous run. Room grows by doubling up to max_context, or is reserved up
+/// front (<see cref="Reserve"/>) so decoding never allocates.
 /// </summary>
 public sealed class KvCache
 {
-    private readonly int _layers, _width, _maxContext;
+    private readonly int _layers, _width, _heads, _maxContext;
     internal float[][] Keys { get; }
     internal float[][] Values { get; }
 
@@ -23,6 +24,7 @@ public sealed class KvCache
         var dims = model.Dimensions;
         _layers = dims.NumLayers;
         _width = dims.HiddenSize;
+        _heads = dims.NumHeads;
         _maxContext = dims.MaxContext;
         Keys = new float[_layers][];
         Values = new float[_layers][];
@@ -41,16 +43,23 @@ public sealed class KvCache
     {
         positions = Math.Clamp(positions, 1, _maxContext);
         if (positions <= Capacity) return;
+        var headSize = _width / _heads;
         for (var l = 0; l < _layers; l++)
         {
-            var keys = Keys[l];
-            var values = Values[l];
-            Array.Resize(ref keys, positions * _width);
-            Array.Resize(ref values, positions * _width);
-            Keys[l] = keys;
-            Values[l] = values;
+            Keys[l] = Relayout(Keys[l], positions, headSize);
+            Values[l] = Relayout(Values[l], positions, headSize);
         }
         Capacity = positions;
+    }
+
+    /// <summary>A copy of one layer's [head, position, head size] data with room for <paramref name="positions"/> per head.</summary>
+    private float[] Relayout(float[]? old, int positions, int headSize)
+    {
+        var grown = new float[_heads * positions * headSize];
+        if (old is null) return grown;
+        for (var h = 0; h < _heads; h++)
+            old.AsSpan(h * Capacity * headSize, Length * headSize).CopyTo(grown.AsSpan(h * positions * headSize));
+        return grown;
     }
 
     /// <summary>Room for one more position, doubling when full.</summary>

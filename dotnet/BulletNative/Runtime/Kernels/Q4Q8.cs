@@ -19,8 +19,8 @@ public enum Q4Q8Kernel
 
 /// <summary>
 /// Products of packed BQ4 weights (<see cref="PackedQ4"/>) with int8 activation rows (<see cref="Q8Rows"/>): per weight
-/// row r and activation row m, y = Σ_blocks [(s_r·d_m)·I − (s_r·z_r)·(d_m·Σq_m)] with I = Σ nibble·q the block's exact
-/// integer dot product, summed block by block with fused multiply-adds.
+/// row r and activation row m, y = Σ_blocks (s_r·d_m)·I − Σ_blocks (s_r·z_r)·(d_m·Σq_m) with I = Σ nibble·q the block's
+/// exact integer dot product; both sums run block by block with fused multiply-adds.
 /// </summary>
 /// <remarks>
 /// Every variant computes exactly the float operations of <see cref="RunReference"/> in the same order for each output
@@ -115,7 +115,7 @@ public static unsafe class Q4Q8
             for (var m = 0; m < call->M; m++)
                 for (var r = 0; r < g && group * g + r < call->Rows; r++)
                 {
-                    var acc = 0f;
+                    float acc = 0, correction = 0;
                     for (var b = 0; b < blocks; b++)
                     {
                         var record = call->Weights + ((long)group * blocks + b) * stride;
@@ -130,53 +130,44 @@ public static unsafe class Q4Q8
                         var scales = (float*)(record + 16 * g);
                         var d = call->Scales[m * blocks + b];
                         acc = MathF.FusedMultiplyAdd(dot, scales[r] * d, acc);
-                        acc = MathF.FusedMultiplyAdd(-scales[g + r], call->ScaledSums[m * blocks + b], acc);
+                        correction = MathF.FusedMultiplyAdd(scales[g + r], call->ScaledSums[m * blocks + b], correction);
                     }
                     ref var y = ref call->Y[(long)m * call->YStride + group * g + r];
-                    y = call->Accumulate != 0 ? y + acc : acc;
+                    y = call->Accumulate != 0 ? y + (acc - correction) : acc - correction;
                 }
     }
 
-    /// <summary>The exact integer dot product of one block for 8 rows: one 32-bit lane per row.</summary>
+    /// <summary>
+    /// The exact integer dot product of one block for 8 rows, one 32-bit lane per row, built quad pair by quad pair:
+    /// <c>lo</c> holds each row's values 4p..4p+3, <c>hi</c> values 16+4p..16+4p+3, matched by the activation quads
+    /// broadcast to every lane.
+    /// </summary>
     private interface IBlockDot
     {
-        /// <remarks>l0 holds each row's values 0-3 (quad 0), h0 values 16-19 (quad 4), l1 values 4-7, and so on;
-        /// q points to the activation block's 32 int8 values.</remarks>
-        static abstract Vector256<int> Dot(Vector256<byte> l0, Vector256<byte> h0, Vector256<byte> l1, Vector256<byte> h1,
-            Vector256<byte> l2, Vector256<byte> h2, Vector256<byte> l3, Vector256<byte> h3, sbyte* q);
+        static abstract Vector256<int> Pair(Vector256<int> acc, Vector256<byte> lo, Vector256<byte> hi, Vector256<sbyte> qlo, Vector256<sbyte> qhi);
+        static abstract Vector256<int> Finish(Vector256<int> acc);
     }
 
     /// <summary>AVX2: byte products summed in pairs to int16 (at most 8·2·15·127 = 30,480: no saturation), then to int32 once.</summary>
     private readonly struct MaddDot : IBlockDot
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Dot(Vector256<byte> l0, Vector256<byte> h0, Vector256<byte> l1, Vector256<byte> h1,
-            Vector256<byte> l2, Vector256<byte> h2, Vector256<byte> l3, Vector256<byte> h3, sbyte* q)
-        {
-            var sum = Avx2.MultiplyAddAdjacent(l0, Quad(q, 0)) + Avx2.MultiplyAddAdjacent(h0, Quad(q, 16))
-                + Avx2.MultiplyAddAdjacent(l1, Quad(q, 4)) + Avx2.MultiplyAddAdjacent(h1, Quad(q, 20))
-                + Avx2.MultiplyAddAdjacent(l2, Quad(q, 8)) + Avx2.MultiplyAddAdjacent(h2, Quad(q, 24))
-                + Avx2.MultiplyAddAdjacent(l3, Quad(q, 12)) + Avx2.MultiplyAddAdjacent(h3, Quad(q, 28));
-            return Avx2.MultiplyAddAdjacent(sum, Vector256.Create((short)1));
-        }
+        public static Vector256<int> Pair(Vector256<int> acc, Vector256<byte> lo, Vector256<byte> hi, Vector256<sbyte> qlo, Vector256<sbyte> qhi) =>
+            (acc.AsInt16() + Avx2.MultiplyAddAdjacent(lo, qlo) + Avx2.MultiplyAddAdjacent(hi, qhi)).AsInt32();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Finish(Vector256<int> acc) => Avx2.MultiplyAddAdjacent(acc.AsInt16(), Vector256.Create((short)1));
     }
 
     /// <summary>AVX-VNNI: four byte products straight into each int32 lane; emulated by AVX2 where the processor lacks it.</summary>
     private readonly struct VnniDot : IBlockDot
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Dot(Vector256<byte> l0, Vector256<byte> h0, Vector256<byte> l1, Vector256<byte> h1,
-            Vector256<byte> l2, Vector256<byte> h2, Vector256<byte> l3, Vector256<byte> h3, sbyte* q)
-        {
-            var acc = DotAdd(Vector256<int>.Zero, l0, Quad(q, 0));
-            acc = DotAdd(acc, h0, Quad(q, 16));
-            acc = DotAdd(acc, l1, Quad(q, 4));
-            acc = DotAdd(acc, h1, Quad(q, 20));
-            acc = DotAdd(acc, l2, Quad(q, 8));
-            acc = DotAdd(acc, h2, Quad(q, 24));
-            acc = DotAdd(acc, l3, Quad(q, 12));
-            return DotAdd(acc, h3, Quad(q, 28));
-        }
+        public static Vector256<int> Pair(Vector256<int> acc, Vector256<byte> lo, Vector256<byte> hi, Vector256<sbyte> qlo, Vector256<sbyte> qhi) =>
+            DotAdd(DotAdd(acc, lo, qlo), hi, qhi);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Finish(Vector256<int> acc) => acc;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector256<int> DotAdd(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s) =>
@@ -184,11 +175,14 @@ public static unsafe class Q4Q8
             : acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256.Create((short)1));
     }
 
-    /// <summary>Activation values 4j..4j+3 (at byte <paramref name="at"/>) in every 32-bit lane.</summary>
+    /// <summary>Activation values at byte <paramref name="at"/>..at+3 in every 32-bit lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Quad(sbyte* q, int at) => Vector256.Create(*(int*)(q + at)).AsSByte();
 
-    /// <summary>The 256-bit kernels over groups of 8 rows; four activation rows share one pass over the weights.</summary>
+    /// <summary>
+    /// The 256-bit kernels over groups of 8 rows; four activation rows share one pass over the weights. The zero-point
+    /// sums only need the scales, so they run in a loop of their own: the main loop keeps its accumulators in registers.
+    /// </summary>
     private static class Avx2Kernel<TDot> where TDot : IBlockDot
     {
         private const int G = 8, Stride = 24 * G;
@@ -204,6 +198,14 @@ public static unsafe class Q4Q8
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static Vector256<int> Pair(Vector256<int> acc, byte* record, int p, sbyte* q)
+        {
+            var w = Vector256.Load(record + 32 * p);
+            var mask = Vector256.Create((byte)0xF);
+            return TDot.Pair(acc, w & mask, Vector256.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask, Quad(q, 4 * p), Quad(q, 16 + 4 * p));
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void One(Q4Q8Call* call, int group, int m)
         {
@@ -211,54 +213,61 @@ public static unsafe class Q4Q8
             var record = call->Weights + (long)group * blocks * Stride;
             var q = call->Q + (long)m * blocks * 32;
             float* d = call->Scales + m * blocks, ds = call->ScaledSums + m * blocks;
-            var mask = Vector256.Create((byte)0xF);
-            var acc = Vector256<float>.Zero;
+            Vector256<float> acc = default, correction = default;
             for (var b = 0; b < blocks; b++, record += Stride, q += 32)
             {
-                Vector256<byte> w0 = Vector256.Load(record), w1 = Vector256.Load(record + 32), w2 = Vector256.Load(record + 64), w3 = Vector256.Load(record + 96);
-                var dot = TDot.Dot(w0 & mask, Vector256.ShiftRightLogical(w0.AsUInt16(), 4).AsByte() & mask,
-                    w1 & mask, Vector256.ShiftRightLogical(w1.AsUInt16(), 4).AsByte() & mask,
-                    w2 & mask, Vector256.ShiftRightLogical(w2.AsUInt16(), 4).AsByte() & mask,
-                    w3 & mask, Vector256.ShiftRightLogical(w3.AsUInt16(), 4).AsByte() & mask, q);
+                var dot = Pair(Pair(Pair(Pair(Vector256<int>.Zero, record, 0, q), record, 1, q), record, 2, q), record, 3, q);
                 var scales = (float*)(record + 16 * G);
-                acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(dot), Vector256.Load(scales) * Vector256.Create(d[b]), acc);
-                acc = Fma.MultiplyAddNegated(Vector256.Load(scales + G), Vector256.Create(ds[b]), acc);
+                acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Finish(dot)), Vector256.Load(scales) * Vector256.Create(d[b]), acc);
+                correction = Fma.MultiplyAdd(Vector256.Load(scales + G), Vector256.Create(ds[b]), correction);
             }
-            Store(call, group, m, acc);
+            Store(call, group, m, acc - correction);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Four(Q4Q8Call* call, int group, int m)
         {
             var blocks = call->Blocks;
-            var record = call->Weights + (long)group * blocks * Stride;
+            var start = call->Weights + (long)group * blocks * Stride;
+            var record = start;
             var q = call->Q + (long)m * blocks * 32;
-            var qStride = blocks * 32;
-            float* d = call->Scales + m * blocks, ds = call->ScaledSums + m * blocks;
-            var mask = Vector256.Create((byte)0xF);
+            var qs = blocks * 32;
+            var d = call->Scales + m * blocks;
             Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
             for (var b = 0; b < blocks; b++, record += Stride, q += 32)
             {
-                Vector256<byte> w0 = Vector256.Load(record), w1 = Vector256.Load(record + 32), w2 = Vector256.Load(record + 64), w3 = Vector256.Load(record + 96);
-                Vector256<byte> l0 = w0 & mask, h0 = Vector256.ShiftRightLogical(w0.AsUInt16(), 4).AsByte() & mask;
-                Vector256<byte> l1 = w1 & mask, h1 = Vector256.ShiftRightLogical(w1.AsUInt16(), 4).AsByte() & mask;
-                Vector256<byte> l2 = w2 & mask, h2 = Vector256.ShiftRightLogical(w2.AsUInt16(), 4).AsByte() & mask;
-                Vector256<byte> l3 = w3 & mask, h3 = Vector256.ShiftRightLogical(w3.AsUInt16(), 4).AsByte() & mask;
-                var scales = (float*)(record + 16 * G);
-                Vector256<float> s = Vector256.Load(scales), zs = Vector256.Load(scales + G);
-                acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Dot(l0, h0, l1, h1, l2, h2, l3, h3, q)), s * Vector256.Create(d[b]), acc0);
-                acc0 = Fma.MultiplyAddNegated(zs, Vector256.Create(ds[b]), acc0);
-                acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Dot(l0, h0, l1, h1, l2, h2, l3, h3, q + qStride)), s * Vector256.Create(d[blocks + b]), acc1);
-                acc1 = Fma.MultiplyAddNegated(zs, Vector256.Create(ds[blocks + b]), acc1);
-                acc2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Dot(l0, h0, l1, h1, l2, h2, l3, h3, q + 2 * qStride)), s * Vector256.Create(d[2 * blocks + b]), acc2);
-                acc2 = Fma.MultiplyAddNegated(zs, Vector256.Create(ds[2 * blocks + b]), acc2);
-                acc3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Dot(l0, h0, l1, h1, l2, h2, l3, h3, q + 3 * qStride)), s * Vector256.Create(d[3 * blocks + b]), acc3);
-                acc3 = Fma.MultiplyAddNegated(zs, Vector256.Create(ds[3 * blocks + b]), acc3);
+                Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
+                for (var p = 0; p < 4; p++)
+                {
+                    var w = Vector256.Load(record + 32 * p);
+                    var mask = Vector256.Create((byte)0xF);
+                    Vector256<byte> lo = w & mask, hi = Vector256.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask;
+                    i0 = TDot.Pair(i0, lo, hi, Quad(q, 4 * p), Quad(q, 16 + 4 * p));
+                    i1 = TDot.Pair(i1, lo, hi, Quad(q + qs, 4 * p), Quad(q + qs, 16 + 4 * p));
+                    i2 = TDot.Pair(i2, lo, hi, Quad(q + 2 * qs, 4 * p), Quad(q + 2 * qs, 16 + 4 * p));
+                    i3 = TDot.Pair(i3, lo, hi, Quad(q + 3 * qs, 4 * p), Quad(q + 3 * qs, 16 + 4 * p));
+                }
+                var s = Vector256.Load((float*)(record + 16 * G));
+                acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Finish(i0)), s * Vector256.Create(d[b]), acc0);
+                acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Finish(i1)), s * Vector256.Create(d[blocks + b]), acc1);
+                acc2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Finish(i2)), s * Vector256.Create(d[2 * blocks + b]), acc2);
+                acc3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Finish(i3)), s * Vector256.Create(d[3 * blocks + b]), acc3);
             }
-            Store(call, group, m, acc0);
-            Store(call, group, m + 1, acc1);
-            Store(call, group, m + 2, acc2);
-            Store(call, group, m + 3, acc3);
+            var ds = call->ScaledSums + m * blocks;
+            Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            record = start;
+            for (var b = 0; b < blocks; b++, record += Stride)
+            {
+                var zs = Vector256.Load((float*)(record + 16 * G) + G);
+                c0 = Fma.MultiplyAdd(zs, Vector256.Create(ds[b]), c0);
+                c1 = Fma.MultiplyAdd(zs, Vector256.Create(ds[blocks + b]), c1);
+                c2 = Fma.MultiplyAdd(zs, Vector256.Create(ds[2 * blocks + b]), c2);
+                c3 = Fma.MultiplyAdd(zs, Vector256.Create(ds[3 * blocks + b]), c3);
+            }
+            Store(call, group, m, acc0 - c0);
+            Store(call, group, m + 1, acc1 - c1);
+            Store(call, group, m + 2, acc2 - c2);
+            Store(call, group, m + 3, acc3 - c3);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -38,68 +38,77 @@ public static unsafe class Q4Q8Avx512
         var record = call->Weights + (long)group * blocks * Stride;
         var q = call->Q + (long)m * blocks * 32;
         float* d = call->Scales + m * blocks, ds = call->ScaledSums + m * blocks;
-        var mask = Vector512.Create((byte)0xF);
-        var acc = Vector512<float>.Zero;
+        Vector512<float> acc = default, correction = default;
         for (var b = 0; b < blocks; b++, record += Stride, q += 32)
         {
-            Vector512<byte> w0 = Vector512.Load(record), w1 = Vector512.Load(record + 64), w2 = Vector512.Load(record + 128), w3 = Vector512.Load(record + 192);
-            var dot = Dot(w0 & mask, High(w0, mask), w1 & mask, High(w1, mask), w2 & mask, High(w2, mask), w3 & mask, High(w3, mask), q);
+            var dot = Pair(Pair(Pair(Pair(Vector512<short>.Zero, record, 0, q), record, 1, q), record, 2, q), record, 3, q);
             var scales = (float*)(record + 16 * G);
-            acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(dot), Vector512.Load(scales) * Vector512.Create(d[b]), acc);
-            acc = Vector512.FusedMultiplyAdd(-Vector512.Load(scales + G), Vector512.Create(ds[b]), acc);
+            acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(ShortPairs(dot)), Vector512.Load(scales) * Vector512.Create(d[b]), acc);
+            correction = Vector512.FusedMultiplyAdd(Vector512.Load(scales + G), Vector512.Create(ds[b]), correction);
         }
-        Store(call, group, m, acc);
+        Store(call, group, m, acc - correction);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Four(Q4Q8Call* call, int group, int m)
     {
         var blocks = call->Blocks;
-        var record = call->Weights + (long)group * blocks * Stride;
+        var start = call->Weights + (long)group * blocks * Stride;
+        var record = start;
         var q = call->Q + (long)m * blocks * 32;
-        var qStride = blocks * 32;
-        float* d = call->Scales + m * blocks, ds = call->ScaledSums + m * blocks;
-        var mask = Vector512.Create((byte)0xF);
+        var qs = blocks * 32;
+        var d = call->Scales + m * blocks;
         Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         for (var b = 0; b < blocks; b++, record += Stride, q += 32)
         {
-            Vector512<byte> w0 = Vector512.Load(record), w1 = Vector512.Load(record + 64), w2 = Vector512.Load(record + 128), w3 = Vector512.Load(record + 192);
-            Vector512<byte> l0 = w0 & mask, h0 = High(w0, mask), l1 = w1 & mask, h1 = High(w1, mask);
-            Vector512<byte> l2 = w2 & mask, h2 = High(w2, mask), l3 = w3 & mask, h3 = High(w3, mask);
-            var scales = (float*)(record + 16 * G);
-            Vector512<float> s = Vector512.Load(scales), zs = -Vector512.Load(scales + G);
-            acc0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Dot(l0, h0, l1, h1, l2, h2, l3, h3, q)), s * Vector512.Create(d[b]), acc0);
-            acc0 = Vector512.FusedMultiplyAdd(zs, Vector512.Create(ds[b]), acc0);
-            acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Dot(l0, h0, l1, h1, l2, h2, l3, h3, q + qStride)), s * Vector512.Create(d[blocks + b]), acc1);
-            acc1 = Vector512.FusedMultiplyAdd(zs, Vector512.Create(ds[blocks + b]), acc1);
-            acc2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Dot(l0, h0, l1, h1, l2, h2, l3, h3, q + 2 * qStride)), s * Vector512.Create(d[2 * blocks + b]), acc2);
-            acc2 = Vector512.FusedMultiplyAdd(zs, Vector512.Create(ds[2 * blocks + b]), acc2);
-            acc3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Dot(l0, h0, l1, h1, l2, h2, l3, h3, q + 3 * qStride)), s * Vector512.Create(d[3 * blocks + b]), acc3);
-            acc3 = Vector512.FusedMultiplyAdd(zs, Vector512.Create(ds[3 * blocks + b]), acc3);
+            Vector512<short> i0 = default, i1 = default, i2 = default, i3 = default;
+            for (var p = 0; p < 4; p++)
+            {
+                var w = Vector512.Load(record + 64 * p);
+                var mask = Vector512.Create((byte)0xF);
+                Vector512<byte> lo = w & mask, hi = Vector512.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask;
+                i0 += BytePairs(lo, Quad(q, 4 * p)) + BytePairs(hi, Quad(q, 16 + 4 * p));
+                i1 += BytePairs(lo, Quad(q + qs, 4 * p)) + BytePairs(hi, Quad(q + qs, 16 + 4 * p));
+                i2 += BytePairs(lo, Quad(q + 2 * qs, 4 * p)) + BytePairs(hi, Quad(q + 2 * qs, 16 + 4 * p));
+                i3 += BytePairs(lo, Quad(q + 3 * qs, 4 * p)) + BytePairs(hi, Quad(q + 3 * qs, 16 + 4 * p));
+            }
+            var s = Vector512.Load((float*)(record + 16 * G));
+            acc0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(ShortPairs(i0)), s * Vector512.Create(d[b]), acc0);
+            acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(ShortPairs(i1)), s * Vector512.Create(d[blocks + b]), acc1);
+            acc2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(ShortPairs(i2)), s * Vector512.Create(d[2 * blocks + b]), acc2);
+            acc3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(ShortPairs(i3)), s * Vector512.Create(d[3 * blocks + b]), acc3);
         }
-        Store(call, group, m, acc0);
-        Store(call, group, m + 1, acc1);
-        Store(call, group, m + 2, acc2);
-        Store(call, group, m + 3, acc3);
+        var ds = call->ScaledSums + m * blocks;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        record = start;
+        for (var b = 0; b < blocks; b++, record += Stride)
+        {
+            var zs = Vector512.Load((float*)(record + 16 * G) + G);
+            c0 = Vector512.FusedMultiplyAdd(zs, Vector512.Create(ds[b]), c0);
+            c1 = Vector512.FusedMultiplyAdd(zs, Vector512.Create(ds[blocks + b]), c1);
+            c2 = Vector512.FusedMultiplyAdd(zs, Vector512.Create(ds[2 * blocks + b]), c2);
+            c3 = Vector512.FusedMultiplyAdd(zs, Vector512.Create(ds[3 * blocks + b]), c3);
+        }
+        Store(call, group, m, acc0 - c0);
+        Store(call, group, m + 1, acc1 - c1);
+        Store(call, group, m + 2, acc2 - c2);
+        Store(call, group, m + 3, acc3 - c3);
     }
 
+    /// <summary>Adds quad pair <paramref name="p"/>'s byte products (values 4p.., 16+4p..) of one block to the int16 sums.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<byte> High(Vector512<byte> w, Vector512<byte> mask) => Vector512.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask;
-
-    /// <summary>The exact integer dot product of one block for 16 rows (see Q4Q8's AVX2 form for the bounds).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Dot(Vector512<byte> l0, Vector512<byte> h0, Vector512<byte> l1, Vector512<byte> h1,
-        Vector512<byte> l2, Vector512<byte> h2, Vector512<byte> l3, Vector512<byte> h3, sbyte* q)
+    private static Vector512<short> Pair(Vector512<short> acc, byte* record, int p, sbyte* q)
     {
-        var sum = BytePairs(l0, Quad(q, 0)) + BytePairs(h0, Quad(q, 16)) + BytePairs(l1, Quad(q, 4)) + BytePairs(h1, Quad(q, 20))
-            + BytePairs(l2, Quad(q, 8)) + BytePairs(h2, Quad(q, 24)) + BytePairs(l3, Quad(q, 12)) + BytePairs(h3, Quad(q, 28));
-        return ShortPairs(sum);
+        var w = Vector512.Load(record + 64 * p);
+        var mask = Vector512.Create((byte)0xF);
+        return acc + BytePairs(w & mask, Quad(q, 4 * p)) + BytePairs(Vector512.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask, Quad(q, 16 + 4 * p));
     }
 
+    /// <summary>Activation values at byte <paramref name="at"/>..at+3 in every 32-bit lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<sbyte> Quad(sbyte* q, int at) => Vector512.Create(*(int*)(q + at)).AsSByte();
 
-    /// <summary>vpmaddubsw: u[2i]·s[2i] + u[2i+1]·s[2i+1] as int16.</summary>
+    /// <summary>vpmaddubsw: u[2i]·s[2i] + u[2i+1]·s[2i+1] as int16 (at most 8·2·15·127 = 30,480 summed per block: no saturation).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> BytePairs(Vector512<byte> u, Vector512<sbyte> s) =>
         Avx512BW.IsSupported ? Avx512BW.MultiplyAddAdjacent(u, s)
