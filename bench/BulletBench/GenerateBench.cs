@@ -75,7 +75,7 @@ public static class GenerateBench
             {
                 var generator = new Generator(medium, prompt, options);
                 generator.Next();
-                if (i > 0) best = Math.Min(best, generator.TimeToFirstTokenSeconds);
+                if (i > 0) best = Math.Min(best, generator.Sequence.TimeToFirstTokenSeconds);
             }
             Console.WriteLine($"time to first token, 256-token prompt, medium model, {threads} thread(s): {best * 1e3:F1} ms ({256 / best:F0} prompt tok/s)");
         }

@@ -14,7 +14,7 @@ public class RuntimeGenerationTests
     {
         var generator = new Generator(s_model, [3, 4, 5], Options(json));
         generator.Complete();
-        return generator.Tokens.ToArray();
+        return generator.Sequence.Tokens.ToArray();
     }
 
     [Test]
@@ -99,9 +99,9 @@ public class RuntimeGenerationTests
             pieces.Add(step.Text);
             if (step.Done) break;
         }
-        Assert.That(generator.StopReason, Is.EqualTo("stop"));
-        Assert.That(string.Concat(pieces), Is.EqualTo(generator.Text));
-        Assert.That(generator.Text, Is.EqualTo(text[..text.IndexOf(stop, StringComparison.Ordinal)]));
+        Assert.That(generator.Sequence.StopReason, Is.EqualTo("stop"));
+        Assert.That(string.Concat(pieces), Is.EqualTo(generator.Sequence.Text));
+        Assert.That(generator.Sequence.Text, Is.EqualTo(text[..text.IndexOf(stop, StringComparison.Ordinal)]));
         Assert.That(generator.Next(), Is.Null);
     }
 
@@ -110,14 +110,14 @@ public class RuntimeGenerationTests
     {
         var slide = new Generator(s_model, [1, 2, 3], Options("""{"temperature": 0, "max_tokens": 80}"""));
         slide.Complete();
-        Assert.That(slide.Tokens, Has.Count.EqualTo(80));
-        Assert.That(slide.Slides, Is.GreaterThan(0));
-        Assert.That(slide.StopReason, Is.EqualTo("max_tokens"));
+        Assert.That(slide.Sequence.Tokens, Has.Count.EqualTo(80));
+        Assert.That(slide.Sequence.Slides, Is.GreaterThan(0));
+        Assert.That(slide.Sequence.StopReason, Is.EqualTo("max_tokens"));
         var stop = new Generator(s_model, [1, 2, 3], Options("""{"temperature": 0, "max_tokens": 80, "context": "stop"}"""));
         stop.Complete();
-        Assert.That(stop.StopReason, Is.EqualTo("context_full"));
-        Assert.That(stop.Tokens, Has.Count.EqualTo(32 - 3 + 1));
-        Assert.That(stop.Tokens, Is.EqualTo(slide.Tokens.Take(stop.Tokens.Count)));
+        Assert.That(stop.Sequence.StopReason, Is.EqualTo("context_full"));
+        Assert.That(stop.Sequence.Tokens, Has.Count.EqualTo(32 - 3 + 1));
+        Assert.That(stop.Sequence.Tokens, Is.EqualTo(slide.Sequence.Tokens.Take(stop.Sequence.Tokens.Count)));
     }
 
     [Test]
@@ -126,8 +126,8 @@ public class RuntimeGenerationTests
         var prompt = Enumerable.Range(0, 50).Select(i => i % 60).ToArray();
         var generator = new Generator(s_model, prompt, Options("""{"temperature": 0, "max_tokens": 3}"""));
         generator.Complete();
-        Assert.That(generator.PromptTokensDropped, Is.EqualTo(18));
-        Assert.That(generator.Tokens, Has.Count.EqualTo(3));
+        Assert.That(generator.Sequence.PromptTokensDropped, Is.EqualTo(18));
+        Assert.That(generator.Sequence.Tokens, Has.Count.EqualTo(3));
     }
 
     [Test]
@@ -183,7 +183,7 @@ public class RuntimeGenerationTests
             Assert.That(model.Warnings, Is.Not.Empty, name);
             var generator = new Generator(model, model.Tokenizer.Encode("token_1 "), Options("""{"temperature": 0, "max_tokens": 5}"""));
             generator.Complete();
-            Assert.That(generator.Tokens, Has.Count.EqualTo(5), name);
+            Assert.That(generator.Sequence.Tokens, Has.Count.EqualTo(5), name);
         }
     }
 }

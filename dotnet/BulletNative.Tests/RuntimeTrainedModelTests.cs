@@ -39,7 +39,7 @@ public class RuntimeTrainedModelTests
         var model = BulletModel.Load(path);
         var generator = new Generator(model, prompt, new GenerationOptions { Temperature = 0, MaxTokens = 10 });
         var text = generator.Complete();
-        Assert.That(generator.Tokens, Is.EqualTo(sequence.Skip(prompt.Length)));
+        Assert.That(generator.Sequence.Tokens, Is.EqualTo(sequence.Skip(prompt.Length)));
         Assert.That(text, Is.EqualTo(codec.Decode(sequence.Skip(prompt.Length).ToList())));
         TestContext.Out.WriteLine($"greedy continuation of \"the c\": \"{text}\"");
     }
