@@ -186,4 +186,47 @@ public class RuntimeGenerationTests
             Assert.That(generator.Sequence.Tokens, Has.Count.EqualTo(5), name);
         }
     }
+
+    [Test]
+    public void TokenChoicesGiveTheModelsSoftmaxAndTheSamplersReshapedProbabilities()
+    {
+        const double temperature = 0.7, topP = 0.8;
+        const int topK = 6;
+        var generator = new Generator(s_model, [3, 4, 5], new GenerationOptions { Temperature = temperature, TopK = topK, TopP = topP, Seed = 9, MaxTokens = 12, TopLogprobs = 10 });
+        var steps = new List<GeneratedToken>();
+        while (generator.Next() is { } step) { steps.Add(step); if (step.Done) break; }
+        var fast = new FastForward(s_model);
+        var reference = new Runtime.ReferenceForward(s_model);
+        float[] fastLogits = new float[60], referenceLogits = new float[60];
+        foreach (var id in new[] { 3, 4, 5 }) { fast.Forward(id, fastLogits); reference.Forward(id, referenceLogits); }
+        foreach (var step in steps)
+        {
+            var choice = step.Choice!;
+            Assert.That(choice.Top, Has.Length.EqualTo(10));
+            Assert.That(choice.Top.Sum(c => c.Probability), Is.LessThanOrEqualTo(1 + 1e-12));
+            Assert.That(choice.Top.Sum(c => c.SampledProbability), Is.LessThanOrEqualTo(1 + 1e-12));
+            Assert.That(choice.Top.Select(c => c.Probability), Is.Ordered.Descending);
+            // The model's probabilities: a float softmax of the definition's logits (within the int8 tolerance).
+            var max = referenceLogits.Max();
+            var sum = referenceLogits.Sum(v => Math.Exp(v - max));
+            foreach (var c in choice.Top.Append(choice.Chosen))
+                Assert.That(c.Probability, Is.EqualTo(Math.Exp(referenceLogits[c.Id] - max) / sum).Within(0.02));
+            // The draw's probabilities, by hand from the same logits: top-k, temperature, then top-p.
+            var kept = Enumerable.Range(0, 60).OrderByDescending(i => fastLogits[i]).ThenBy(i => i).Take(topK).ToList();
+            var weights = kept.Select(i => Math.Exp((fastLogits[i] - fastLogits[kept[0]]) / temperature)).ToList();
+            var cumulative = 0.0;
+            var keep = kept.Count;
+            for (var i = 0; i < kept.Count; i++) { cumulative += weights[i] / weights.Sum(); if (cumulative >= topP) { keep = i + 1; break; } }
+            var total = weights.Take(keep).Sum();
+            foreach (var c in choice.Top.Append(choice.Chosen))
+            {
+                var at = kept.IndexOf(c.Id);
+                Assert.That(c.SampledProbability, Is.EqualTo(at >= 0 && at < keep ? weights[at] / total : 0).Within(1e-9), $"token {c.Id}");
+            }
+            Assert.That(choice.Chosen.Id, Is.EqualTo(step.Id));
+            Assert.That(choice.Chosen.SampledProbability, Is.GreaterThan(0));
+            fast.Forward(step.Id, fastLogits);
+            reference.Forward(step.Id, referenceLogits);
+        }
+    }
 }

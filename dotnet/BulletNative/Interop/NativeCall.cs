@@ -92,6 +92,10 @@ internal static unsafe class NativeCall
         }
     }
 
+    /// <summary>The caller's pointer for a returned handle; null is an error.</summary>
+    public static long* HandleOutput(long* handle) =>
+        handle != null ? handle : throw new BulletArgumentException("the handle output pointer must not be null");
+
     /// <summary>Hands bytes to the caller in a library-owned buffer, released with bullet_free_buffer.</summary>
     public static void ReturnBytes(ReadOnlySpan<byte> bytes, byte** outData, long* outLength)
     {

@@ -9,12 +9,12 @@ internal static unsafe class RuntimeExports
     /// <summary>Loads and validates a .bullet file; the handle is freed with bullet_free_handle.</summary>
     [UnmanagedCallersOnly(EntryPoint = "model_load")]
     public static int Load(byte* path, long* outHandle) => NativeCall.Run(() =>
-        *Out(outHandle) = HandleTable.Add(BulletModel.Load(NativeCall.Utf8(path, "path"))));
+        *NativeCall.HandleOutput(outHandle) = HandleTable.Add(BulletModel.Load(NativeCall.Utf8(path, "path"))));
 
     /// <summary>Loads a model from a file image in memory (copied once; the caller's buffer may be freed afterwards).</summary>
     [UnmanagedCallersOnly(EntryPoint = "model_load_bytes")]
     public static int LoadBytes(byte* data, long length, long* outHandle) => NativeCall.Run(() =>
-        *Out(outHandle) = HandleTable.Add(BulletModel.Load(Copy(data, length))));
+        *NativeCall.HandleOutput(outHandle) = HandleTable.Add(BulletModel.Load(Copy(data, length))));
 
     /// <summary>JSON: header, tokenizer, tensors, warnings, and the runtime's choices (head, kernel).</summary>
     [UnmanagedCallersOnly(EntryPoint = "model_info")]
@@ -30,7 +30,7 @@ internal static unsafe class RuntimeExports
     /// <summary>Creates a streaming generator over a model (it keeps the model alive even if the model handle is freed).</summary>
     [UnmanagedCallersOnly(EntryPoint = "generator_create")]
     public static int CreateGenerator(long model, byte* prompt, byte* options, long* outHandle) => NativeCall.Run(() =>
-        *Out(outHandle) = HandleTable.Add(Generator.FromText(HandleTable.Get<BulletModel>(model), NativeCall.Utf8(prompt, "prompt"),
+        *NativeCall.HandleOutput(outHandle) = HandleTable.Add(Generator.FromText(HandleTable.Get<BulletModel>(model), NativeCall.Utf8(prompt, "prompt"),
             GenerationOptions.FromJson(NativeCall.JsonArgument(options, "options")))));
 
     /// <summary>Draws one token; JSON {token, text, done, stop_reason}.</summary>
@@ -70,7 +70,4 @@ internal static unsafe class RuntimeExports
         if (data == null && length > 0) throw new BulletArgumentException("data must not be null");
         return new ReadOnlySpan<byte>(data, (int)length).ToArray();
     }
-
-    private static long* Out(long* handle) =>
-        handle != null ? handle : throw new BulletArgumentException("the handle output pointer must not be null");
 }
