@@ -11,7 +11,7 @@ from bullet_native import BulletError
 from bullet_native._native import CLIENT_FAULTS
 
 from .limits import BodySizeLimit
-from .routes import datasets, legacy, models, sessions, system
+from .routes import datasets, legacy, models, openai, sessions, system
 from .services.datasets import DatasetStore
 from .services.models import ModelStore
 from .services.runtime import ModelRunner
@@ -59,7 +59,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def native_error(request: Request, exc: BulletError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=NATIVE_HTTP_STATUS.get(exc.status, 500))
 
-    for module in (system, datasets, sessions, models, legacy):
+    for module in (system, datasets, sessions, models, legacy, openai):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -1,4 +1,4 @@
-"""Command line: python -m bullet_native <command> ... (inspect, build, generate, train, export-gguf, demo)."""
+"""Command line: python -m bullet_native <command> ... (inspect, build, generate, train, export-gguf, serve, demo)."""
 from __future__ import annotations
 
 import argparse
@@ -37,7 +37,7 @@ def _demo(args: argparse.Namespace) -> None:
 
 # Commands with their own argument parsers, in their own modules: name -> (module, function).
 _DELEGATED = {"generate": ("generate_cli", "main_generate"), "train": ("training_cli", "main_train"),
-              "export-gguf": ("gguf", "main_export_gguf")}
+              "export-gguf": ("gguf", "main_export_gguf"), "serve": ("serve_cli", "main_serve")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("generate", help="stream text from a .bullet model (generate FILE PROMPT --help for options)")
     commands.add_parser("train", help="train a preset on a text file and export a verified .bullet (train --help)")
     commands.add_parser("export-gguf", help="export a .bullet / .safetensors / float folder as llama.cpp GGUF (--type q4_0)")
+    commands.add_parser("serve", help="serve .bullet models through an OpenAI-compatible HTTP API (serve --help)")
     p = commands.add_parser("demo", help="build and inspect a random test model (what ./build.sh run shows for now)")
     p.add_argument("--out", help="where to write the demo .bullet (default: a new temporary folder)")
     p.set_defaults(run=_demo)

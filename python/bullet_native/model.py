@@ -28,7 +28,8 @@ register({
     "model_logits": (I32, [I64, P, I64, I32, P, I64]),
 })
 
-SAMPLING_KEYS = ("temperature", "top_k", "top_p", "repetition_penalty", "seed", "max_tokens", "stop", "context", "threads")
+SAMPLING_KEYS = ("temperature", "top_k", "top_p", "repetition_penalty", "seed", "max_tokens", "stop", "context", "threads",
+                 "top_logprobs")
 
 
 def _options(sampling: dict[str, Any]) -> bytes | None:
@@ -40,7 +41,9 @@ def _options(sampling: dict[str, Any]) -> bytes | None:
 
 
 class TokenStream(NativeObject):
-    """Iterator of text pieces from a native generator; `.result` holds the summary (tokens/s, ...) once it ends."""
+    """Iterator of text pieces from a native generator, one per token; `.result` holds the summary (tokens/s, ...) once
+    it ends. With top_logprobs=k, `.choice` is why the token just yielded was chosen: {"chosen": {id, text, p, p_sampled},
+    "top": [k of those]} (p: the model's softmax; p_sampled: the probability it was drawn with)."""
 
     def __init__(self, model: "Model", prompt: str, sampling: dict[str, Any]):
         handle = ctypes.c_int64()
@@ -48,6 +51,7 @@ class TokenStream(NativeObject):
         self._handle: int | None = handle.value
         self._model = model
         self.result: dict[str, Any] | None = None
+        self.choice: dict[str, Any] | None = None
 
     def __iter__(self) -> Iterator[str]:
         return self
@@ -56,6 +60,7 @@ class TokenStream(NativeObject):
         if self._handle is None:
             raise StopIteration
         step = call_json("generator_next", self._handle)
+        self.choice = step.get("choice")
         if step["done"]:
             self.result = call_json("generator_result", self._handle)
             self.close()
@@ -93,7 +98,8 @@ class Model(NativeObject):
         return self.info["header"]["vocab_size"]
 
     def generate(self, prompt: str, **sampling: Any) -> dict[str, Any]:
-        """Generates to the end: dict with text, tokens, tokens_per_second, time_to_first_token_ms, stop_reason, seed."""
+        """Generates to the end: dict with text, tokens, tokens_per_second, time_to_first_token_ms, stop_reason, seed (and
+        choices, one per token, with top_logprobs=k: see TokenStream.choice)."""
         return call_json("model_generate", self.handle, encode_str(prompt), _options(sampling))
 
     def stream(self, prompt: str, **sampling: Any) -> TokenStream:

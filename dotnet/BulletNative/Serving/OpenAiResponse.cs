@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using BulletNative.Runtime;
 
@@ -18,6 +20,11 @@ public abstract class OpenAiResponse : IDisposable
 
     public virtual void Dispose() { }
 
+    /// <summary>JSON as UTF-8 with text left readable (no \uXXXX for quotes, apostrophes or non-ASCII letters).</summary>
+    protected static byte[] Utf8(JsonNode json) => Encoding.UTF8.GetBytes(json.ToJsonString(s_json));
+
+    private static readonly JsonSerializerOptions s_json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>A JSON body sent at once (model lists, errors).</summary>
     public static OpenAiResponse Json(int status, JsonNode body) => new Fixed(status, body);
 
@@ -34,7 +41,7 @@ public abstract class OpenAiResponse : IDisposable
         {
             if (_sent) return [];
             _sent = true;
-            return Encoding.UTF8.GetBytes(body.ToJsonString());
+            return Utf8(body);
         }
     }
 }
@@ -76,7 +83,7 @@ public sealed class GenerationResponse : OpenAiResponse
         if (!_request.Stream)
         {
             while (!_finished) Take(Timeout.InfiniteTimeSpan);
-            return Encoding.UTF8.GetBytes(Whole().ToJsonString());
+            return Utf8(Whole());
         }
         var events = new MemoryStream();
         if (!_started)
@@ -215,7 +222,7 @@ public sealed class GenerationResponse : OpenAiResponse
     private static void Event(MemoryStream events, JsonObject data)
     {
         events.Write("data: "u8);
-        events.Write(Encoding.UTF8.GetBytes(data.ToJsonString()));
+        events.Write(Utf8(data));
         events.Write("\n\n"u8);
     }
 

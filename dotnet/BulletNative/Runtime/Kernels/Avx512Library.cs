@@ -44,8 +44,9 @@ public static unsafe class Avx512Library
         {
             path = Path.Combine(TorchNatives.OwnFolder(), name);
         }
-        catch (Exception e) when (e is BulletException or IOException)
+        catch (Exception e)
         {
+            // A failure here must not take the runtime down: the AVX2 kernel runs instead.
             Status = $"cannot locate this library's folder: {e.Message}";
             return null;
         }
