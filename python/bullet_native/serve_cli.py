@@ -53,6 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many clients connect at once (the default backlog of 5 resets some)
 
     def __init__(self, address: tuple[str, int], service: OpenAiService, verbose: bool):
         super().__init__(address, _Handler)

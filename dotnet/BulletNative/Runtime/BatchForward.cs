@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using BulletNative.Runtime.Kernels;
 
 namespace BulletNative.Runtime;
@@ -233,27 +234,95 @@ public sealed unsafe class BatchForward
         fixed (float* o = output)
             for (var head = 0; head < _heads; head++)
             {
-                float* k = keys + head * headStride, qh = q + head * _hd;
-                for (var t = 0; t < count; t++) s[t] = Dot(qh, k + t * _hd, _hd) * scale;
+                Scores(q + head * _hd, keys + head * headStride, count, _hd, scale, s);
                 TensorPrimitives.SoftMax(scores, scores);
                 WeightedSum(s, values + head * headStride, count, _hd, o + head * _hd);
                 if (!weights.IsEmpty) scores.CopyTo(weights.Slice(head * count, count));
             }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot(float* a, float* b, int n)
+    /// <summary>
+    /// scores[t] = (q · k[t]) · scale for t &lt; count over [count, n] keys: eight positions at a time, their eight
+    /// vector sums folded together by horizontal adds (head sizes that are multiples of 8), the rest one by one.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scores(float* q, float* k, int count, int n, float scale, float* scores)
     {
-        var i = 0;
-        var acc = Vector256<float>.Zero;
-        for (; i + 8 <= n; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
-        var sum = Vector256.Sum(acc);
-        for (; i < n; i++) sum += a[i] * b[i];
-        return sum;
+        var t = 0;
+        if (Avx.IsSupported && n % 8 == 0)
+            for (; t + 8 <= count; t += 8)
+            {
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+                var row = k + t * n;
+                for (var c = 0; c < n; c += 8)
+                {
+                    var qc = Vector256.Load(q + c);
+                    a0 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(row + c), a0);
+                    a1 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(row + n + c), a1);
+                    a2 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(row + 2 * n + c), a2);
+                    a3 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(row + 3 * n + c), a3);
+                    a4 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(row + 4 * n + c), a4);
+                    a5 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(row + 5 * n + c), a5);
+                    a6 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(row + 6 * n + c), a6);
+                    a7 = Vector256.FusedMultiplyAdd(qc, Vector256.Load(row + 7 * n + c), a7);
+                }
+                // s0123 holds the sums of a0..a3's low halves in its low 128 bits and of their high halves in its high ones.
+                var s0123 = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
+                var s4567 = Avx.HorizontalAdd(Avx.HorizontalAdd(a4, a5), Avx.HorizontalAdd(a6, a7));
+                var sums = Avx.Permute2x128(s0123, s4567, 0x20) + Avx.Permute2x128(s0123, s4567, 0x31);
+                (sums * Vector256.Create(scale)).Store(scores + t);
+            }
+        for (; t < count; t++)
+        {
+            var i = 0;
+            var acc = Vector256<float>.Zero;
+            for (; i + 8 <= n; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(q + i), Vector256.Load(k + t * n + i), acc);
+            var sum = Vector256.Sum(acc);
+            for (; i < n; i++) sum += q[i] * k[t * n + i];
+            scores[t] = sum * scale;
+        }
     }
 
-    /// <summary>output[i] = Σ_t weight[t] · v[t, i] over [count, n] values; four positions at a time per 8 columns.</summary>
+    /// <summary>output[i] = Σ_t weight[t] · v[t, i] over [count, n] values (head sizes 32 and 64 keep every column in registers).</summary>
     private static void WeightedSum(float* weight, float* v, int count, int n, float* output)
+    {
+        if (n == 32) WeightedSum32(weight, v, count, output);
+        else WeightedSumColumns(weight, v, count, n, output);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightedSum32(float* weight, float* v, int count, float* output)
+    {
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        var t = 0;
+        for (; t + 2 <= count; t += 2, v += 64)
+        {
+            Vector256<float> w = Vector256.Create(weight[t]), x = Vector256.Create(weight[t + 1]);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), w, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), w, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), w, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), w, a3);
+            b0 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 32), x, b0);
+            b1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 40), x, b1);
+            b2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 48), x, b2);
+            b3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 56), x, b3);
+        }
+        if (t < count)
+        {
+            var w = Vector256.Create(weight[t]);
+            a0 = Vector256.FusedMultiplyAdd(Vector256.Load(v), w, a0);
+            a1 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 8), w, a1);
+            a2 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 16), w, a2);
+            a3 = Vector256.FusedMultiplyAdd(Vector256.Load(v + 24), w, a3);
+        }
+        (a0 + b0).Store(output);
+        (a1 + b1).Store(output + 8);
+        (a2 + b2).Store(output + 16);
+        (a3 + b3).Store(output + 24);
+    }
+
+    /// <summary>The general form of <see cref="WeightedSum"/>: per 8 columns, four positions at a time.</summary>
+    private static void WeightedSumColumns(float* weight, float* v, int count, int n, float* output)
     {
         var c = 0;
         for (; c + 8 <= n; c += 8)

@@ -192,10 +192,51 @@ public static unsafe class Q4Q8
         {
             for (var group = call->GroupFrom; group < call->GroupTo; group++)
             {
+                var pair = group + 1 < call->GroupTo;
                 var m = 0;
-                for (; m + 4 <= call->M; m += 4) Four(call, group, m);
-                for (; m < call->M; m++) One(call, group, m);
+                for (; m + 4 <= call->M; m += 4)
+                {
+                    Four(call, group, m);
+                    if (pair) Four(call, group + 1, m);
+                }
+                for (; m < call->M; m++)
+                    if (pair) Two(call, group, m);
+                    else One(call, group, m);
+                if (pair) group++;
             }
+        }
+
+        /// <summary>One activation row against two neighbouring groups: their weights share each activation quad.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Two(Q4Q8Call* call, int group, int m)
+        {
+            var blocks = call->Blocks;
+            var first = call->Weights + (long)group * blocks * Stride;
+            var second = first + (long)blocks * Stride;
+            var q = call->Q + (long)m * blocks * 32;
+            float* d = call->Scales + m * blocks, ds = call->ScaledSums + m * blocks;
+            Vector256<float> acc0 = default, acc1 = default, c0 = default, c1 = default;
+            var mask = Vector256.Create((byte)0xF);
+            for (var b = 0; b < blocks; b++, first += Stride, second += Stride, q += 32)
+            {
+                Vector256<int> i0 = default, i1 = default;
+                for (var p = 0; p < 4; p++)
+                {
+                    Vector256<sbyte> qlo = Quad(q, 4 * p), qhi = Quad(q, 16 + 4 * p);
+                    Vector256<byte> w = Vector256.Load(first + 32 * p), x = Vector256.Load(second + 32 * p);
+                    i0 = TDot.Pair(i0, w & mask, Vector256.ShiftRightLogical(w.AsUInt16(), 4).AsByte() & mask, qlo, qhi);
+                    i1 = TDot.Pair(i1, x & mask, Vector256.ShiftRightLogical(x.AsUInt16(), 4).AsByte() & mask, qlo, qhi);
+                }
+                var db = Vector256.Create(d[b]);
+                var dsb = Vector256.Create(ds[b]);
+                float* s0 = (float*)(first + 16 * G), s1 = (float*)(second + 16 * G);
+                acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Finish(i0)), Vector256.Load(s0) * db, acc0);
+                acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(TDot.Finish(i1)), Vector256.Load(s1) * db, acc1);
+                c0 = Fma.MultiplyAdd(Vector256.Load(s0 + G), dsb, c0);
+                c1 = Fma.MultiplyAdd(Vector256.Load(s1 + G), dsb, c1);
+            }
+            Store(call, group, m, acc0 - c0);
+            Store(call, group + 1, m, acc1 - c1);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
