@@ -65,7 +65,7 @@ public class RuntimeForwardTests
     {
         var model = RandomModel(5, layers: 2, heads: 4);
         var fast = new FastForward(model);
-        var reference = new Runtime.ReferenceForward(model);
+        var reference = new ReferenceForward(model);
         for (var p = 0; p < 6; p++)
         {
             var size = 2 * 4 * (p + 1);
@@ -119,7 +119,7 @@ public class RuntimeForwardTests
     {
         var vocab = model.Dimensions.VocabSize;
         var fast = new FastForward(model, threads);
-        var reference = new Runtime.ReferenceForward(model);
+        var reference = new ReferenceForward(model);
         float[] a = new float[vocab], b = new float[vocab];
         foreach (var token in tokens)
         {

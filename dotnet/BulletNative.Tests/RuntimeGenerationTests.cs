@@ -35,7 +35,7 @@ public class RuntimeGenerationTests
         var topK = Generate("""{"temperature": 1.3, "top_k": 1, "seed": 5, "max_tokens": 20}""");
         Assert.That(topK, Is.EqualTo(greedy));
         // Greedy by hand with the reference pass: argmax of its logits at every step.
-        var pass = new Runtime.ReferenceForward(s_model);
+        var pass = new ReferenceForward(s_model);
         var logits = new float[60];
         foreach (var id in new[] { 3, 4, 5 }) pass.Forward(id, logits);
         var expected = new List<int>();
@@ -134,7 +134,7 @@ public class RuntimeGenerationTests
     public void PerplexityMatchesAHandComputationInOneWindowAndScoresEveryTokenOnceWhenSliding()
     {
         var tokens = Enumerable.Range(0, 10).Select(i => i * 7 % 60).ToArray();
-        var pass = new Runtime.ReferenceForward(s_model);
+        var pass = new ReferenceForward(s_model);
         var logits = new float[60];
         double nll = 0;
         for (var i = 0; i < 9; i++)
@@ -196,7 +196,7 @@ public class RuntimeGenerationTests
         var steps = new List<GeneratedToken>();
         while (generator.Next() is { } step) { steps.Add(step); if (step.Done) break; }
         var fast = new FastForward(s_model);
-        var reference = new Runtime.ReferenceForward(s_model);
+        var reference = new ReferenceForward(s_model);
         float[] fastLogits = new float[60], referenceLogits = new float[60];
         foreach (var id in new[] { 3, 4, 5 }) { fast.Forward(id, fastLogits); reference.Forward(id, referenceLogits); }
         foreach (var step in steps)
