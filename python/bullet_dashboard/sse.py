@@ -51,15 +51,15 @@ async def session_events(session: ManagedSession, after: int, *, follow: bool, t
         while True:
             # Clearing before reading means an event appended in between still wakes the wait below.
             wake.clear()
-            pumping = session.pumping
-            batch = session.events_after(sent)
+            streaming = session.streaming
+            batch = session.events.after(sent, limit=500)
             for event in batch:
                 sent = event["seq"]
                 if types is None or event["type"] in types:
                     yield format_sse(event, id=event["seq"])
             if batch:
                 continue
-            if not follow or not pumping or ending():
+            if not follow or not streaming or ending():
                 yield format_sse({"last_seq": sent, "state": session.state}, event="end")
                 return
             try:

@@ -14,7 +14,7 @@ internal static unsafe class ServingExports
     /// <summary>A service over models (JSON config: models, models_dir, api_key, threads, cache_mb, tokens_per_step, keep_loaded).</summary>
     [UnmanagedCallersOnly(EntryPoint = "openai_service_create")]
     public static int Create(byte* config, long* outHandle) => NativeCall.Run(() =>
-        *NativeCall.HandleOutput(outHandle) = HandleTable.Add(new OpenAiService(NativeCall.JsonArgument(config, "config"))));
+        NativeCall.ReturnHandle(new OpenAiService(NativeCall.JsonArgument(config, "config")), outHandle));
 
     /// <summary>
     /// Answers one request: a response handle, and JSON {status, content_type} for the head. Anything wrong with the
@@ -24,11 +24,9 @@ internal static unsafe class ServingExports
     public static int Request(long service, byte* method, byte* path, byte* authorization, byte* body, long bodyLength,
         long* outResponse, byte** outHead, long* outHeadLength) => NativeCall.Run(() =>
     {
-        if (bodyLength < 0 || bodyLength > int.MaxValue || (body == null && bodyLength > 0))
-            throw new BulletArgumentException("body must point to body_length bytes");
         var response = HandleTable.Get<OpenAiService>(service).Handle(NativeCall.Utf8(method, "method"), NativeCall.Utf8(path, "path"),
-            NativeCall.OptionalUtf8(authorization), new ReadOnlySpan<byte>(body, (int)bodyLength));
-        *NativeCall.HandleOutput(outResponse) = HandleTable.Add(response);
+            NativeCall.OptionalUtf8(authorization), NativeCall.Input(body, bodyLength, "body"));
+        NativeCall.ReturnHandle(response, outResponse);
         NativeCall.ReturnJson(new JsonObject { ["status"] = response.Status, ["content_type"] = response.ContentType }, outHead, outHeadLength);
     });
 

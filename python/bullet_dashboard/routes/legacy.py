@@ -1,11 +1,11 @@
-"""The original brief's routes, kept for existing scripts: POST /train, GET /logs, GET /download/{model_name}."""
+"""The legacy routes, kept for existing scripts: POST /train, GET /logs, GET /download/{model_name}."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Any, Optional
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from .. import deps
@@ -13,32 +13,38 @@ from ..atomic import atomic_file
 from ..paths import check_name, stem_of_upload
 from ..schemas import ErrorBody, TrainStarted
 from ..services.datasets import copy_limited
+from ..services.errors import Invalid, NotFound
 from ..services.models import ModelStore
 from ..services.sessions import SessionManager
 from ..settings import Settings
 from ..sse import last_event_id, session_events, sse_response
 
-router = APIRouter(tags=["seeds' routes"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+router = APIRouter(tags=["legacy routes"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
-# The seeds' model_config names (vocab size, embedding dim, ..., epochs) mapped to training config keys.
-SEED_KEYS = {"embedding_dim": "hidden_size", "embed_dim": "hidden_size", "n_embd": "hidden_size", "dim": "hidden_size",
+# The model_config names the legacy /train accepts (vocab size, embedding dim, ..., epochs) mapped to training config keys.
+LEGACY_KEYS = {"embedding_dim": "hidden_size", "embed_dim": "hidden_size", "n_embd": "hidden_size", "dim": "hidden_size",
              "num_heads": "num_heads", "n_head": "num_heads", "num_layers": "num_layers", "n_layer": "num_layers",
              "max_seq_length": "max_seq_len", "max_seq_len": "max_seq_len", "block_size": "max_seq_len", "seq_len": "max_seq_len"}
 
 
-def seed_config(model_config: str) -> dict[str, Any]:
+def legacy_config(model_config: str) -> dict[str, Any]:
     """The model_config form field (JSON) as a training config; unknown keys reach the native check and are named there."""
     try:
         raw = json.loads(model_config)
     except ValueError as e:
-        raise HTTPException(422, f"model_config is not valid JSON: {e}") from None
+        raise Invalid(f"model_config is not valid JSON: {e}") from None
     if not isinstance(raw, dict):
-        raise HTTPException(422, "model_config must be a JSON object")
-    config = {SEED_KEYS.get(k, k): v for k, v in raw.items() if k not in ("quantization", "quantization_type")}
+        raise Invalid("model_config must be a JSON object")
+    config = {LEGACY_KEYS.get(k, k): v for k, v in raw.items() if k not in ("quantization", "quantization_type")}
     quantization = raw.get("quantization", raw.get("quantization_type", "BQ4"))
-    if quantization != "BQ4":
-        raise HTTPException(422, f"quantization {quantization!r} is not supported: only \"BQ4\"")
+    check_quantization(quantization)
     return config
+
+
+def check_quantization(quantization: Any) -> None:
+    """Only BQ4 is built; anything else is refused with the one supported value."""
+    if quantization != "BQ4":
+        raise Invalid(f"quantization {quantization!r} is not supported: only \"BQ4\"")
 
 
 @router.post("/train", response_model=TrainStarted, status_code=201, summary="Train on an uploaded text and build a BQ4 .bullet")
@@ -46,9 +52,8 @@ def train(model_config: str = Form("{}", description='JSON, e.g. {"preset": "tin
           training_text: UploadFile = File(..., description="UTF-8 text (.txt or .md)"),
           quantization: str = Form("BQ4"), model_name: Optional[str] = Form(None),
           sessions: SessionManager = Depends(deps.sessions), settings: Settings = Depends(deps.settings)) -> dict[str, Any]:
-    if quantization != "BQ4":
-        raise HTTPException(422, f"quantization {quantization!r} is not supported: only \"BQ4\"")
-    config = seed_config(model_config)
+    check_quantization(quantization)
+    config = legacy_config(model_config)
     stem, _ = stem_of_upload(training_text.filename, (".txt", ".md"))
 
     def write(target: Path) -> None:
@@ -56,8 +61,7 @@ def train(model_config: str = Form("{}", description='JSON, e.g. {"preset": "tin
             copy_limited(training_text.file, handle, settings.max_upload_bytes)
 
     session = sessions.create(config, write, dataset=None, name=stem, model_name=check_name(model_name, "model name") if model_name else None,
-                              auto_export=True)
-    sessions.start(session)
+                              auto_export=True, start=True)
     name = session.meta["model_name"]
     return {"session_id": session.id, "model_name": name, "download": f"/download/{name}", "state": session.state}
 
@@ -74,11 +78,11 @@ def download(model_name: str, store: ModelStore = Depends(deps.models), sessions
     name = model_name[: -len(".bullet")] if model_name.endswith(".bullet") else model_name
     try:
         path = store.path(name)
-    except HTTPException as missing:
+    except NotFound:
         training = next((s for s in sessions.sessions.values() if s.meta.get("model_name") == name), None)
-        if training is None or missing.status_code != 404:
+        if training is None:
             raise
         summary = training.summary()
-        raise HTTPException(404, f"model {name!r} is not built yet: its session is {summary['state']} "
+        raise NotFound(f"model {name!r} is not built yet: its session is {summary['state']} "
                                  f"(step {summary['step']} of {summary['total_steps']})") from None
     return FileResponse(path, media_type="application/octet-stream", filename=f"{name}.bullet")

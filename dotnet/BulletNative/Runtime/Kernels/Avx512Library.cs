@@ -28,7 +28,7 @@ public static unsafe class Avx512Library
     /// <summary>Runs one call in the library (only when <see cref="Available"/>).</summary>
     public static void Run(Q4Q8Call* call)
     {
-        if (s_entry(call) != 0) throw new BulletException(Interop.NativeStatus.InternalError, "the AVX-512 kernel library refused a call");
+        if (s_entry(call) != 0) throw new BulletException(NativeStatus.InternalError, "the AVX-512 kernel library refused a call");
     }
 
     private static delegate* unmanaged<Q4Q8Call*, int> Load()

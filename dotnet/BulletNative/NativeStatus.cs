@@ -1,4 +1,4 @@
-namespace BulletNative.Interop;
+namespace BulletNative;
 
 /// <summary>Status codes every export returns; 0 is success, the message of a failure is read with bullet_last_error.</summary>
 public enum NativeStatus
@@ -14,6 +14,8 @@ public enum NativeStatus
     InvalidHandle = 4,
     /// <summary>The operation was stopped by the caller.</summary>
     Cancelled = 5,
+    /// <summary>The operation is not possible in the object's current state (stepping a running session, starting a finished one).</summary>
+    InvalidState = 6,
     /// <summary>A bug: an unexpected exception inside the library.</summary>
     InternalError = 99,
 }
