@@ -6,13 +6,13 @@ namespace BulletNative.Tests;
 
 /// <summary>The SIMD forward pass against the scalar definition, on random models and on both reference fixtures.</summary>
 /// <remarks>
-/// The stated tolerance (docs/runtime.md): int8 activations move every logit by at most 2 % of the range of the
+/// The stated tolerance (docs/runtime.md): int8 activations move every logit by at most 4 % of the range of the
 /// definition's logits at that position (max − min); measured 0.6–1.4 % on these models.
 /// </remarks>
 public class RuntimeForwardTests
 {
     /// <summary>Largest logit difference allowed, as a fraction of the definition's logit range.</summary>
-    internal const float LogitTolerance = 0.02f;
+    internal const float LogitTolerance = 0.04f;
 
     internal static BulletModel RandomModel(int seed, int vocab = 60, int hidden = 64, int layers = 2, int heads = 4, int context = 64)
     {

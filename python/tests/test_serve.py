@@ -93,7 +93,7 @@ def test_the_dashboard_serves_the_same_api_under_v1(tmp_path):
     data = tmp_path / "data"
     write_model(data / "models", "dash")
     app = create_app(Settings(data_dir=data))
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1:8000") as client:
         models = client.get("/v1/models").json()
         assert [m["id"] for m in models["data"]] == ["dash"]
         chat = {"model": "dash", "messages": [{"role": "user", "content": "abc"}], "max_tokens": 8, "temperature": 0}
