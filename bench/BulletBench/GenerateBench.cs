@@ -56,7 +56,10 @@ public static class GenerateBench
                     var simd = TokensPerSecond(new FastForward(model, threads, kernel), count, repeats: 5);
                     var line = $"  {count} tokens, SIMD {kernel,-6} {threads} thread(s): {simd,8:F1} tok/s";
                     if (model == medium)
-                        line += $"   weights {model.WeightBytesPerToken / 1e6:F2} MB/token → {model.WeightBytesPerToken * simd / 1e9:F1} GB/s";
+                    {
+                        var bytes = model.Packed(Q4Q8.GroupRows(kernel)).BytesPerToken;
+                        line += $"   packed weights {bytes / 1e6:F2} MB/token → {bytes * simd / 1e9:F1} GB/s";
+                    }
                     Console.WriteLine(line);
                     if (model == medium && kernel == kernels[0] && threads == 1) ours1 = simd;
                 }
