@@ -278,3 +278,27 @@ def test_closed_model_is_a_clear_error_and_stream_survives_model_close(random_mo
     assert len("".join(stream)) > 0 and stream.result["token_count"] == 5
     with pytest.raises(BulletError, match="closed"):
         model.generate("a")
+
+
+def test_a_batch_gives_each_generation_its_text_alone(random_model):
+    """Continuous batching through the binding: generations submitted together (from threads, with different lengths
+    and a sampled one) get the tokens they get alone, and their streamed pieces add up to their texts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    prompts = ["abc", "hello there", "b", "the quick brown fox"]
+    options = [dict(temperature=0, max_tokens=12 + 5 * i) for i in range(4)]
+    options[2] = dict(temperature=1.1, top_k=0, top_p=0.9, seed=3, max_tokens=20)
+    with Model(random_model) as model:
+        alone = [model.generate(p, **o) for p, o in zip(prompts, options)]
+        with model.batch(tokens_per_step=16) as batch:
+            streams = [batch.submit(p, **o) for p, o in zip(prompts, options)]
+            with ThreadPoolExecutor(4) as pool:
+                texts = list(pool.map(lambda s: "".join(s), streams))
+            whole = batch.generate(prompts[0], **options[0])
+    for stream, text, expected in zip(streams, texts, alone):
+        assert text == expected["text"] == stream.result["text"]
+        assert stream.result["tokens"] == expected["tokens"]
+    assert whole["tokens"] == alone[0]["tokens"]
+    assert len({tuple(a["tokens"]) for a in alone}) > 1  # different prompts, different texts: the comparison can fail
+    with pytest.raises(TypeError, match="unknown batching option"):
+        Model(random_model).batch(threadz=2)

@@ -11,6 +11,22 @@ namespace BulletNative.Runtime;
 /// <param name="MaxSequences">the most generations that run at once.</param>
 public sealed record SchedulerOptions(int Threads = 1, long CacheBytes = 512L << 20, int TokensPerStep = 128, int MaxSequences = 64)
 {
+    private static readonly string[] s_keys = ["threads", "cache_mb", "tokens_per_step", "max_sequences"];
+
+    /// <summary>Reads options from JSON (threads, cache_mb, tokens_per_step, max_sequences; missing keys keep their defaults).</summary>
+    public static SchedulerOptions FromJson(System.Text.Json.Nodes.JsonObject json)
+    {
+        var read = Format.JsonFields.Options;
+        read.RejectUnknown(json, "batching option", s_keys);
+        var defaults = new SchedulerOptions();
+        var tokensPerStep = read.OptionalInt(json, "tokens_per_step") ?? defaults.TokensPerStep;
+        return new SchedulerOptions(
+            read.OptionalInt(json, "threads") ?? defaults.Threads,
+            read.OptionalLong(json, "cache_mb") is { } mb ? mb << 20 : defaults.CacheBytes,
+            tokensPerStep,
+            read.OptionalInt(json, "max_sequences") ?? Math.Min(defaults.MaxSequences, tokensPerStep)).Validate();
+    }
+
     /// <summary>Throws a BulletArgumentException naming the first invalid setting.</summary>
     public SchedulerOptions Validate()
     {
@@ -192,8 +208,9 @@ public sealed class BatchScheduler : IDisposable
 /// <summary>
 /// One generation queued on a <see cref="BatchScheduler"/>, as its consumer sees it: the steps in order
 /// (<see cref="Take"/>), and the <see cref="Sequence"/> to read the summary from once the final step arrived.
+/// Disposing it cancels the generation if it still runs.
 /// </summary>
-public sealed class GenerationRequest
+public sealed class GenerationRequest : IDisposable
 {
     private readonly Queue<GeneratedToken> _steps = new();
     private readonly BatchScheduler _scheduler;
@@ -232,5 +249,21 @@ public sealed class GenerationRequest
     {
         _cancelled = true;
         _scheduler.Wake();
+    }
+
+    /// <summary>True once the final step has been taken.</summary>
+    public bool Finished { get; private set; }
+
+    /// <summary>The next step, as <see cref="Take"/>, remembering when the final one was taken.</summary>
+    public GeneratedToken? TakeStep(TimeSpan timeout)
+    {
+        var step = Take(timeout);
+        if (step?.Done == true) Finished = true;
+        return step;
+    }
+
+    public void Dispose()
+    {
+        if (!Finished) Cancel();
     }
 }

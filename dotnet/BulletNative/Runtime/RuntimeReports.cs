@@ -52,18 +52,27 @@ public static class RuntimeReports
     }
 
     /// <summary>One streaming step; a finished generator gives {token: -1, text: "", done: true}.</summary>
-    public static JsonObject Step(Generator generator)
+    public static JsonObject Step(Generator generator) => Step(generator.Sequence, generator.Next());
+
+    /// <summary>A step of <paramref name="sequence"/> as JSON {token, text, done, stop_reason, choice?}; null is the end.</summary>
+    public static JsonObject Step(Sequence sequence, GeneratedToken? step)
     {
-        var step = generator.Next();
         var json = new JsonObject
         {
             ["token"] = step?.Id ?? -1,
             ["text"] = step?.Text ?? "",
             ["done"] = step?.Done ?? true,
-            ["stop_reason"] = generator.Sequence.StopReason,
+            ["stop_reason"] = step is { Done: false } ? null : sequence.StopReason,
         };
-        if (step?.Choice is { } choice) json["choice"] = Choice(generator.Model, choice);
+        if (step?.Choice is { } choice) json["choice"] = Choice(sequence.Model, choice);
         return json;
+    }
+
+    /// <summary>The next step of a batched request within <paramref name="wait"/>, or {waiting: true} when none came.</summary>
+    public static JsonObject Step(GenerationRequest request, TimeSpan wait)
+    {
+        if (request.Finished) return Step(request.Sequence, null);
+        return request.TakeStep(wait) is { } step ? Step(request.Sequence, step) : new JsonObject { ["waiting"] = true };
     }
 
     /// <summary>

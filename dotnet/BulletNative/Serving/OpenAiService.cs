@@ -53,10 +53,10 @@ public sealed class OpenAiService : IDisposable
         var key = read.OptionalString(config, "api_key");
         if (key is "") throw new BulletArgumentException("api_key must not be empty");
         _apiKey = key is null ? null : Encoding.UTF8.GetBytes(key);
-        _scheduling = new SchedulerOptions(
-            Threads: read.OptionalInt(config, "threads") ?? 1,
-            CacheBytes: (read.OptionalLong(config, "cache_mb") ?? 512) << 20,
-            TokensPerStep: read.OptionalInt(config, "tokens_per_step") ?? 128).Validate();
+        var scheduling = new JsonObject();
+        foreach (var option in new[] { "threads", "cache_mb", "tokens_per_step" })
+            if (config[option] is { } value) scheduling[option] = value.DeepClone();
+        _scheduling = SchedulerOptions.FromJson(scheduling);
         _keepLoaded = read.OptionalInt(config, "keep_loaded") ?? 4;
         if (_keepLoaded < 1) throw new BulletArgumentException($"keep_loaded {_keepLoaded} must be at least 1");
     }
