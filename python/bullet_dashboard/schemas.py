@@ -183,6 +183,7 @@ class Sampling(BaseModel):
     repetition_penalty: float = Field(1.1, gt=0, le=10)
     max_tokens: int = Field(200, ge=1, le=8192)
     seed: Optional[int] = Field(None, ge=0, le=2**63 - 1)
+    top_logprobs: int = Field(0, ge=0, le=20, description="explain each token: its probability and the k likeliest candidates (0 = off)")
 
     def options(self) -> Dict[str, Any]:
         return self.dict()
@@ -190,7 +191,7 @@ class Sampling(BaseModel):
 
 class GenerateBody(Sampling):
     prompt: str = Field("", max_length=100_000)
-    stream: bool = Field(False, description="stream tokens as Server-Sent Events (data {text, index}; 'done' with the summary)")
+    stream: bool = Field(False, description="stream tokens as Server-Sent Events (data {text, index, elapsed_ms, choice?}; 'done' with the summary)")
 
 
 class TextForModel(BaseModel):

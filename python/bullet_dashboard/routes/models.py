@@ -81,7 +81,8 @@ async def generate(name: str, body: GenerateBody, run: ModelRunner = Depends(dep
 
 
 async def stream_tokens(run: ModelRunner, name: str, prompt: str, options: dict[str, Any]) -> AsyncIterator[str]:
-    """Pieces as they are generated (id = token index from 1), then 'done' with the native summary, or 'error'."""
+    """Pieces as they are generated (id = token index from 1; with top_logprobs, each with the token's choice), then
+    'done' with the native summary, or 'error'."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
     cancelled = threading.Event()
@@ -94,7 +95,10 @@ async def stream_tokens(run: ModelRunner, name: str, prompt: str, options: dict[
                     if cancelled.is_set():
                         return
                     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-                    loop.call_soon_threadsafe(queue.put_nowait, ("token", {"index": index, "text": piece, "elapsed_ms": elapsed_ms}))
+                    event = {"index": index, "text": piece, "elapsed_ms": elapsed_ms}
+                    if tokens.choice is not None:
+                        event["choice"] = tokens.choice
+                    loop.call_soon_threadsafe(queue.put_nowait, ("token", event))
                 result = tokens.result or {}
             loop.call_soon_threadsafe(queue.put_nowait, ("done", result))
         except (BulletError, DashboardError) as e:
