@@ -9,6 +9,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchChromium, python, repo, startServer, stopServer } from "./dashboard.mjs";
 
+// BROWSER_TESTS="switching,overlaid" runs only the tests whose names contain one of the words (while developing).
+const only = process.env.BROWSER_TESTS?.split(",").filter(Boolean);
 const results = resolve(dirname(fileURLToPath(import.meta.url)), "../test-results");
 const TIMEOUT = 90_000;
 
@@ -19,7 +21,38 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
-const shared = { sessionId: null, modelName: null };
+const shared = { sessionId: null, modelName: null, runs: [] };
+
+/** A JSON request to the API; a failure throws with the server's message. */
+async function api(base, method, path, body) {
+  const response = await fetch(`${base}${path}`, {
+    method, headers: body ? { "Content-Type": "application/json" } : undefined, body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await response.text();
+  check(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** Character-level tiny runs of a few dozen steps: seconds each, with evaluations and samples every 6 steps. */
+const QUICK_RUN = { preset: "tiny", tokenizer: "char", warmup_steps: 4, eval_every: 6, sample_every: 6, attention_every: 12 };
+
+/** Starts quick runs of the given step counts on the poetry dataset, waits until each has completed; returns {id, name} of each. */
+async function finishedRuns(base, stepCounts) {
+  const runs = [];
+  for (const steps of stepCounts) {
+    const s = await api(base, "POST", "/api/sessions", { dataset: "poetry", config: { ...QUICK_RUN, total_steps: steps }, auto_export: false, start: true });
+    runs.push({ id: s.id, name: s.name });
+  }
+  for (const { id } of runs) {
+    for (let i = 0; ; i++) {
+      const s = await api(base, "GET", `/api/sessions/${id}`);
+      if (s.state === "completed") break;
+      check(i < TIMEOUT / 250 && !["failed", "stopped"].includes(s.state), `run ${id} did not complete: ${s.state} ${s.error ?? ""}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return runs;
+}
 
 /** Later tests need the trained session and model; without them they fail at once instead of timing out. */
 function needTraining() {
@@ -125,6 +158,27 @@ const tests = [
     await page.getByTestId("download").waitFor();
   }],
 
+  ["switching sessions shows each one whole: its own events, chart range, console and samples", async (page, base) => {
+    shared.runs = await finishedRuns(base, [24, 60]);
+    const [short, long] = shared.runs;
+    const streams = [];
+    page.on("request", (r) => r.url().includes("/events") && streams.push(r.url()));
+    const expectWhole = async ({ id }, steps) => {
+      await page.getByTestId("progress-text").filter({ hasText: `step ${steps} / ${steps}` }).waitFor();
+      await page.waitForFunction((n) => document.querySelector("[data-testid=chart-points]")?.textContent === `${n} points`, steps);
+      check(Number(await page.locator(".chart").first().getAttribute("data-x-max")) === steps, `the chart's x-axis does not end at step ${steps}`);
+      check((await page.locator(".console-seq").first().textContent()) === "#1", "the console does not start at the first event");
+      check((await page.locator("[data-testid=samples] li").count()) === steps / 6, `expected ${steps / 6} samples`);
+      check(streams.at(-1).endsWith(`/api/sessions/${id}/events`), `the stream of ${id} was opened as ${streams.at(-1)}`);
+    };
+    await page.goto(`${base}/train/${long.id}`);
+    await expectWhole(long, 60);
+    await page.locator(".session-list button", { hasText: short.name }).click();
+    await expectWhole(short, 24);
+    await page.locator(".session-list button", { hasText: long.name }).click();
+    await expectWhole(long, 60);
+  }],
+
   ["attention shows a heat map per layer and head, a large view and the timeline", async (page, base) => {
     needTraining();
     await page.goto(`${base}/train/${shared.sessionId}`);
@@ -226,6 +280,7 @@ async function main() {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
     context.setDefaultTimeout(30_000);
     for (const [index, [name, fn]] of tests.entries()) {
+      if (only && !only.some((word) => name.includes(word))) continue;
       const page = await context.newPage();
       const errors = [];
       page.on("pageerror", (e) => errors.push(e.message));

@@ -32,6 +32,10 @@ export function Chart({ options, optionsKey, data, height, label, onHover }: Cha
     opts.hooks = {
       ...opts.hooks,
       setCursor: [(u) => hover.current?.(u.cursor.idx ?? null)],
+      // The x range drawn, readable from the page (tests check a switched chart shows its own range).
+      setScale: [(u, key) => {
+        if (key === "x") Object.assign(el.dataset, { xMin: String(u.scales.x.min ?? ""), xMax: String(u.scales.x.max ?? "") });
+      }],
     };
     const chart = new uPlot(opts, latestData.current, el);
     plot.current = chart;

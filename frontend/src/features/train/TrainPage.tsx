@@ -52,7 +52,7 @@ export function TrainPage({ sessionId, initialDataset, onOpenSession }: TrainPag
         </div>
       </aside>
       <div className="main-column">
-        {sessionId ? <SessionView id={sessionId} /> : (
+        {sessionId ? <SessionView key={sessionId} id={sessionId} /> : (
           <section className="panel empty">
             <h2>No session open</h2>
             <p>Pick a preset and a dataset, then press <b>Train now</b>. Earlier sessions are listed on the left.</p>
