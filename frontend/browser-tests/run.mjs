@@ -179,6 +179,34 @@ const tests = [
     await expectWhole(long, 60);
   }],
 
+  ["the smoothing slider changes the drawn loss line, and 0 draws the raw values", async (page, base) => {
+    check(shared.runs.length === 2, "skipped: the switching test did not produce finished runs");
+    const [, long] = shared.runs;
+    await page.goto(`${base}/train/${long.id}`);
+    await page.getByTestId("chart-points").filter({ hasText: "60 points" }).waitFor();
+    const canvas = page.getByTestId("loss-chart").locator("canvas");
+    const drawn = () => canvas.evaluate((c) => c.toDataURL());
+    const smoothing = page.getByRole("slider", { name: "Smoothing" });
+    await smoothing.fill("0");
+    await page.getByTestId("smoothing-value").filter({ hasText: "0.00" }).waitFor();
+    const raw = await drawn();
+    await smoothing.fill("0.95");
+    await page.getByTestId("smoothing-value").filter({ hasText: "0.95" }).waitFor();
+    const smooth = await drawn();
+    check(smooth !== raw, "the chart looks the same with smoothing 0 and 0.95");
+    const box = await page.locator("[data-testid=loss-chart] .u-over").boundingBox();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+    const [train, smoothed] = (await page.getByTestId("chart-readout").textContent()).match(/train ([\d.]+) \(smoothed ([\d.]+)\)/).slice(1);
+    check(train !== smoothed, `at 0.95 the smoothed value equals the raw one (${train})`);
+    await smoothing.fill("0");
+    await page.getByTestId("smoothing-value").filter({ hasText: "0.00" }).waitFor();
+    await page.mouse.move(box.x + box.width * 0.6 + 1, box.y + box.height / 2);
+    const again = (await page.getByTestId("chart-readout").textContent()).match(/train ([\d.]+) \(smoothed ([\d.]+)\)/).slice(1);
+    check(again[0] === again[1], `at 0 the smoothed value ${again[1]} differs from the raw ${again[0]}`);
+    await page.mouse.move(0, 0);
+    check((await drawn()) === raw, "going back to 0 did not draw the raw line again");
+  }],
+
   ["attention shows a heat map per layer and head, a large view and the timeline", async (page, base) => {
     needTraining();
     await page.goto(`${base}/train/${shared.sessionId}`);

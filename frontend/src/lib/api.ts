@@ -60,6 +60,9 @@ export type Metrics = {
   epoch?: number;
   train_loss: number;
   val_loss: number | null;
+  /** Bits per character of the training batch and of validation: loss that compares across tokenizers. */
+  train_bpc?: number;
+  val_bpc?: number | null;
   perplexity?: number;
   lr?: number;
   grad_norm?: number;

@@ -15,9 +15,9 @@ describe("reduceSession", () => {
       metrics(3, 2, 5.9, 5.8),
       metrics(4, 3, 5.5),
     ]);
-    expect(v.steps).toEqual([1, 2, 3]);
-    expect(v.trainLoss).toEqual([6.2, 5.9, 5.5]);
-    expect(v.valLoss).toEqual([null, 5.8, null]);
+    expect(v.curves.steps).toEqual([1, 2, 3]);
+    expect(v.curves.trainLoss).toEqual([6.2, 5.9, 5.5]);
+    expect(v.curves.valLoss).toEqual([null, 5.8, null]);
     expect(v.totalSteps).toBe(60);
     expect(v.parameters).toBe(196928);
     expect(v.latest?.step).toBe(3);
@@ -40,8 +40,8 @@ describe("reduceSession", () => {
 
   it("replaces the points a resumed run repeats after its checkpoint", () => {
     const v = replay([metrics(1, 1, 6), metrics(2, 2, 5), metrics(3, 3, 4), metrics(4, 2, 4.9), metrics(5, 3, 4.5)]);
-    expect(v.steps).toEqual([1, 2, 3]);
-    expect(v.trainLoss).toEqual([6, 4.9, 4.5]);
+    expect(v.curves.steps).toEqual([1, 2, 3]);
+    expect(v.curves.trainLoss).toEqual([6, 4.9, 4.5]);
   });
 
   it("follows pause, resume, completion, export and errors", () => {

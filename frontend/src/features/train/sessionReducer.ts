@@ -1,6 +1,7 @@
 // Builds everything the Train tab draws from a session's events: chart series, samples, console, attention index,
 // progress and the verification numbers. Pure, so a replayed session and a live one end in the same state.
 import type { Metrics, Verification } from "@/lib/api";
+import { addToCurves, emptyCurves, type Curves } from "@/lib/curves";
 import type { SessionEvent } from "@/lib/eventStream";
 import { formatDuration, formatLoss, formatPercent, formatPerplexity } from "@/lib/format";
 
@@ -13,10 +14,8 @@ export type SessionView = {
   phase: "waiting" | "running" | "paused" | "completed" | "stopped" | "early_stopped" | "failed";
   totalSteps: number | null;
   parameters: number | null;
-  steps: number[];
-  trainLoss: number[];
-  /** Validation loss per point of `steps`; null where the step had no evaluation. */
-  valLoss: (number | null)[];
+  /** The chart series, one entry per logged step. */
+  curves: Curves;
   latest: Metrics | null;
   samples: Sample[];
   console: ConsoleLine[];
@@ -33,9 +32,7 @@ export const emptyView: SessionView = {
   phase: "waiting",
   totalSteps: null,
   parameters: null,
-  steps: [],
-  trainLoss: [],
-  valLoss: [],
+  curves: emptyCurves,
   latest: null,
   samples: [],
   console: [],
@@ -89,31 +86,18 @@ function withConsole(view: SessionView, e: SessionEvent): ConsoleLine[] {
 /** Applies one event; events at or below lastSeq are ignored, so a repeated event changes nothing. */
 export function reduceSession(view: SessionView, e: SessionEvent): SessionView {
   if (e.seq <= view.lastSeq) return view;
-  const next: SessionView = { ...view, lastSeq: e.seq, console: withConsole(view, e) };
+  const next: SessionView = { ...view, lastSeq: e.seq, console: withConsole(view, e), curves: addToCurves(view.curves, e) };
   switch (e.type) {
     case "started":
       return { ...next, phase: "running", totalSteps: num(e.total_steps), parameters: num(e.parameters), error: null };
     case "metrics": {
       const m = e as unknown as Metrics;
-      const step = num(m.step);
-      if (step === null) return next;
-      const latest = { ...m, val_loss: num(m.val_loss) };
-      // A resumed run repeats steps after its checkpoint: the newer point replaces the older ones from there on.
-      let { steps, trainLoss, valLoss } = view;
-      const cut = steps.length > 0 && steps[steps.length - 1] >= step ? steps.findIndex((s) => s >= step) : -1;
-      if (cut >= 0) {
-        steps = steps.slice(0, cut);
-        trainLoss = trainLoss.slice(0, cut);
-        valLoss = valLoss.slice(0, cut);
-      }
+      if (num(m.step) === null) return next;
       return {
         ...next,
         phase: view.phase === "waiting" ? "running" : view.phase,
         totalSteps: num(m.total_steps) ?? view.totalSteps,
-        latest,
-        steps: [...steps, step],
-        trainLoss: [...trainLoss, num(m.train_loss) ?? NaN],
-        valLoss: [...valLoss, latest.val_loss],
+        latest: { ...m, val_loss: num(m.val_loss) },
       };
     }
     case "sample":

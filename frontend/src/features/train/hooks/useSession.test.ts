@@ -9,8 +9,8 @@ describe("reduceBuilt", () => {
     expect(built.view.lastSeq).toBe(5);
     built = reduceBuilt(built, { id: "b", event: { seq: 1, type: "metrics", step: 1, train_loss: 4 } });
     expect(built.id).toBe("b");
-    expect(built.view.steps).toEqual([1]);
-    expect(built.view.trainLoss).toEqual([4]);
+    expect(built.view.curves.steps).toEqual([1]);
+    expect(built.view.curves.trainLoss).toEqual([4]);
   });
   it("keeps the same object for a repeated event", () => {
     const built = reduceBuilt({ id: null, view: emptyView }, { id: "a", event: { seq: 1, type: "sample", step: 1, text: "x" } });
