@@ -36,11 +36,13 @@ async function api(base, method, path, body) {
 /** Character-level tiny runs of a few dozen steps: seconds each, with evaluations and samples every 6 steps. */
 const QUICK_RUN = { preset: "tiny", tokenizer: "char", warmup_steps: 4, eval_every: 6, sample_every: 6, attention_every: 12 };
 
-/** Starts quick runs of the given step counts on the poetry dataset, waits until each has completed; returns {id, name} of each. */
+/** Starts quick runs of the given step counts on the poetry dataset (named quick-<steps>-<n>), waits until each has completed; returns {id, name} of each. */
 async function finishedRuns(base, stepCounts) {
   const runs = [];
   for (const steps of stepCounts) {
-    const s = await api(base, "POST", "/api/sessions", { dataset: "poetry", config: { ...QUICK_RUN, total_steps: steps }, auto_export: false, start: true });
+    const s = await api(base, "POST", "/api/sessions", {
+      dataset: "poetry", name: `quick-${steps}-${runs.length}`, config: { ...QUICK_RUN, total_steps: steps }, auto_export: false, start: true,
+    });
     runs.push({ id: s.id, name: s.name });
   }
   for (const { id } of runs) {
@@ -64,7 +66,7 @@ const tests = [
     await page.goto(`${base}/`);
     await page.locator(".brand", { hasText: "Bullet Dashboard" }).waitFor();
     await page.getByTestId("server-status").filter({ hasText: "native" }).waitFor();
-    for (const tab of ["Train", "Attention", "Style", "Playground", "Models"]) await page.getByRole("link", { name: tab, exact: true }).waitFor();
+    for (const tab of ["Train", "Runs", "Attention", "Style", "Playground", "Models"]) await page.getByRole("link", { name: tab, exact: true }).waitFor();
     check(new URL(page.url()).pathname === "/", "the app opened somewhere else");
     // Keyboard: the first Tab reaches the skip link, the next the first tab link.
     await page.keyboard.press("Tab");
@@ -205,6 +207,29 @@ const tests = [
     check(again[0] === again[1], `at 0 the smoothed value ${again[1]} differs from the raw ${again[0]}`);
     await page.mouse.move(0, 0);
     check((await drawn()) === raw, "going back to 0 did not draw the raw line again");
+  }],
+
+  ["two finished runs overlaid in the Runs view, kept after a reload", async (page, base) => {
+    check(shared.runs.length === 2, "skipped: the switching test did not produce finished runs");
+    const [short, long] = shared.runs;
+    await page.goto(`${base}/runs`);
+    await page.getByRole("link", { name: "Runs", exact: true }).waitFor();
+    for (const run of [short, long]) await page.getByRole("checkbox", { name: `Compare ${run.name}` }).check();
+    const lines = page.getByTestId("compare-lines");
+    await lines.filter({ hasText: `${short.name}: 24 points` }).filter({ hasText: `${long.name}: 60 points` }).waitFor();
+    const chart = page.getByTestId("compare-chart");
+    await page.waitForFunction(() => document.querySelector("[data-testid=compare-chart]")?.getAttribute("data-x-max") === "60");
+    // By tokens the shorter run ends at 24 steps' worth.
+    await page.getByRole("combobox", { name: "x axis" }).selectOption("tokens");
+    await page.waitForFunction(() => document.querySelector("[data-testid=compare-chart]")?.getAttribute("data-x-max") === String(60 * 16 * 64));
+    const box = await chart.locator(".u-over").boundingBox();
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);
+    const readout = await page.locator(".compare-readout tbody tr").allTextContents();
+    check(readout.length === 2 && readout.every((row) => /\d\.\d{3}/.test(row)), `the readout does not show both runs: ${readout}`);
+    await page.getByRole("combobox", { name: "x axis" }).selectOption("step");
+    check(new URL(page.url()).searchParams.get("compare")?.split(",").length === 2, `the choice is not in the address: ${page.url()}`);
+    await page.reload();
+    await lines.filter({ hasText: `${short.name}: 24 points` }).filter({ hasText: `${long.name}: 60 points` }).waitFor();
   }],
 
   ["attention shows a heat map per layer and head, a large view and the timeline", async (page, base) => {

@@ -11,9 +11,10 @@ from bullet_native import BulletError
 from bullet_native._native import CLIENT_FAULTS
 
 from .limits import BodySizeLimit
-from .routes import datasets, legacy, models, sessions, system
+from .routes import datasets, legacy, models, runs, sessions, system
 from .services.datasets import DatasetStore
 from .services.models import ModelStore
+from .services.runs import RunIndex
 from .services.runtime import ModelRunner
 from .services.sessions import SessionManager
 from .settings import Settings
@@ -35,6 +36,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.models = ModelStore(data / "models", settings.max_upload_bytes)
     app.state.runner = ModelRunner(app.state.models)
     app.state.sessions = SessionManager(data / "sessions", data / "models", settings.max_running_sessions)
+    app.state.runs = RunIndex(app.state.sessions)
 
     @app.on_event("shutdown")
     def close_sessions() -> None:
@@ -59,7 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def native_error(request: Request, exc: BulletError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=NATIVE_HTTP_STATUS.get(exc.status, 500))
 
-    for module in (system, datasets, sessions, models, legacy):
+    for module in (system, datasets, sessions, runs, models, legacy):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -5,6 +5,7 @@ from fastapi import Request
 
 from .services.datasets import DatasetStore
 from .services.models import ModelStore
+from .services.runs import RunIndex
 from .services.runtime import ModelRunner
 from .services.sessions import SessionManager
 from .settings import Settings
@@ -28,3 +29,7 @@ def sessions(request: Request) -> SessionManager:
 
 def runner(request: Request) -> ModelRunner:
     return request.app.state.runner
+
+
+def runs(request: Request) -> RunIndex:
+    return request.app.state.runs

@@ -74,8 +74,8 @@ class SessionCreate(BaseModel):
     config: Dict[str, Any] = Field(default_factory=dict, description='training config keys; {"preset": "tiny"} starts from a preset')
     dataset: Optional[str] = Field(None, description="a dataset name (give this or text)")
     text: Optional[str] = Field(None, description="the training text itself")
-    name: Optional[str] = None
-    model_name: Optional[str] = Field(None, description="name of the exported model (default: <name or dataset>-<id>)")
+    name: Optional[str] = Field(None, description="default: the dataset and the local time, e.g. poetry-14.05 (poetry-14.05-2 when taken)")
+    model_name: Optional[str] = Field(None, description="name of the exported model (default: the session's name, or <name>-<id> when a model has it)")
     model_card: str = ""
     auto_export: bool = Field(True, description="export the .bullet into models when training ends")
     start: bool = Field(False, description="start training at once (queued if the running limit is reached)")
@@ -103,6 +103,28 @@ class SessionDetail(SessionSummary):
     auto_export: bool
     verification: Optional[Dict[str, Any]] = Field(None, description="the last export's numbers: float vs BQ4 perplexity, agreement")
     error: Optional[str]
+
+
+class RunRow(BaseModel):
+    id: str
+    name: Optional[str]
+    dataset: Optional[str]
+    created: Optional[str]
+    state: str
+    tokenizer: Optional[str] = Field(None, description="bpe or char")
+    vocab_size: Optional[int]
+    parameters: Optional[int]
+    step: Optional[int]
+    total_steps: Optional[int]
+    training_seconds: Optional[float] = Field(None, description="time spent training (pauses excluded), summed over resumes")
+    tokens_per_sec: Optional[float] = Field(None, description="training throughput of the latest run of the session")
+    train_loss: Optional[float] = Field(None, description="the last logged training loss")
+    best_val_loss: Optional[float]
+    best_val_step: Optional[int]
+    best_val_bpc: Optional[float] = Field(None, description="lowest validation bits per character, when the metrics carry it")
+    perplexity_ratio: Optional[float] = Field(None, description="BQ4 / float perplexity of the last export")
+    model_name: Optional[str] = Field(None, description="the last exported model")
+    last_seq: int
 
 
 class StepBody(BaseModel):

@@ -5,11 +5,12 @@ import { usePoll } from "@/hooks/usePoll";
 import { AttentionPage } from "@/features/attention/AttentionPage";
 import { ModelsPage } from "@/features/models/ModelsPage";
 import { PlaygroundPage } from "@/features/playground/PlaygroundPage";
+import { RunsPage } from "@/features/runs/RunsPage";
 import { StylePage } from "@/features/style/StylePage";
 import { TrainPage } from "@/features/train/TrainPage";
-import { navigate, pathOf, TABS, useRoute, type Tab } from "./router";
+import { navigate, pathOf, runsPath, TABS, useRoute, type Tab } from "./router";
 
-const TAB_LABELS: Record<Tab, string> = { train: "Train", attention: "Attention", style: "Style", playground: "Playground", models: "Models" };
+const TAB_LABELS: Record<Tab, string> = { train: "Train", runs: "Runs", attention: "Attention", style: "Style", playground: "Playground", models: "Models" };
 
 export function App() {
   const route = useRoute();
@@ -17,16 +18,19 @@ export function App() {
   // Train and Attention look at the same session: switching tabs keeps it.
   const [lastSession, setLastSession] = useState<string | null>(null);
   const [lastModel, setLastModel] = useState<string | null>(null);
+  const [lastCompared, setLastCompared] = useState("");
   useEffect(() => {
     if ((route.tab === "train" || route.tab === "attention") && route.id) setLastSession(route.id);
     if (route.tab === "playground" && route.id) setLastModel(route.id);
-  }, [route.tab, route.id]);
+    if (route.tab === "runs") setLastCompared(route.query.get("compare") ?? "");
+  }, [route.tab, route.id, route.query]);
   useEffect(() => {
     document.title = `${TAB_LABELS[route.tab]} · Bullet Dashboard`;
   }, [route.tab]);
 
   const hrefOf = (tab: Tab) =>
-    pathOf(tab, tab === "train" || tab === "attention" ? lastSession : tab === "playground" ? lastModel : null);
+    tab === "runs" ? runsPath(lastCompared ? lastCompared.split(",") : [])
+      : pathOf(tab, tab === "train" || tab === "attention" ? lastSession : tab === "playground" ? lastModel : null);
 
   const online = status.data !== null && status.error === null;
   return (
@@ -58,6 +62,10 @@ export function App() {
       <main id="main" className="content" tabIndex={-1}>
         {route.tab === "train" && (
           <TrainPage sessionId={route.id} initialDataset={route.query.get("dataset")} onOpenSession={(id) => navigate(pathOf("train", id))} />
+        )}
+        {route.tab === "runs" && (
+          <RunsPage compared={route.query.get("compare")?.split(",").filter(Boolean) ?? []} onCompare={(ids) => navigate(runsPath(ids), true)}
+            onOpenSession={(id) => navigate(pathOf("train", id))} />
         )}
         {route.tab === "attention" && <AttentionPage sessionId={route.id} onOpenSession={(id) => navigate(pathOf("attention", id))} />}
         {route.tab === "style" && <StylePage sessionId={route.id} onOpenSession={(id) => navigate(pathOf("style", id || null))} />}

@@ -84,16 +84,19 @@ function seriesOf(line: Line, runCount: number): Series {
   const color = colorOf(line, runCount);
   switch (line.kind) {
     case "raw":
-      return { label: line.label, stroke: faint(color), width: 1 };
+      return { label: line.label, stroke: faint(color), width: 1, points: { show: false } };
     case "smoothed":
-      return { label: line.label, stroke: color, width: 1.75 };
+      return { label: line.label, stroke: color, width: 1.75, points: { show: false } };
     case "val":
       return { label: line.label, stroke: color, width: 2, spanGaps: true, dash: runCount > 1 ? [6, 4] : undefined,
         points: { show: true, size: 5, fill: color } };
     default:
-      return { label: line.label, stroke: color, width: 1.5, spanGaps: true };
+      return { label: line.label, stroke: color, width: 1.5, spanGaps: true, points: { show: false } };
   }
 }
+
+// Steps and tokens are whole numbers: tick at 1, 2, 5, 10, 20, 50, … rather than 2.5 or 7.5.
+const WHOLE_INCREMENTS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3));
 
 function xAxisValues(axis: XAxis) {
   return (_u: unknown, splits: number[]) => splits.map((v) => (axis === "time" ? formatDuration(v) : axis === "tokens" ? formatRate(v) : String(v)));
@@ -150,7 +153,8 @@ function PlotCanvas({ plot, runCount, axis, yLabel, yFormat, logY, height, syncK
     scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
     cursor: { drag: { x: false, y: false }, ...(syncKey ? { sync: { key: syncKey } } : {}) },
     axes: [
-      { ...axisStyle, label: yLabel ? X_LABELS[axis] : undefined, values: xAxisValues(axis), size: yLabel ? 48 : 28 },
+      { ...axisStyle, label: yLabel ? X_LABELS[axis] : undefined, values: xAxisValues(axis), size: yLabel ? 48 : 28,
+        incrs: axis === "time" ? undefined : WHOLE_INCREMENTS },
       { ...axisStyle, label: yLabel || undefined, size: 60, values: yFormat ? (_u, splits) => splits.map(yFormat) : undefined },
     ],
     series: [{ label: X_LABELS[axis] }, ...plot.lines.map((l) => seriesOf(l, runCount))],

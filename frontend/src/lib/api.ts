@@ -1,5 +1,6 @@
 // The one typed client of the dashboard's HTTP API (python/bullet_dashboard/API.md). Every failure becomes an
 // ApiError carrying the server's sentence, so components can show it where the user acted.
+import type { SessionEvent } from "./eventStream";
 import { parseSseChunk } from "./sse";
 
 export type FieldError = { field: string; message: string };
@@ -104,6 +105,29 @@ export type SessionDetail = SessionSummary & {
   auto_export: boolean;
   verification: Verification | null;
   error: string | null;
+};
+
+/** A session as a row of the Runs table (GET /api/runs). */
+export type RunRow = {
+  id: string;
+  name: string | null;
+  dataset: string | null;
+  created: string | null;
+  state: string;
+  tokenizer: string | null;
+  vocab_size: number | null;
+  parameters: number | null;
+  step: number | null;
+  total_steps: number | null;
+  training_seconds: number | null;
+  tokens_per_sec: number | null;
+  train_loss: number | null;
+  best_val_loss: number | null;
+  best_val_step: number | null;
+  best_val_bpc: number | null;
+  perplexity_ratio: number | null;
+  model_name: string | null;
+  last_seq: number;
 };
 
 export type AttentionSnapshot = {
@@ -302,6 +326,9 @@ export const api = {
   attentionIndex: (id: string) => request<{ snapshots: { seq: number; step?: number }[] }>("GET", `/api/sessions/${enc(id)}/attention`),
   attentionSnapshot: (id: string, seq: number) => request<AttentionSnapshot>("GET", `/api/sessions/${enc(id)}/attention/${seq}`),
   eventsUrl: (id: string) => `/api/sessions/${enc(id)}/events`,
+  sessionLog: (id: string, after: number, types: string[]) =>
+    request<SessionEvent[]>("GET", `/api/sessions/${enc(id)}/log?after=${after}&types=${types.join(",")}`),
+  runs: () => request<RunRow[]>("GET", "/api/runs"),
 
   models: () => request<ModelSummary[]>("GET", "/api/models"),
   model: (name: string) => request<ModelInspect>("GET", `/api/models/${enc(name)}`),

@@ -1,6 +1,7 @@
 """Training sessions: create, control, event stream, attention snapshots, export."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -8,9 +9,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from .. import deps
 from ..atomic import atomic_file
+from ..paths import check_name
 from ..schemas import (AttentionIndex, ErrorBody, ExportBody, ExportResult, SessionCreate, SessionDetail, SessionSummary,
                        SpeedBody, StepBody)
 from ..services.datasets import DatasetStore, UploadTooLarge
+from ..services.models import ModelStore
 from ..services.sessions import ManagedSession, SessionManager
 from ..settings import Settings
 from ..sse import last_event_id, session_events, sse_response
@@ -58,6 +61,22 @@ def text_writer(body: SessionCreate, datasets: DatasetStore, settings: Settings)
     return write
 
 
+def readable_name(dataset: str | None, sessions: SessionManager, models: ModelStore) -> str:
+    """A name a person can read and tell apart: the dataset and the local time, e.g. "poetry-14.05" (then "poetry-14.05-2").
+
+    It is free among the sessions and the models, so it also names the session's exported model."""
+    base = f"{(dataset or 'text')[:60]}-{time.strftime('%H.%M')}"
+    taken = {s.meta.get("name") for s in sessions.sessions.values()}
+    n = 1
+    while (name := base if n == 1 else f"{base}-{n}") in taken or model_exists(models, name):
+        n += 1
+    return name
+
+
+def model_exists(models: ModelStore, name: str) -> bool:
+    return (models.root / f"{name}.bullet").exists()
+
+
 @router.get("", response_model=List[SessionSummary], summary="Every session, newest first")
 def list_sessions(sessions: SessionManager = Depends(deps.sessions)) -> list[dict[str, Any]]:
     return sessions.list()
@@ -65,10 +84,13 @@ def list_sessions(sessions: SessionManager = Depends(deps.sessions)) -> list[dic
 
 @router.post("", response_model=SessionDetail, status_code=201, summary="Create a session (config validated by the native library)",
              responses={422: {"model": ErrorBody}})
-def create_session(body: SessionCreate, sessions: SessionManager = Depends(deps.sessions),
-                   datasets: DatasetStore = Depends(deps.datasets), settings: Settings = Depends(deps.settings)) -> dict[str, Any]:
+def create_session(body: SessionCreate, sessions: SessionManager = Depends(deps.sessions), datasets: DatasetStore = Depends(deps.datasets),
+                   models: ModelStore = Depends(deps.models), settings: Settings = Depends(deps.settings)) -> dict[str, Any]:
     writer = text_writer(body, datasets, settings)
-    session = sessions.create(body.config, writer, dataset=body.dataset, name=body.name, model_name=body.model_name,
+    name = check_name(body.name, "session name") if body.name else readable_name(body.dataset, sessions, models)
+    # The session's name also names its model, unless a model has it already (then the server adds the session id).
+    model_name = body.model_name or (None if model_exists(models, name) else name)
+    session = sessions.create(body.config, writer, dataset=body.dataset, name=name, model_name=model_name,
                               auto_export=body.auto_export, model_card=body.model_card)
     if body.start:
         sessions.start(session)

@@ -3,6 +3,7 @@ import { api, ApiError, type AttentionSnapshot } from "@/lib/api";
 import { ErrorText } from "@/components/Feedback";
 import { Heatmap } from "@/components/Heatmap";
 import { usePoll } from "@/hooks/usePoll";
+import { sessionLabel } from "@/lib/sessionLabel";
 
 /** Every layer × head of the selected session's probe text, a large view of one head, and a timeline over training. */
 export function AttentionPage({ sessionId, onOpenSession }: { sessionId: string | null; onOpenSession: (id: string) => void }) {
@@ -65,7 +66,7 @@ export function AttentionPage({ sessionId, onOpenSession }: { sessionId: string 
             <select value={sessionId ?? ""} onChange={(e) => onOpenSession(e.target.value)}>
               <option value="" disabled>choose a session</option>
               {(sessions.data ?? []).map((s) => (
-                <option key={s.id} value={s.id}>{s.name ?? s.id} ({s.state})</option>
+                <option key={s.id} value={s.id}>{sessionLabel(s)} ({s.state})</option>
               ))}
             </select>
           </label>

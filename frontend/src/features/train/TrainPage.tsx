@@ -2,6 +2,7 @@ import { useState } from "react";
 import { api, ApiError, type TrainConfig, type Verification as VerificationNumbers } from "@/lib/api";
 import { Banner, ErrorText } from "@/components/Feedback";
 import { usePoll } from "@/hooks/usePoll";
+import { sessionLabel } from "@/lib/sessionLabel";
 import { ConfigPanel } from "./components/ConfigPanel";
 import { Controls } from "./components/Controls";
 import { DataPicker } from "./components/DataPicker";
@@ -89,7 +90,7 @@ function SessionView({ id }: { id: string }) {
     <>
       {stream === "lost" && <Banner kind="warning">Connection to the event stream lost: reconnecting; no events will be missed.</Banner>}
       <div className="session-head">
-        <h2 className="session-title">{detail.name ?? id}</h2>
+        <h2 className="session-title">{sessionLabel(detail)}</h2>
         <span className="muted small">{detail.dataset ?? "pasted text"} · {view.parameters ? `${view.parameters.toLocaleString("en-US")} parameters` : ""}</span>
       </div>
       {detail.state === "queued" && <Banner kind="info">Queued: the server runs at most its limit of sessions at once; this one starts when a slot frees.</Banner>}
