@@ -232,6 +232,28 @@ const tests = [
     await lines.filter({ hasText: `${short.name}: 24 points` }).filter({ hasText: `${long.name}: 60 points` }).waitFor();
   }],
 
+  ["a run shows its own settings; a new run starts from them with Train now in view at 900 px", async (page, base) => {
+    check(shared.runs.length === 2, "skipped: the switching test did not produce finished runs");
+    const [, long] = shared.runs;
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${base}/train/${long.id}`);
+    const settings = page.getByTestId("settings-Optimizer and schedule");
+    await page.getByText("Optimizer and schedule").click();
+    await settings.getByText("Steps", { exact: true }).waitFor();
+    check((await settings.textContent()).includes("Steps60"), `the run's settings do not say 60 steps: ${await settings.textContent()}`);
+    check(await page.getByRole("button", { name: "Train now" }).count() === 0, "the new-run form shows while a run is open");
+    await page.getByRole("button", { name: "New run from these settings" }).click();
+    const train = page.getByRole("button", { name: "Train now" });
+    await train.waitFor();
+    const box = await train.boundingBox();
+    check(box.y >= 0 && box.y + box.height <= 900, `Train now is outside the first 900 px (at y ${box.y})`);
+    await page.getByText("Optimizer and schedule").click();
+    check((await page.getByLabel("Steps", { exact: true }).inputValue()) === "60", "the form did not start from the run's steps");
+    check((await page.getByLabel("Tokenizer", { exact: true }).inputValue()) === "char", "the form did not start from the run's tokenizer");
+    await page.getByText("On poetry.").waitFor();
+    await page.screenshot({ path: join(results, "new-run-from-settings.png") });
+  }],
+
   ["attention shows a heat map per layer and head, a large view and the timeline", async (page, base) => {
     needTraining();
     await page.goto(`${base}/train/${shared.sessionId}`);

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { api, type Status } from "@/lib/api";
 import { Banner } from "@/components/Feedback";
 import { usePoll } from "@/hooks/usePoll";
@@ -32,6 +32,7 @@ export function App() {
     tab === "runs" ? runsPath(lastCompared ? lastCompared.split(",") : [])
       : pathOf(tab, tab === "train" || tab === "attention" ? lastSession : tab === "playground" ? lastModel : null);
 
+  const openAttention = useCallback((id: string, replace = false) => navigate(pathOf("attention", id), replace), []);
   const online = status.data !== null && status.error === null;
   return (
     <div className="app">
@@ -67,7 +68,7 @@ export function App() {
           <RunsPage compared={route.query.get("compare")?.split(",").filter(Boolean) ?? []} onCompare={(ids) => navigate(runsPath(ids), true)}
             onOpenSession={(id) => navigate(pathOf("train", id))} />
         )}
-        {route.tab === "attention" && <AttentionPage sessionId={route.id} onOpenSession={(id) => navigate(pathOf("attention", id))} />}
+        {route.tab === "attention" && <AttentionPage sessionId={route.id} onOpenSession={openAttention} />}
         {route.tab === "style" && <StylePage sessionId={route.id} onOpenSession={(id) => navigate(pathOf("style", id || null))} />}
         {route.tab === "playground" && <PlaygroundPage model={route.id} onOpenModel={(name) => navigate(pathOf("playground", name))} />}
         {route.tab === "models" && <ModelsPage onOpenInPlayground={(name) => navigate(pathOf("playground", name))} />}

@@ -6,8 +6,13 @@ import { usePoll } from "@/hooks/usePoll";
 import { sessionLabel } from "@/lib/sessionLabel";
 
 /** Every layer × head of the selected session's probe text, a large view of one head, and a timeline over training. */
-export function AttentionPage({ sessionId, onOpenSession }: { sessionId: string | null; onOpenSession: (id: string) => void }) {
+export function AttentionPage({ sessionId, onOpenSession }: { sessionId: string | null; onOpenSession: (id: string, replace?: boolean) => void }) {
   const sessions = usePoll(() => api.sessions(), 5000, []);
+  // With a single session there is nothing to choose.
+  const only = sessions.data?.length === 1 ? sessions.data[0].id : null;
+  useEffect(() => {
+    if (!sessionId && only) onOpenSession(only, true);
+  }, [sessionId, only, onOpenSession]);
   const index = usePoll(() => (sessionId ? api.attentionIndex(sessionId) : Promise.resolve({ snapshots: [] })), 3000, [sessionId]);
   const snapshots = index.data?.snapshots ?? [];
   const [position, setPosition] = useState<number | null>(null); // null follows the newest snapshot

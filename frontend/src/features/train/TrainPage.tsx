@@ -1,5 +1,5 @@
-import { useState } from "react";
-import { api, ApiError, type TrainConfig, type Verification as VerificationNumbers } from "@/lib/api";
+import { useEffect, useState } from "react";
+import { api, ApiError, type SessionSummary, type TrainConfig, type Verification as VerificationNumbers } from "@/lib/api";
 import { Banner, ErrorText } from "@/components/Feedback";
 import { usePoll } from "@/hooks/usePoll";
 import { sessionLabel } from "@/lib/sessionLabel";
@@ -7,6 +7,7 @@ import { ConfigPanel } from "./components/ConfigPanel";
 import { Controls } from "./components/Controls";
 import { DataPicker } from "./components/DataPicker";
 import { LossChart } from "./components/LossChart";
+import { RunSettings } from "./components/RunSettings";
 import { ConsoleLog, Samples } from "./components/Samples";
 import { SessionList } from "./components/SessionList";
 import { Verification } from "./components/Verification";
@@ -14,46 +15,46 @@ import { useSession } from "./hooks/useSession";
 
 export type TrainPageProps = { sessionId: string | null; initialDataset: string | null; onOpenSession: (id: string) => void };
 
-/** Config and data on the left; the selected session's controls, chart, samples, console and result on the right. */
+type Session = ReturnType<typeof useSession>;
+/** Where a new run's form starts: a preset, or the settings and data of an earlier run. */
+type Draft = { from: TrainConfig | null; dataset: string | null };
+
+/**
+ * The sessions and, beside the open one, its settings (read-only) — or the new-run form with its data and a "Train now"
+ * bar that stays in view; the open session's controls, charts, samples, console and result on the right.
+ */
 export function TrainPage({ sessionId, initialDataset, onOpenSession }: TrainPageProps) {
   const presets = usePoll(() => api.presets(), 0, []);
   const sessions = usePoll(() => api.sessions(), 3000, []);
-  const [config, setConfig] = useState<TrainConfig | null>(null);
-  const [dataset, setDataset] = useState<string | null>(initialDataset);
-  const [startError, setStartError] = useState<ApiError | null>(null);
-  const [starting, setStarting] = useState(false);
-
-  const trainNow = async () => {
-    if (!config || !dataset) return;
-    setStartError(null);
-    setStarting(true);
-    try {
-      const s = await api.createSession({ config, dataset, start: true });
-      sessions.reload();
-      onOpenSession(s.id);
-    } catch (e) {
-      setStartError(e as ApiError);
-    } finally {
-      setStarting(false);
-    }
-  };
+  const session = useSession(sessionId);
+  // A session open shows its settings; "New run" opens the form (kept until another session opens).
+  const [draft, setDraft] = useState<Draft | null>(null);
+  useEffect(() => setDraft(null), [sessionId]);
+  const composing = sessionId === null || draft !== null;
 
   return (
     <div className="train-layout">
       <aside className="sidebar">
-        <SessionList sessions={sessions.data ?? []} current={sessionId} onOpen={onOpenSession} />
-        {presets.data ? <ConfigPanel presets={presets.data} onChange={setConfig} /> : <ErrorText error={presets.error} />}
-        <DataPicker selected={dataset} onSelect={setDataset} />
-        <div className="panel">
-          <button type="button" className="button-primary wide" onClick={trainNow} disabled={!config || !dataset || starting}>
-            {starting ? "Starting…" : "Train now"}
-          </button>
-          {!dataset && <p className="muted small">Choose a dataset first.</p>}
-          <ErrorText error={startError} />
-        </div>
+        <SessionList sessions={withLiveProgress(sessions.data ?? [], session)} current={sessionId} onOpen={onOpenSession} />
+        {composing ? (
+          presets.data ? (
+            <NewRun key={JSON.stringify(draft)} presets={presets.data} draft={draft} initialDataset={initialDataset}
+              onStarted={(id) => (sessions.reload(), onOpenSession(id))} onCancel={sessionId ? () => setDraft(null) : undefined} />
+          ) : <ErrorText error={presets.error} />
+        ) : (
+          <>
+            <div className="sidebar-actions">
+              <button type="button" onClick={() => setDraft({ from: null, dataset: session.detail?.dataset ?? null })}>+ New run</button>
+            </div>
+            {session.detail && (
+              <RunSettings config={session.detail.resolved_config ?? session.detail.config}
+                onNewFrom={() => setDraft({ from: session.detail!.resolved_config ?? session.detail!.config, dataset: session.detail!.dataset })} />
+            )}
+          </>
+        )}
       </aside>
       <div className="main-column">
-        {sessionId ? <SessionView key={sessionId} id={sessionId} /> : (
+        {sessionId ? <SessionView key={sessionId} id={sessionId} session={session} /> : (
           <section className="panel empty">
             <h2>No session open</h2>
             <p>Pick a preset and a dataset, then press <b>Train now</b>. Earlier sessions are listed on the left.</p>
@@ -64,8 +65,52 @@ export function TrainPage({ sessionId, initialDataset, onOpenSession }: TrainPag
   );
 }
 
-function SessionView({ id }: { id: string }) {
-  const { view, stream, detail, detailError, reload } = useSession(id);
+/** The open session's card shows what its panel shows: the streamed step, not the list's last poll. */
+function withLiveProgress(list: SessionSummary[], session: Session): SessionSummary[] {
+  const { detail, view } = session;
+  if (!detail) return list;
+  return list.map((s) => (s.id === detail.id ? { ...s, state: detail.state, step: Math.max(view.latest?.step ?? 0, detail.step ?? 0) } : s));
+}
+
+/** The form for a new run: config, data, and the "Train now" bar. */
+function NewRun({ presets, draft, initialDataset, onStarted, onCancel }: {
+  presets: Record<string, TrainConfig>; draft: Draft | null; initialDataset: string | null; onStarted: (id: string) => void; onCancel?: () => void;
+}) {
+  const [config, setConfig] = useState<TrainConfig | null>(null);
+  const [dataset, setDataset] = useState<string | null>(draft?.dataset ?? initialDataset);
+  const [startError, setStartError] = useState<ApiError | null>(null);
+  const [starting, setStarting] = useState(false);
+  const trainNow = async () => {
+    if (!config || !dataset) return;
+    setStartError(null);
+    setStarting(true);
+    try {
+      onStarted((await api.createSession({ config, dataset, start: true })).id);
+    } catch (e) {
+      setStartError(e as ApiError);
+    } finally {
+      setStarting(false);
+    }
+  };
+  return (
+    <>
+      <ConfigPanel presets={presets} initial={draft?.from ?? undefined} onChange={setConfig} />
+      <DataPicker selected={dataset} onSelect={setDataset} />
+      <div className="panel train-bar">
+        <button type="button" className="button-primary wide" onClick={trainNow} disabled={!config || !dataset || starting}>
+          {starting ? "Starting…" : "Train now"}
+        </button>
+        <p className="muted small">{!dataset ? "Choose a dataset first." : !config ? "Fix the settings marked above." : `On ${dataset}.`}
+          {onCancel && <> <button type="button" className="link-button" onClick={onCancel}>Back to the run's settings</button></>}
+        </p>
+        <ErrorText error={startError} />
+      </div>
+    </>
+  );
+}
+
+function SessionView({ id, session }: { id: string; session: Session }) {
+  const { view, stream, detail, detailError, reload } = session;
   const [built, setBuilt] = useState<{ model: string; numbers: VerificationNumbers } | null>(null);
   const [buildError, setBuildError] = useState<ApiError | null>(null);
   const [building, setBuilding] = useState(false);

@@ -95,12 +95,12 @@ describe("sampleNearest and progressOf", () => {
     expect(sampleNearest(samples, 1000)?.text).toBe("c");
     expect(sampleNearest([], 5)).toBeNull();
   });
-  it("reports step, ETA and fraction; a stopped run is not shown as full", () => {
+  it("reports step, ETA and fraction; a stopped run is not shown as full and has no ETA", () => {
     const running = replay([{ seq: 1, type: "started", total_steps: 60 }, metrics(2, 15, 5)]);
     expect(progressOf(running)).toEqual({ fraction: 0.25, step: 15, total: 60, eta: "10 s" });
     const stopped = replay([{ seq: 3, type: "completed", step: 15, reason: "stopped" }], running);
-    expect(progressOf(stopped)).toMatchObject({ fraction: 0.25, eta: "done" });
+    expect(progressOf(stopped)).toMatchObject({ fraction: 0.25, eta: null });
     const done = replay([metrics(4, 60, 4), { seq: 5, type: "completed", step: 60, reason: "completed" }], running);
-    expect(progressOf(done)).toMatchObject({ fraction: 1, eta: "done" });
+    expect(progressOf(done)).toMatchObject({ fraction: 1, eta: null });
   });
 });

@@ -138,12 +138,12 @@ export function sampleNearest(samples: Sample[], step: number): Sample | null {
   return best;
 }
 
-/** Progress text pieces: "step 120 / 600", ETA and fraction done. */
-export function progressOf(view: SessionView): { fraction: number; step: number; total: number | null; eta: string } {
+/** Progress: step, total, fraction done, and the ETA while the run can still go on (null once it has ended). */
+export function progressOf(view: SessionView): { fraction: number; step: number; total: number | null; eta: string | null } {
   const step = view.latest?.step ?? 0;
   const total = view.totalSteps;
   const fraction = total ? Math.min(1, step / total) : 0;
-  const finished = view.phase === "completed" || view.phase === "stopped" || view.phase === "early_stopped";
-  // Only a run that reached its last step is full; a stopped one shows how far it got.
-  return { fraction: view.phase === "completed" ? 1 : fraction, step, total, eta: finished ? "done" : formatDuration(view.latest?.eta_sec) };
+  const ended = view.phase === "completed" || view.phase === "stopped" || view.phase === "early_stopped" || view.phase === "failed";
+  // Only a run that reached its last step is full; a stopped one shows how far it got, and neither has an ETA.
+  return { fraction: view.phase === "completed" ? 1 : fraction, step, total, eta: ended ? null : formatDuration(view.latest?.eta_sec) };
 }

@@ -5,16 +5,20 @@ import { useConfigValidation } from "../hooks/useConfigValidation";
 
 export type ConfigPanelProps = {
   presets: Record<string, TrainConfig>;
+  /** Settings to start from (an earlier run's) instead of a preset. */
+  initial?: TrainConfig;
   /** The config to train with, or null while it has errors. */
   onChange: (config: TrainConfig | null) => void;
 };
 
 /** Presets plus every field of the training config, each checked as you type with the server's rules. */
-export function ConfigPanel({ presets, onChange }: ConfigPanelProps) {
+export function ConfigPanel({ presets, initial, onChange }: ConfigPanelProps) {
   const names = Object.keys(presets);
-  const [preset, setPreset] = useState(names.includes("tiny") ? "tiny" : names[0]);
-  const [raw, setRaw] = useState<RawValues>(() => rawFromConfig(presets[preset] ?? {}));
-  const fields = useMemo(() => fieldsFor(presets[preset] ?? {}), [presets, preset]);
+  // "" is an earlier run's settings rather than a preset.
+  const [preset, setPreset] = useState(initial ? "" : names.includes("tiny") ? "tiny" : names[0]);
+  const template = preset === "" && initial ? initial : presets[preset] ?? {};
+  const [raw, setRaw] = useState<RawValues>(() => rawFromConfig(template));
+  const fields = useMemo(() => fieldsFor(template), [template]);
   const local = useMemo(() => configFromRaw(raw, fields), [raw, fields]);
   const validation = useConfigValidation(local.config);
   const { byField, general } = mergeErrors(local.errors, validation.serverErrors, fields);
@@ -34,6 +38,7 @@ export function ConfigPanel({ presets, onChange }: ConfigPanelProps) {
   return (
     <section className="panel" aria-labelledby="config-title">
       <h2 id="config-title">Model and training</h2>
+      {preset === "" && <p className="muted small">Starting from the settings of the run you chose; a preset replaces them.</p>}
       <div className="preset-row" role="radiogroup" aria-label="Preset">
         {names.map((n) => (
           <button key={n} type="button" role="radio" aria-checked={n === preset} className={n === preset ? "chip chip-on" : "chip"} onClick={() => choosePreset(n)}>

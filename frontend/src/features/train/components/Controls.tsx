@@ -5,6 +5,7 @@ import { formatCount, formatRate } from "@/lib/format";
 import { progressOf, type SessionView } from "../sessionReducer";
 
 const FULL_SPEED = 31;
+const ENDED: Record<string, string> = { completed: "finished", stopped: "stopped before the last step", early_stopped: "stopped early: validation loss stopped improving", failed: "failed" };
 
 /** Play/pause/stop/step, the speed slider and the progress bar with step, ETA and tokens/s. */
 export function Controls({ session, view, onChanged }: { session: SessionDetail; view: SessionView; onChanged: () => void }) {
@@ -64,7 +65,7 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
       <ProgressBar value={progress.fraction} label="Training progress" />
       <div className="progress-text small" data-testid="progress-text">
         <span>step {formatCount(progress.step)}{total ? ` / ${formatCount(total)}` : ""}</span>
-        <span>ETA {progress.eta}</span>
+        <span>{progress.eta !== null ? `ETA ${progress.eta}` : ENDED[view.phase] ?? ""}</span>
         <span>{formatRate(view.latest?.tokens_per_sec)} tokens/s</span>
       </div>
       <ErrorText error={error} />
