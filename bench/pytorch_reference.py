@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The bullet-format.md §6 model and the shakespeare-char recipe in plain PyTorch: the peer for bench train_shakespeare.
+"""docs/format.md's model (Forward math) and the shakespeare-char recipe in plain PyTorch: the peer for bench train_shakespeare.
 
 The model is bullet_native.torch's BulletTransformer (same architecture and init as the C# trainer: RMSNorm,
 interleaved-pair RoPE, SwiGLU 4d, no biases, untied head); the recipe is the same data split (first 90 % train, last

@@ -7,7 +7,7 @@ using BulletNative.Runtime;
 namespace BulletBench;
 
 /// <summary>
-/// Generation speed: the SIMD runtime against the scalar reference forward pass, in one run, for the seeds' medium
+/// Generation speed: the SIMD runtime against the scalar reference forward pass, in one run, for the medium
 /// model (random weights) and the 597-vocab reference fixture, at 1 thread and at all cores; the memory-bandwidth
 /// price of the medium model, time to first token for a 256-token prompt, and RSS after loading.
 /// </summary>
@@ -96,7 +96,7 @@ public static class GenerateBench
         return count / seconds;
     }
 
-    /// <summary>The seeds' medium size with random weights: vocab 4000, d 256, 8 layers, 8 heads, context 512 (.bullet bytes, and the floats for GGUF).</summary>
+    /// <summary>The medium size with random weights: vocab 4000, d 256, 8 layers, 8 heads, context 512 (.bullet bytes, and the floats for GGUF).</summary>
     private static (byte[] Bullet, GgufSource Floats) MediumModel()
     {
         var dims = new ModelDimensions(256, 8, 8, 4000, 512);

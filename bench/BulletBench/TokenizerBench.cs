@@ -7,7 +7,7 @@ namespace BulletBench;
 
 /// <summary>
 /// Tokenizer speed on tinyshakespeare: BPE training to 4,000 tokens, encoding the whole text, and the fast encoder
-/// against the plain definition of bullet-format.md §3 (every merge in order over every word) on a slice.
+/// against the plain definition of docs/format.md, Tokenizer block (every merge in order over every word) on a slice.
 /// Times are best-of-N; each is printed as wall time and as this thread's CPU time, which is what "one core" means
 /// when other processes share the machine. Usage: tokenizer [vocab_size]
 /// </summary>
@@ -98,7 +98,7 @@ public static partial class TokenizerBench
         return text[..(end < 0 ? text.Length : end)];
     }
 
-    // bullet-format.md §3, step by step, with byte strings: the plain loop the fast encoder must equal.
+    // docs/format.md, Tokenizer block, step by step, with byte strings: the plain loop the fast encoder must equal.
     private static int[] DefinitionEncode(BulletTokenizer tokenizer, byte[] text)
     {
         var ids = new Dictionary<string, int>();

@@ -5,7 +5,7 @@ using BulletNative.Format;
 
 namespace BulletNative.Tests;
 
-/// <summary>BQ4 encoding and decoding: the bytes of bullet-format.md §4, quality against simpler schemes, SIMD against scalar.</summary>
+/// <summary>BQ4 (docs/format.md, BQ4 block): its bytes, quality against simpler schemes, SIMD against scalar.</summary>
 public class Bq4Tests
 {
     private static float[] Gaussian(Random random, int n, float sigma, float mean = 0)
@@ -59,7 +59,7 @@ public class Bq4Tests
     }
 
     /// <summary>
-    /// What the reference builder does (bullet-format.md §4): scale = (max - min)/15 kept in float for the nibbles,
+    /// What the reference builder does (docs/format.md, BQ4 block): scale = (max - min)/15 kept in float for the nibbles,
     /// zero = (int8)round(-min/scale), nibble = round((x - min)/scale), and the scale stored by cutting its float
     /// mantissa to 10 bits with subnormal halves flushed to 0 (read from its public source). The nibbles are
     /// measured from min while the decoder measures from the rounded zero point, hence the extra error.

@@ -5,7 +5,7 @@ using BulletNative.Format;
 namespace BulletNative.Tests;
 
 /// <summary>
-/// Checks a written file byte by byte against bullet-format.md, with parsing written here from the spec
+/// Checks a written file byte by byte against docs/format.md, with parsing written here from that document
 /// (own FNV-1a, own BQ4 decoding, own offsets), not with the writer's or reader's code.
 /// </summary>
 public class BulletLayoutBytesTests
@@ -35,7 +35,7 @@ public class BulletLayoutBytesTests
         var bytes = BulletWriter.ToBytes(content);
         var span = bytes.AsSpan();
 
-        // §2 header: JSON text then four NULs; required keys first, in order, in "key": form.
+        // Header: JSON text then four NULs; required keys first, in order, in "key": form.
         var headerEnd = span.IndexOf(new byte[4]);
         var text = Encoding.UTF8.GetString(span[..headerEnd]);
         Assert.That(text, Does.StartWith("{"));
@@ -51,13 +51,13 @@ public class BulletLayoutBytesTests
         Assert.That((NumberAfter(text, "hidden_size"), NumberAfter(text, "num_layers"), NumberAfter(text, "num_heads")), Is.EqualTo((64L, 2L, 4L)));
         Assert.That((NumberAfter(text, "vocab_size"), NumberAfter(text, "max_context")), Is.EqualTo((50L, 64L)));
 
-        // §1 offsets: tokenizer_start is the first multiple of 4096 after the terminator; zeros in between.
+        // Layout: tokenizer_start is the first multiple of 4096 after the terminator; zeros in between.
         var tokenizerStart = NumberAfter(text, "tokenizer_start");
         var weightsStart = NumberAfter(text, "weights_start");
         Assert.That(tokenizerStart, Is.EqualTo(RoundUp(headerEnd + 4, 4096)));
         Assert.That(span[headerEnd..(int)tokenizerStart].ToArray(), Is.All.EqualTo((byte)0));
 
-        // §3 tokenizer block.
+        // Tokenizer block.
         var p = (int)tokenizerStart;
         Assert.That(Encoding.ASCII.GetString(span.Slice(p, 4)), Is.EqualTo("BULK"));
         Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(span[(p + 4)..]), Is.EqualTo(50u));
@@ -82,7 +82,7 @@ public class BulletLayoutBytesTests
         Assert.That(weightsStart, Is.EqualTo(RoundUp(p, 64)));
         Assert.That(span[p..(int)weightsStart].ToArray(), Is.All.EqualTo((byte)0));
 
-        // §4 weights block.
+        // Weights block.
         p = (int)weightsStart;
         Assert.That(Encoding.ASCII.GetString(span.Slice(p, 4)), Is.EqualTo("BWT0"));
         Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(span[(p + 4)..]), Is.EqualTo((uint)content.Tensors.Count));
@@ -106,7 +106,7 @@ public class BulletLayoutBytesTests
         Assert.That(Encoding.ASCII.GetString(span[p..]), Is.EqualTo("END!"));
     }
 
-    /// <summary>Decodes BQ4 by the formula of §4 and compares with the source values.</summary>
+    /// <summary>Decodes BQ4 by the formula of docs/format.md (BQ4 block) and compares with the source values.</summary>
     private static void AssertBlocksDecodeClose(ReadOnlySpan<byte> data, ReadOnlySpan<float> values, string name)
     {
         double err = 0, norm = 0;

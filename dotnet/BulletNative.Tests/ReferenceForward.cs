@@ -1,7 +1,7 @@
 namespace BulletNative.Tests;
 
 /// <summary>
-/// `bullet-format.md` §6 written out as plain loops in double precision, one token at a time with a growing
+/// docs/format.md (Forward math) written out as plain loops in double precision, one token at a time with a growing
 /// list of keys and values — independent of TorchSharp, so the trained model can be checked against the spec.
 /// </summary>
 internal sealed class ReferenceForward(IReadOnlyDictionary<string, float[]> w, int vocab, int d, int layers, int heads)

@@ -55,7 +55,7 @@ public class TrainerTests
         {
             Losses(trainer, 4);
             trainer.Evaluate();
-            trainer.SaveCheckpoint(folder + "/", []); // a trailing separator names the same folder
+            trainer.SaveCheckpoint(folder + "/"); // a trailing separator names the same folder
         }
         using var resumed = new Trainer(config, data);
         var state = resumed.LoadCheckpoint(folder);

@@ -49,7 +49,7 @@ public class TrainingSessionTests
         Assert.That((double)metrics[^1]["tokens_per_sec"]!, Is.GreaterThan(0));
         Assert.That(events.Count(e => IsType(e, "sample")), Is.EqualTo(2));
         Assert.That(events.Count(e => IsType(e, "attention")), Is.EqualTo(2));
-        Assert.That(session.State, Is.EqualTo("completed"));
+        Assert.That(session.State, Is.EqualTo(SessionState.Completed));
         var kept = Directory.GetDirectories(Path.Combine(output, "checkpoints")).Select(Path.GetFileName).Order().ToList();
         Assert.That(kept, Is.EqualTo(new[] { "best", "step-0000015", "step-0000020" }));
         Assert.That(session.Events.Since((long)events[^2]["seq"]!).Count, Is.EqualTo(1), "polling since a seq returns only newer events");
@@ -73,7 +73,7 @@ public class TrainingSessionTests
         session.Start();
         WaitFor(session, e => IsType(e, "metrics") && (long)e["step"]! >= 6);
         session.Pause();
-        Assert.That(session.State, Is.EqualTo("paused"));
+        Assert.That(session.State, Is.EqualTo(SessionState.Paused));
         var pausedAt = (long)session.Status()["step"]!;
         Assert.That((long)session.Events.Last("paused")!["step"]!, Is.EqualTo(pausedAt), "pause returns after the step in flight");
         Thread.Sleep(150);
@@ -85,7 +85,7 @@ public class TrainingSessionTests
         session.Stop();
         var end = WaitFor(session, e => IsType(e, "completed"), beforeStop);
         Assert.That((string?)end[^1]["reason"], Is.EqualTo("stopped"));
-        Assert.That(session.State, Is.EqualTo("stopped"));
+        Assert.That(session.State, Is.EqualTo(SessionState.Stopped));
         Assert.Throws<BulletArgumentException>(() => session.Start());
         var path = session.SaveCheckpoint(Path.Combine(TestPaths.NewScratch(), "after-stop"));
         Assert.That(File.Exists(Path.Combine(path, Checkpoint.WeightsFile)), "what was learned is kept after stop");
@@ -99,7 +99,7 @@ public class TrainingSessionTests
         var session = new TrainingSession(config, () => TestCodec.Corpus(config));
         session.Start();
         WaitFor(session, e => IsType(e, "metrics") && (long)e["step"]! >= 2);
-        // Without the fix Dispose waited for all million steps; the guard only keeps a regression from hanging the suite.
+        // Dispose must not wait for the million steps; the time guard only keeps a failure from hanging the suite.
         var disposed = Task.Run(session.Dispose);
         Assert.That(disposed.Wait(TimeSpan.FromMinutes(2)), Is.True, "Dispose returned");
         Assert.That(session.Events.LastSeq, Is.LessThan(1_000_000));
@@ -114,7 +114,7 @@ public class TrainingSessionTests
         good.Start();
         var error = WaitFor(bad, e => IsType(e, "error"))[^1];
         Assert.That((string?)error["message"], Does.Contain("too short"));
-        Assert.That(bad.State, Is.EqualTo("failed"));
+        Assert.That(bad.State, Is.EqualTo(SessionState.Failed));
         Assert.That(bad.Status()["state"]!.ToString(), Is.EqualTo("failed"));
         Assert.That(WaitFor(good, e => IsType(e, "completed") || IsType(e, "error"))[^1]["type"]!.ToString(), Is.EqualTo("completed"));
     }

@@ -1,4 +1,3 @@
-using BulletNative.Interop;
 
 namespace BulletNative;
 

@@ -11,9 +11,10 @@ export const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const python = process.env.BULLET_PYTHON ?? join(repo, ".venv/bin/python");
 const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-/** Starts the server on a free port; `url` resolves with its base URL once it answers requests. */
-export function startServer(dataDir) {
-  const child = spawn(python, ["-m", "bullet_dashboard", "--port", "0", "--data-dir", dataDir], {
+/** Starts the server on a free port (more arguments after `args`); `url` resolves with its base URL once it answers
+ *  requests, `printed` with the whole URL it printed (with `?token=...` when it requires one). */
+export function startServer(dataDir, args = []) {
+  const child = spawn(python, ["-m", "bullet_dashboard", "--port", "0", "--data-dir", dataDir, ...args], {
     cwd: repo, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" },
   });
   let log = "";
@@ -21,28 +22,30 @@ export function startServer(dataDir) {
     const timer = setTimeout(() => reject(new Error(`the server did not start within 60 s:\n${log}`)), 60_000);
     const read = (chunk) => {
       log += chunk;
-      const m = log.match(/(http:\/\/127\.0\.0\.1:\d+)\//);
+      const m = log.match(/(http:\/\/127\.0\.0\.1:\d+)\/\S*(?=\s)/); // the whole URL, not a chunk's part of it
       if (m) {
         clearTimeout(timer);
-        resolveUrl(m[1]);
+        resolveUrl(m);
       }
     };
     child.stdout.on("data", read);
     child.stderr.on("data", read);
     child.on("exit", (code) => reject(new Error(`the server exited with ${code}:\n${log}`)));
   });
-  const url = printed.then(async (base) => {
+  const serving = printed.then(async ([whole, base]) => {
     await waitUntilServing(base);
-    return base;
+    return [whole, base];
   });
-  return { child, url, log: () => log };
+  return { child, url: serving.then(([, base]) => base), printed: serving.then(([whole]) => whole), log: () => log };
 }
 
-/** The URL is printed when the socket is bound, a moment before the server accepts: wait until it answers. */
+/** The URL is printed when the socket is bound, a moment before the server accepts: wait until it answers (a server
+ *  that requires a token answers 401). */
 async function waitUntilServing(base) {
   for (let i = 0; i < 200; i++) {
     try {
-      if ((await fetch(`${base}/api/status`)).ok) return;
+      await fetch(`${base}/api/status`);
+      return;
     } catch {
       // not listening yet
     }

@@ -1,6 +1,7 @@
 // Browser tests: Debian's Chromium driven by playwright-core against a real `python -m bullet_dashboard` (real native
-// library, temporary data folder, free port; see dashboard.mjs for BULLET_PYTHON and CHROMIUM). The tests run in order
-// because later ones use the model the training test builds. Each saves a screenshot under frontend/test-results/.
+// library, temporary data folder, free port; see dashboard.mjs for BULLET_PYTHON and CHROMIUM), first on loopback, then
+// bound to every interface with a token. The tests run in order because later ones use the model the training test
+// builds. Each saves a screenshot under frontend/test-results/.
 // The last line is "N passed, N failed".
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +21,31 @@ const dataDir = mkdtempSync(join(tmpdir(), "bullet-ui-test-"));
 function check(condition, message) {
   if (!condition) throw new Error(message);
 }
+
+/** Reads a downloaded .bullet with bullet_native.inspect: it must be the tiny preset's shape. */
+function checkTinyModel(file) {
+  const report = JSON.parse(execFileSync(python, ["-c",
+    "import bullet_native, json, sys; print(json.dumps(bullet_native.inspect(sys.argv[1])['header']))", file], { cwd: repo }).toString());
+  check(report.hidden_size === 64 && report.num_layers === 2, `unexpected header ${JSON.stringify(report)}`);
+}
+
+/** On the Train tab: the tiny preset on the bundled poetry with these fields set, "Train now", then the first sample
+ *  and chart points (over the event stream). */
+async function trainTinyOnPoetry(page, fields) {
+  await page.getByRole("radio", { name: /Poetry/ }).click();
+  await page.getByLabel("Dataset poetry").waitFor();
+  await page.getByRole("radio", { name: "tiny" }).click();
+  await page.getByText("Optimizer and schedule").click();
+  await page.getByText("Evaluation and samples").click();
+  for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(String(value));
+  await page.getByText("Config is valid.").waitFor();
+  await page.getByRole("button", { name: "Train now" }).click();
+  await page.waitForURL(/\/train\/[\w.-]+$/);
+  await page.locator("[data-testid=samples] li").first().waitFor({ timeout: TIMEOUT });
+  const points = Number((await page.getByTestId("chart-points").textContent()).split(" ")[0]);
+  check(points > 0, "the loss chart has no points");
+}
+
 
 const shared = { sessionId: null, modelName: null, runs: [] };
 
@@ -77,25 +103,10 @@ const tests = [
 
   ["train the tiny preset on a bundled dataset, pause and resume, wait for the verified build", async (page, base) => {
     await page.goto(`${base}/train`);
-    await page.getByRole("radio", { name: /Poetry/ }).click();
-    await page.getByLabel("Dataset poetry").waitFor();
-    await page.getByRole("radio", { name: "tiny" }).click();
     // A few hundred steps keep the run short; evaluation, samples and attention every 20 steps give the chart points.
-    await page.getByText("Optimizer and schedule").click();
-    await page.getByText("Evaluation and samples").click();
-    const set = async (label, value) => page.getByLabel(label, { exact: true }).fill(String(value));
-    await set("Steps", 240);
-    await set("Evaluate every", 20);
-    await set("Sample every", 20);
-    await set("Attention every", 40);
-    await page.getByText("Config is valid.").waitFor();
-    await page.getByRole("button", { name: "Train now" }).click();
-    await page.waitForURL(/\/train\/[\w.-]+$/);
+    await trainTinyOnPoetry(page, { "Steps": 240, "Evaluate every": 20, "Sample every": 20, "Attention every": 40 });
     shared.sessionId = decodeURIComponent(new URL(page.url()).pathname.split("/")[2]);
-
-    await page.locator("[data-testid=samples] li").first().waitFor({ timeout: TIMEOUT });
     const points = async () => Number((await page.getByTestId("chart-points").textContent()).split(" ")[0]);
-    check((await points()) > 0, "the loss chart has no points");
     await page.getByRole("button", { name: "Pause" }).click();
     await page.getByTestId("session-state").filter({ hasText: "paused" }).waitFor();
     const pausedAt = await points();
@@ -121,9 +132,7 @@ const tests = [
     const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
     const file = join(dataDir, "downloaded.bullet");
     await download.saveAs(file);
-    const report = JSON.parse(execFileSync(python, ["-c",
-      "import bullet_native, json, sys; print(json.dumps(bullet_native.inspect(sys.argv[1])['header']))", file], { cwd: repo }).toString());
-    check(report.hidden_size === 64 && report.num_layers === 2, `unexpected header ${JSON.stringify(report)}`);
+    checkTinyModel(file);
     shared.modelName = download.suggestedFilename().replace(/\.bullet$/, "");
   }],
 
@@ -344,14 +353,56 @@ const tests = [
   }],
 ];
 
-async function main() {
-  const server = startServer(dataDir);
-  let browser;
+// Bound to every interface, the server requires a token and prints it in its URL; the tests still connect through
+// 127.0.0.1. The browser holds the token only in an HttpOnly cookie, which the UI's requests, event stream and
+// downloads carry by themselves.
+const networkTests = [
+  ["the printed URL's token opens the UI, which trains, streams and downloads with the cookie alone", async (page, base, printed) => {
+    const token = new URL(printed).searchParams.get("token");
+    check(token, `the printed URL has no token: ${printed}`);
+    await page.goto(printed);
+    await page.getByTestId("server-status").filter({ hasText: "native" }).waitFor();
+    check(!page.url().includes(token), `the token stayed in the address bar: ${page.url()}`);
+    const cookie = (await page.context().cookies()).find((c) => c.value === token);
+    check(cookie?.httpOnly && cookie.sameSite === "Strict", `the token's cookie is ${JSON.stringify(cookie)}`);
+    check(!(await page.evaluate(() => document.cookie)).includes(token), "the page's scripts can read the token");
+
+    await page.getByRole("link", { name: "Train", exact: true }).click();
+    await trainTinyOnPoetry(page, { "Steps": 120, "Evaluate every": 20, "Sample every": 20 });
+    await page.screenshot({ path: join(results, "network-training.png"), fullPage: true });
+    const link = page.getByTestId("download");
+    await link.waitFor({ timeout: TIMEOUT });
+    const [download] = await Promise.all([page.waitForEvent("download"), link.click()]);
+    const file = join(dataDir, "network.bullet");
+    await download.saveAs(file);
+    checkTinyModel(file);
+    const links = await page.locator("a[href]").evaluateAll((anchors) => anchors.map((a) => a.href));
+    check(!links.some((href) => href.includes(token)), "a link in the page carries the token");
+
+    // Without the cookie, a page asks for the token; typing it in opens the UI.
+    const stranger = await page.context().browser().newContext();
+    try {
+      const other = await stranger.newPage();
+      await other.goto(`${base}/models`);
+      await other.getByText("needs its access token").waitFor();
+      await other.screenshot({ path: join(results, "network-token-asked.png") });
+      await other.getByLabel("Token").fill(token);
+      await other.getByRole("button", { name: "Open the dashboard" }).click();
+      await other.getByRole("button", { name: "Open in Playground" }).first().waitFor();
+      check(new URL(other.url()).pathname === "/models" && !other.url().includes(token), `the form led to ${other.url()}`);
+    } finally {
+      await stranger.close();
+    }
+  }],
+];
+
+/** Runs `tests` in order against a new server started with `args`, in one browser context; returns [passed, failed]. */
+async function runSuite(browser, tests, args, first) {
+  const server = startServer(mkdtempSync(join(dataDir, "server-")), args);
   let passed = 0;
   let failed = 0;
   try {
-    const base = await server.url;
-    browser = await launchChromium();
+    const [base, printed] = await Promise.all([server.url, server.printed]);
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
     context.setDefaultTimeout(30_000);
     for (const [index, [name, fn]] of tests.entries()) {
@@ -359,10 +410,10 @@ async function main() {
       const page = await context.newPage();
       const errors = [];
       page.on("pageerror", (e) => errors.push(e.message));
-      const shot = join(results, `${String(index + 1).padStart(2, "0")}-${name.split(" ").slice(0, 4).join("-").replace(/[^\w-]/g, "")}.png`);
+      const shot = join(results, `${String(first + index).padStart(2, "0")}-${name.split(" ").slice(0, 4).join("-").replace(/[^\w-]/g, "")}.png`);
       const started = Date.now();
       try {
-        await fn(page, base);
+        await fn(page, base, printed);
         check(errors.length === 0, `the page threw: ${errors.join("; ")}`);
         passed++;
         console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
@@ -378,8 +429,27 @@ async function main() {
     failed++;
     console.log(`FAIL setup: ${e.message}`);
   } finally {
-    await browser?.close();
     await stopServer(server);
+  }
+  return [passed, failed];
+}
+
+async function main() {
+  let browser;
+  let passed = 0;
+  let failed = 0;
+  try {
+    browser = await launchChromium();
+    for (const [suite, args, first] of [[tests, [], 1], [networkTests, ["--host", "0.0.0.0"], tests.length + 1]]) {
+      const [p, f] = await runSuite(browser, suite, args, first);
+      passed += p;
+      failed += f;
+    }
+  } catch (e) {
+    failed++;
+    console.log(`FAIL setup: ${e.message}`);
+  } finally {
+    await browser?.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
   writeFileSync(join(results, "summary.txt"), `${passed} passed, ${failed} failed\n`);

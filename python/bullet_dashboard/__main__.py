@@ -1,13 +1,21 @@
-"""python -m bullet_dashboard [--host 127.0.0.1] [--port 8000] [--data-dir DIR]: start the server and print its URL."""
+"""python -m bullet_dashboard [--host 127.0.0.1] [--port 8000] [--data-dir DIR] [--token T]: start the server and print
+its URL (with ?token=... when a token is required, as Jupyter does)."""
 from __future__ import annotations
 
 import socket
 import sys
+from urllib.parse import urlencode
 
 import uvicorn
 
 from .app import create_app
+from .security import WILDCARD_ADDRESSES
 from .settings import parse_args
+
+
+def url_host(address: str) -> str:
+    """An address as it appears in a URL (IPv6 in brackets)."""
+    return f"[{address}]" if ":" in address else address
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,11 +29,12 @@ def main(argv: list[str] | None = None) -> None:
     except OSError as e:
         sys.exit(f"cannot listen on {settings.host}:{settings.port}: {e.strerror}")
     port = sock.getsockname()[1]
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    url = f"http://{host}:{port}/"
-    if settings.open_dataset:
-        url += f"?dataset={settings.open_dataset}"
-    print(f"Bullet Dashboard: {url}  (data in {settings.data_dir}; Ctrl+C stops)", flush=True)
+    query = urlencode({k: v for k, v in (("dataset", settings.open_dataset), ("token", settings.token)) if v})
+    path = f"/?{query}" if query else "/"
+    print(f"Bullet Dashboard: http://{url_host(WILDCARD_ADDRESSES.get(settings.host, settings.host))}:{port}{path}  "
+          f"(data in {settings.data_dir}; Ctrl+C stops)", flush=True)
+    if settings.host in WILDCARD_ADDRESSES:
+        print(f"From other machines: http://{socket.gethostname()}:{port}{path}", flush=True)
     Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
 
 

@@ -12,6 +12,7 @@ from bullet_native._native import CLIENT_FAULTS
 
 from .limits import BodySizeLimit
 from .routes import datasets, legacy, models, runs, sessions, system
+from .security import AccessGuard
 from .services.datasets import DatasetStore
 from .services.models import ModelStore
 from .services.runs import RunIndex
@@ -28,7 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
     """A new app over ``settings.data_dir``; it finds every dataset, model and session already there."""
     app = FastAPI(title="Bullet Dashboard", version=system.SERVER_VERSION,
                   description="Train tiny 4-bit language models into .bullet files: datasets, training sessions with live "
-                              "Server-Sent Events, models, and the original brief's /train, /logs and /download routes.")
+                              "Server-Sent Events, models, and the legacy /train, /logs and /download routes.")
     data = Path(settings.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     app.state.settings = settings
@@ -80,4 +81,5 @@ def create_app(settings: Settings) -> FastAPI:
         raise HTTPException(404, f"no route /{path}")
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(AccessGuard, settings=settings)   # added last, so it runs first
     return app

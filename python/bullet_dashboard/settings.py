@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .security import is_loopback, normalize_host, normalize_origin
 
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "bullet-dashboard"
 MB = 1024 * 1024
@@ -21,6 +24,9 @@ class Settings:
     max_running_sessions: int = field(default_factory=lambda: os.cpu_count() or 1)
     keepalive_seconds: float = 15.0
     open_dataset: str | None = None
+    token: str | None = field(default=None, repr=False)   # required on every request when set (always beyond loopback)
+    allowed_hosts: tuple[str, ...] = ()      # more names the server answers to (a proxy's, a LAN name)
+    allowed_origins: tuple[str, ...] = ()    # more web origins whose pages may use the API
 
     @property
     def max_request_bytes(self) -> int:
@@ -39,8 +45,14 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"BULLET_DASHBOARD_{name}", default)
 
 
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in (_env(name) or "").split(",") if item.strip()]
+
+
 def parse_args(argv: list[str] | None = None) -> Settings:
-    """Settings from the command line, falling back to the environment (BULLET_DASHBOARD_DATA_DIR, ..._PORT, ...)."""
+    """Settings from the command line, falling back to the environment (BULLET_DASHBOARD_DATA_DIR, ..._PORT, ...).
+
+    Bound beyond loopback without a token given, the server makes a random one."""
     parser = argparse.ArgumentParser(prog="python -m bullet_dashboard", description="Bullet Dashboard: train tiny .bullet models in the browser.")
     parser.add_argument("--host", default=_env("HOST", "127.0.0.1"), help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=int(_env("PORT", "8000")), help="port (default 8000; 0 picks a free one)")
@@ -50,11 +62,28 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--max-running", type=int, default=int(_env("MAX_RUNNING", str(os.cpu_count() or 1))),
                         help="sessions training at once; more are queued (default: number of cores)")
     parser.add_argument("--open-dataset", default=_env("OPEN_DATASET"), help="dataset the UI preselects (e.g. children_stories)")
+    parser.add_argument("--token", default=_env("TOKEN"),
+                        help="access token every request must carry (default: a random one, printed in the URL, when --host "
+                             "is not loopback; none on loopback). BULLET_DASHBOARD_TOKEN keeps it out of the process list")
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="another name this server answers to, e.g. a proxy's or the machine's LAN name (repeatable; "
+                             "BULLET_DASHBOARD_ALLOWED_HOSTS, comma-separated)")
+    parser.add_argument("--allowed-origin", action="append", default=[], metavar="ORIGIN",
+                        help="another site (scheme://host[:port]) whose pages may use the API (repeatable; "
+                             "BULLET_DASHBOARD_ALLOWED_ORIGINS, comma-separated)")
     args = parser.parse_args(argv)
     if args.max_running < 1:
         parser.error("--max-running must be at least 1")
     if args.max_upload_mb <= 0:
         parser.error("--max-upload-mb must be positive")
+    if args.token is not None and not args.token.strip():
+        parser.error("--token must not be empty")
+    try:
+        hosts = tuple(normalize_host(h) for h in _env_list("ALLOWED_HOSTS") + args.allowed_host)
+        origins = tuple(normalize_origin(o) for o in _env_list("ALLOWED_ORIGINS") + args.allowed_origin)
+    except ValueError as e:
+        parser.error(str(e))
+    token = args.token.strip() if args.token else None if is_loopback(args.host) else secrets.token_urlsafe(24)
     return Settings(data_dir=args.data_dir.expanduser().resolve(), host=args.host, port=args.port,
                     max_upload_bytes=int(args.max_upload_mb * MB), max_running_sessions=args.max_running,
-                    open_dataset=args.open_dataset)
+                    open_dataset=args.open_dataset, token=token, allowed_hosts=hosts, allowed_origins=origins)

@@ -1,4 +1,4 @@
-"""Command line: python -m bullet_native <command> ... (inspect, build, generate, train, export-gguf, demo)."""
+"""Command line: python -m bullet_native <command> ... (inspect, build, generate, train, export-gguf)."""
 from __future__ import annotations
 
 import argparse
@@ -17,22 +17,6 @@ def _build(args: argparse.Namespace) -> None:
     report = build_bullet(args.folder, args.out)
     summary = {k: report[k] for k in ("path", "file_size", "tensor_count", "parameters", "quantization_error", "warnings")}
     print(json.dumps(summary, indent=2, ensure_ascii=False))
-
-
-def _demo(args: argparse.Namespace) -> None:
-    """Shows the builder at work until the dashboard exists: a random test model written, then inspected."""
-    import tempfile
-    from pathlib import Path
-
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="bullet-demo-")) / "demo.bullet"
-    vocab = out.with_suffix(".vocab.txt")
-    vocab.write_text("<unk> 0\n  0\n" + "".join(f"{c} 0\n" for c in "abcdefghijklmnopqrstuvwxyz.,\n"[:-1]), encoding="utf-8")
-    config = {"hidden_size": 64, "num_layers": 2, "num_heads": 4, "max_context": 128, "model_name": "demo"}
-    report = build_bullet(None, out, config=config, vocab_txt=vocab, random_weights=True, seed=1)
-    print("The dashboard is not built yet; this demo packs a random test model with the native builder.")
-    print(f"wrote {report['path']} ({report['file_size']} bytes, {report['tensor_count']} tensors, "
-          f"{report['parameters']} parameters, BQ4 relative RMSE {report['quantization_error']['relative_rmse']:.3f})")
-    print(f"inspect it with: python -m bullet_native inspect {report['path']}")
 
 
 # Commands with their own argument parsers, in their own modules: name -> (module, function).
@@ -60,9 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("generate", help="stream text from a .bullet model (generate FILE PROMPT --help for options)")
     commands.add_parser("train", help="train a preset on a text file and export a verified .bullet (train --help)")
     commands.add_parser("export-gguf", help="export a .bullet / .safetensors / float folder as llama.cpp GGUF (--type q4_0)")
-    p = commands.add_parser("demo", help="build and inspect a random test model (what ./build.sh run shows for now)")
-    p.add_argument("--out", help="where to write the demo .bullet (default: a new temporary folder)")
-    p.set_defaults(run=_demo)
     args = parser.parse_args(argv)
     try:
         args.run(args)

@@ -1,4 +1,4 @@
-"""BQ4 4-bit block quantization (bullet-format.md §4): float32 values to 20-byte blocks of 32, and back."""
+"""BQ4 4-bit block quantization (docs/format.md, BQ4 block): float32 values to 20-byte blocks of 32, and back."""
 from __future__ import annotations
 
 import ctypes

@@ -1,4 +1,4 @@
-"""The .bullet tokenizer: BPE or character-level training, encoding by bullet-format.md §3, and its files."""
+"""The .bullet tokenizer: BPE or character-level training, encoding by docs/format.md (Tokenizer block), and its files."""
 from __future__ import annotations
 
 import ctypes

@@ -25,7 +25,7 @@ TENSOR_SUFFIXES = [
 
 
 def model_tensors(vocab: int, d: int, layers: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Random float32 tensors for every name of bullet-format.md §5 (written here from the spec)."""
+    """Random float32 tensors for every name of docs/format.md, Tensors (written here from that document)."""
     rng = np.random.default_rng(seed)
     tensors = {"tok_embeddings.weight": rng.normal(0, 0.05, (vocab, d))}
     for i in range(layers):

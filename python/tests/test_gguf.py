@@ -88,7 +88,7 @@ def read_gguf(path: Path) -> dict:
             "data_start": data_start}
 
 
-# ---- reference quantizers by ggml's rule (issue 10), in numpy ---------------------------------------------------------
+# ---- reference quantizers by ggml's rule, in numpy -----------------------------------------------------------------------
 
 def q8_0(x: np.ndarray) -> bytes:
     out = bytearray()
@@ -197,16 +197,27 @@ def test_llama_cpp_greedy_equals_our_float_forward(trained, kind):
     assert theirs == ours
 
 
+# Of TOKENS positions on llama.cpp's greedy path, how many our own pass over the same quantized weights must predict
+# alike. Measured: Q8_0 30 and Q4_0 29 (2-core AMD EPYC, AVX2 kernels). The margin is for near-tied logits of this
+# lightly trained model, which llama.cpp's other CPU kernels (AVX-512, ARM) may round the other way; a wrong block
+# layout drops it far below (Q4_0 with the two nibble halves of each block swapped: 7).
+MIN_AGREEMENT = {"q8_0": 27, "q4_0": 24}
+
+
 @pytest.mark.parametrize("kind", ["q8_0", "q4_0"])
 def test_quantized_exports_load_and_generate(trained, kind):
     session, folder = trained
-    report = export_gguf(session, folder / f"gen-{kind}.gguf", kind, check_prompt=PROMPT, check_tokens=TOKENS)
+    export_gguf(session, folder / f"gen-{kind}.gguf", kind)
     theirs = llama_greedy(folder / f"gen-{kind}.gguf")["ids"]
     vocab = len(read_gguf(folder / f"gen-{kind}.gguf")["kv"]["tokenizer.ggml.tokens"][1])
     assert len(theirs) == TOKENS and all(0 <= i < vocab for i in theirs)
-    for reference in ("float_greedy", "stored_weights_greedy"):
-        agree = sum(a == b for a, b in zip(theirs, report["check"][reference])) / TOKENS
-        print(f"{kind}: llama.cpp agrees with our {reference} on {agree:.0%} of {TOKENS} greedy tokens")
+    # Teacher-forced: at each position, given llama.cpp's history, our greedy token over the stored weights. Whole
+    # greedy paths are no measure: llama.cpp rounds activations to 8 bits for these types, so one flipped near-tie
+    # sends the two paths apart for good (Q4_0: only the first 2 of 30 tokens matched).
+    agree = sum(export_gguf(session, folder / f"check-{kind}.gguf", kind, check_prompt=PROMPT + theirs[:j],
+                            check_tokens=1)["check"]["stored_weights_greedy"] == [theirs[j]] for j in range(TOKENS))
+    print(f"{kind}: llama.cpp's greedy token is ours at {agree} of {TOKENS} positions")
+    assert agree >= MIN_AGREEMENT[kind]
 
 
 def test_bullet_source_and_command_line(trained, capsys):

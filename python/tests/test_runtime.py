@@ -1,4 +1,4 @@
-"""The runtime through the C ABI: logits against an independent float64 numpy implementation of bullet-format.md §6,
+"""The runtime through the C ABI: logits against an independent float64 numpy implementation of docs/format.md (Forward math),
 sampling, streaming, perplexity, attention, bad files, and the generate command."""
 from __future__ import annotations
 
@@ -10,30 +10,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bullet_native import BulletError, build_bullet, dequantize_bq4, inspect
+from bullet_native import BulletError, build_bullet
 from bullet_native.generate_cli import main_generate
 from bullet_native.model import Model
 
+import format_spec
 from conftest import FIXTURES, char_vocab, model_tensors
 
 EPS = 1e-5
 
 
 def load_weights(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    """Header and the used tensors of a file, dequantized from the bytes at the offsets inspect() reports."""
-    report = inspect(path)
-    data = path.read_bytes()
-    tensors = {}
-    for entry in report["tensors"]:
-        if entry["used"]:
-            n = int(np.prod(entry["shape"]))
-            raw = data[entry["offset"]:entry["offset"] + entry["bytes"]]
-            tensors[entry["name"]] = dequantize_bq4(raw, n).astype(np.float64).reshape(entry["shape"])
-    return report["header"], tensors
+    """Header numbers and the used tensors of a file, decoded by format_spec (docs/format.md, not the library)."""
+    spec = format_spec.read(path.read_bytes())
+    return spec.dims, {name: spec.values(name).astype(np.float64) for name in spec.used}
 
 
 def numpy_logits(header: dict, w: dict[str, np.ndarray], ids: list[int]) -> np.ndarray:
-    """§6 in float64: RMSNorm, interleaved RoPE, causal softmax attention, SwiGLU; logits of the last position."""
+    """docs/format.md's forward math, float64: RMSNorm, interleaved RoPE, causal softmax attention, SwiGLU; logits of the last position."""
     d, layers, heads, vocab = header["hidden_size"], header["num_layers"], header["num_heads"], header["vocab_size"]
     hd = d // heads
     head = w["gen_head.weight"] if "gen_head.weight" in w and w["gen_head.weight"].shape[0] >= vocab else w["output_head.weight"]

@@ -36,7 +36,7 @@ def test_logits_equal_our_runtime_on_the_same_weights(torch_python, tmp_path):
 
     result = run_check(torch_python, "logits", tmp_path, bullet=str(tmp_path / "model.bullet"), ids=ids)
 
-    assert sorted(result["state_dict"]) == sorted(result["names"]), "parameter names are the §5 tensor names"
+    assert sorted(result["state_dict"]) == sorted(result["names"]), "parameter names are the .bullet tensor names"
     assert result["parameters"] == 40 * 64 * 2 + 2 * (4 * 64 * 64 + 3 * 64 * 256 + 2 * 64) + 64
     torch_logits = np.array(result["logits"], dtype=np.float32)
     with bn.Model(tmp_path / "model.bullet") as model:

@@ -4,7 +4,7 @@ using BulletNative.Tokenizer;
 
 namespace BulletNative.Tests.Tokenizer;
 
-/// <summary>The fast encoder gives exactly the ids of the plain §3 rule (ReferenceEncoder).</summary>
+/// <summary>The fast encoder gives exactly the ids of the plain rule of docs/format.md, Tokenizer block (ReferenceEncoder).</summary>
 public class EncodingRuleTests
 {
     private static string Shakespeare(int bytes)

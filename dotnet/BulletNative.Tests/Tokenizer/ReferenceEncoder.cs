@@ -3,7 +3,7 @@ using System.Text;
 namespace BulletNative.Tests.Tokenizer;
 
 /// <summary>
-/// bullet-format.md §3 written the plainest way, on strings, independently of the library: split at spaces, split
+/// docs/format.md's encoding rule (Tokenizer block) written the plainest way, on strings, independently of the library: split at spaces, split
 /// words into characters, apply every merge in order over the whole word left to right, look pieces up (first id wins).
 /// </summary>
 internal static class ReferenceEncoder

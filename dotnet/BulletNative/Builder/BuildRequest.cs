@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using BulletNative.Format;
 using BulletNative.Tokenizer;
@@ -80,16 +79,5 @@ public static class BuildRequest
         return TokenizerFiles.Load(path);
     }
 
-    private static JsonObject ReadJsonObject(string path)
-    {
-        try
-        {
-            return JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject
-                ?? throw new BulletFormatException($"{Path.GetFileName(path)} is not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new BulletFormatException($"{Path.GetFileName(path)} is not valid JSON: {e.Message}");
-        }
-    }
+    private static JsonObject ReadJsonObject(string path) => JsonFields.OfFile(Path.GetFileName(path)).ReadObject(path);
 }

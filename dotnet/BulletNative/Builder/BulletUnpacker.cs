@@ -7,7 +7,7 @@ namespace BulletNative.Builder;
 
 /// <summary>
 /// The builder's inverse: a .bullet file back into the folder build_bullet packs — model.safetensors (every tensor
-/// dequantized to F32 under its §5 name), config.json and tokenizer.json — so a model can continue training
+/// dequantized to F32 under its tensor name), config.json and tokenizer.json — so a model can continue training
 /// elsewhere (PyTorch) and be packed again.
 /// </summary>
 public static class BulletUnpacker

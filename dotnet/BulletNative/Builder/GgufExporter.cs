@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using BulletNative.Format;
 using BulletNative.Runtime;
@@ -7,12 +6,12 @@ using BulletNative.Training;
 
 namespace BulletNative.Builder;
 
-/// <summary>A model ready for GGUF: dimensions, vocabulary, float weights by §5 name, and what they came from.</summary>
+/// <summary>A model ready for GGUF: dimensions, vocabulary, float weights by .bullet tensor name, and what they came from.</summary>
 public sealed record GgufSource(string Kind, string Fidelity, string ModelName, ModelDimensions Dims, BulletVocabulary Vocabulary,
     IReadOnlyDictionary<string, float[]> Weights);
 
 /// <summary>
-/// Exports a model as a GGUF v3 file of llama.cpp's <c>llama</c> architecture. §6 is that architecture exactly
+/// Exports a model as a GGUF v3 file of llama.cpp's <c>llama</c> architecture. docs/format.md's forward math is that architecture exactly
 /// (adjacent-pair RoPE, which is llama.cpp's "normal" rope of the llama arch, so no Q/K row permutation), so only
 /// names, dims order (innermost first) and the tokenizer's alphabet change. Norms are always F32.
 /// </summary>
@@ -151,7 +150,7 @@ public static class GgufExporter
         return result;
     }
 
-    /// <summary>The llama.cpp name of a §5 tensor.</summary>
+    /// <summary>The llama.cpp name of a .bullet tensor.</summary>
     public static string GgufName(string name)
     {
         if (name == TensorNames.Embedding) return "token_embd.weight";
@@ -213,13 +212,6 @@ public static class GgufExporter
     private static JsonObject ReadConfig(string path)
     {
         if (!File.Exists(path)) throw new BulletArgumentException($"{Path.GetDirectoryName(path)} has no config.json");
-        try
-        {
-            return JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw new BulletFormatException("config.json is not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new BulletFormatException($"config.json is not valid JSON: {e.Message}");
-        }
+        return JsonFields.OfFile("config.json").ReadObject(path);
     }
 }

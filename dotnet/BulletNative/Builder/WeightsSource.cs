@@ -8,7 +8,7 @@ namespace BulletNative.Builder;
 /// </summary>
 public static class WeightsSource
 {
-    /// <summary>Loads every tensor the source holds, keyed by its §5 name.</summary>
+    /// <summary>Loads every tensor the source holds, keyed by its tensor name (docs/format.md, Tensors).</summary>
     public static Dictionary<string, TensorData> Load(string path)
     {
         if (File.Exists(path))
@@ -37,7 +37,7 @@ public static class WeightsSource
         return ByName(tensors, path);
     }
 
-    /// <summary>`a/b/c.weight.npy` under the root becomes `a.b.c.weight`, so both folder forms give §5 names.</summary>
+    /// <summary>`a/b/c.weight.npy` under the root becomes `a.b.c.weight`, so both folder forms give .bullet tensor names.</summary>
     private static string NameOf(string root, string file)
     {
         var relative = Path.GetRelativePath(root, file);

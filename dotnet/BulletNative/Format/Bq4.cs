@@ -8,7 +8,7 @@ using System.Runtime.Intrinsics.X86;
 namespace BulletNative.Format;
 
 /// <summary>
-/// BQ4, the 4-bit block quantization of .bullet (bullet-format.md §4): 32 values per 20-byte block, each decoded as
+/// BQ4, the 4-bit block quantization of .bullet (docs/format.md, BQ4 block): 32 values per 20-byte block, each decoded as
 /// (nibble - zero) * scale with a half-precision scale and an int8 zero point.
 /// </summary>
 /// <remarks>

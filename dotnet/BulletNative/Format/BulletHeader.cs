@@ -1,12 +1,11 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace BulletNative.Format;
 
 /// <summary>
-/// The JSON header of a .bullet file (bullet-format.md §2): the required keys, written first and in the
+/// The JSON header of a .bullet file (docs/format.md, Header): the required keys, written first and in the
 /// "key": value form the reference runtime's text search expects, then our own keys under other names.
 /// </summary>
 public sealed record BulletHeader(
@@ -86,16 +85,8 @@ public sealed record BulletHeader(
     /// </summary>
     public static BulletHeader Parse(string text, List<string> warnings)
     {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(text) as JsonObject ?? throw new BulletFormatException("the header is JSON but not an object");
-        }
-        catch (JsonException e)
-        {
-            throw new BulletFormatException($"the header is not valid JSON: {e.Message}");
-        }
         var read = JsonFields.OfFile("the header");
+        var root = read.ParseObject(text);
         var version = read.RequiredString(root, "bullet_version");
         if (version != BulletLayout.FormatVersion)
             warnings.Add($"bullet_version is \"{version}\"; this reader knows \"{BulletLayout.FormatVersion}\"");

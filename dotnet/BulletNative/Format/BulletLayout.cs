@@ -1,6 +1,6 @@
 namespace BulletNative.Format;
 
-/// <summary>Tensor encodings named by the weights table's quant_type byte (bullet-format.md §4).</summary>
+/// <summary>Tensor encodings named by the weights table's quant_type byte (docs/format.md, Weights block).</summary>
 public enum BulletQuantType : byte
 {
     BQ4 = 0,
@@ -9,7 +9,7 @@ public enum BulletQuantType : byte
     FP16 = 3,
 }
 
-/// <summary>Every magic, alignment rule and fixed size of the .bullet v1.0 layout, in one place (bullet-format.md §1–4).</summary>
+/// <summary>Every magic, alignment rule and fixed size of the .bullet v1.0 layout, in one place (docs/format.md).</summary>
 public static class BulletLayout
 {
     public const string FormatVersion = "1.0";

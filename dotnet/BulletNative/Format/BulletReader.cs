@@ -3,13 +3,13 @@ using System.Text;
 namespace BulletNative.Format;
 
 /// <summary>
-/// Reads and validates .bullet files (bullet-format.md §7): every offset and length is checked against the file
+/// Reads and validates .bullet files (docs/format.md, Validation): every offset and length is checked against the file
 /// before use, so any input ends in a BulletFile or a BulletFormatException naming what is wrong and where.
 /// Quirks of the reference builder's files (extra embedding rows, unnamed or mis-sized tensors) become warnings.
 /// </summary>
 public static class BulletReader
 {
-    /// <summary>Task heads a reader recognizes by name besides the §5 tensors.</summary>
+    /// <summary>Task heads a reader recognizes by name besides the tensors of docs/format.md (Tensors).</summary>
     public static readonly string[] KnownTaskHeads =
         [TensorNames.GenerationHead, "ner_head.weight", "cls_head.weight", "intent_head.weight", "sentiment_head.weight"];
 

@@ -1,6 +1,6 @@
 namespace BulletNative.Format;
 
-/// <summary>One row of the weights table (bullet-format.md §4), with the name recovered from its hash when known.</summary>
+/// <summary>One row of the weights table (docs/format.md, Weights block), with the name recovered from its hash when known.</summary>
 public sealed record BulletTensorEntry(
     ulong NameHash,
     string? Name,

@@ -4,7 +4,7 @@ using System.Text;
 namespace BulletNative.Format;
 
 /// <summary>
-/// The tokenizer block of a .bullet file as data (bullet-format.md §3): token bytes with scores in id order,
+/// The tokenizer block of a .bullet file as data (docs/format.md, Tokenizer block): token bytes with scores in id order,
 /// and merges in file order. Encoding logic lives in Tokenizer/; this type only holds and (de)serializes the block.
 /// </summary>
 public sealed class BulletVocabulary
@@ -34,7 +34,7 @@ public sealed class BulletVocabulary
     /// <summary>Number of tokens.</summary>
     public int Count => Tokens.Count;
 
-    /// <summary>The block's bytes exactly as §3 lays them out, starting with "BULK".</summary>
+    /// <summary>The block's bytes exactly as docs/format.md (Tokenizer block) lays them out, starting with "BULK".</summary>
     public byte[] ToBlock()
     {
         var size = 4 + 4 + 4 + Tokens.Sum(t => 4 + 2 + t.Length) + Merges.Sum(m => 2 + m.A.Length + 2 + m.B.Length);

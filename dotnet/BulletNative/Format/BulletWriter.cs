@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace BulletNative.Format;
 
-/// <summary>A float tensor to be stored: its §5 name, shape ([out, in] for matrices) and row-major values.</summary>
+/// <summary>A float tensor to be stored: its .bullet tensor name, shape ([out, in] for matrices) and row-major values.</summary>
 public sealed record TensorData(string Name, int[] Shape, ReadOnlyMemory<float> Values);
 
 /// <summary>Everything a .bullet file holds before quantization.</summary>
@@ -16,8 +16,8 @@ public sealed record BulletModelContent(
     JsonObject? ExtraHeader = null);
 
 /// <summary>
-/// Writes .bullet v1.0 files in the phases of bullet-format.md: header (§2), tokenizer block (§3),
-/// weights block with BQ4 tensors (§4), footer. Files are written atomically.
+/// Writes .bullet v1.0 files in the order of docs/format.md (Layout): header, tokenizer block,
+/// weights block with BQ4 tensors, footer. Files are written atomically.
 /// </summary>
 public static class BulletWriter
 {

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace BulletNative.Format;
 
-/// <summary>FNV-1a 64-bit, the hash that names tensors in the weights table (bullet-format.md §4).</summary>
+/// <summary>FNV-1a 64-bit, the hash that names tensors in the weights table (docs/format.md, Weights block).</summary>
 public static class Fnv1a
 {
     public const ulong OffsetBasis = 14695981039346656037UL;

@@ -5,7 +5,7 @@ namespace BulletNative.Format;
 /// <summary>
 /// Scalar encoders and decoders for the GGUF tensor types. Q8_0 and Q4_0 follow ggml's reference quantizers
 /// (<c>quantize_row_q8_0_ref</c> and <c>quantize_row_q4_0_ref</c> in ggml-quants.c, as described in llama.cpp's
-/// ggml sources and restated in issue 10), so a file holds the same bytes llama.cpp's own converter would write:
+/// ggml sources), so a file holds the same bytes llama.cpp's own converter would write:
 /// the scale is computed in float, stored as half precision, and the values are divided by the float scale.
 /// </summary>
 public static class GgufQuant

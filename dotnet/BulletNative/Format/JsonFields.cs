@@ -97,6 +97,43 @@ internal readonly struct JsonFields
     public string RequiredString(JsonObject json, string key) => String(Required(json, key), key);
     public JsonObject RequiredObject(JsonObject json, string key) => Object(Required(json, key), key);
 
+    // ---- whole documents -------------------------------------------------------------------------------------------
+
+    /// <summary>Parses text that must hold one JSON object; invalid JSON or another kind of value fails naming the document.</summary>
+    public JsonObject ParseObject(string text)
+    {
+        try
+        {
+            return AsObject(JsonNode.Parse(text));
+        }
+        catch (JsonException e)
+        {
+            throw NotJson(e);
+        }
+    }
+
+    /// <summary>Parses UTF-8 bytes that must hold one JSON object (see the string overload).</summary>
+    public JsonObject ParseObject(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return AsObject(JsonNode.Parse(utf8));
+        }
+        catch (JsonException e)
+        {
+            throw NotJson(e);
+        }
+    }
+
+    /// <summary>Reads and parses a file that must hold one JSON object.</summary>
+    public JsonObject ReadObject(string path) => ParseObject(File.ReadAllBytes(path));
+
+    private JsonObject AsObject(JsonNode? node) => node as JsonObject ?? throw Fail($"{Document} is not a JSON object");
+
+    private Exception NotJson(JsonException e) => Fail($"{Document} is not valid JSON: {e.Message}");
+
+    private string Document => _where ?? "the JSON";
+
     // ---- keys -----------------------------------------------------------------------------------------------------
 
     /// <summary>Throws for the first key of <paramref name="json"/> not in <paramref name="known"/>, so a typo is not silently ignored.</summary>

@@ -1,6 +1,6 @@
 namespace BulletNative.Format;
 
-/// <summary>The dimensions a .bullet header declares, and the tensor names and shapes they imply (bullet-format.md §5).</summary>
+/// <summary>The dimensions a .bullet header declares, and the tensor names and shapes they imply (docs/format.md, Tensors).</summary>
 public sealed record ModelDimensions(int HiddenSize, int NumLayers, int NumHeads, int VocabSize, int MaxContext)
 {
     /// <summary>Per-head width d / heads.</summary>
@@ -57,7 +57,7 @@ public sealed record ModelDimensions(int HiddenSize, int NumLayers, int NumHeads
     }
 }
 
-/// <summary>The tensor names of bullet-format.md §5.</summary>
+/// <summary>The tensor names of docs/format.md (Tensors).</summary>
 public static class TensorNames
 {
     public const string Embedding = "tok_embeddings.weight";

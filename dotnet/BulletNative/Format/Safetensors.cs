@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace BulletNative.Format;
@@ -34,16 +33,7 @@ public static class Safetensors
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(data);
         if (headerLength > MaxHeaderBytes || (long)headerLength > data.Length - 8)
             throw new BulletFormatException($"safetensors header length {headerLength} does not fit in the file ({data.Length} bytes)");
-        JsonObject header;
-        try
-        {
-            header = JsonNode.Parse(data.Slice(8, (int)headerLength)) as JsonObject
-                ?? throw new BulletFormatException("safetensors header is not a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new BulletFormatException($"safetensors header is not valid JSON: {e.Message}");
-        }
+        var header = JsonFields.OfFile("safetensors header").ParseObject(data.Slice(8, (int)headerLength));
         var body = data[(8 + (int)headerLength)..];
         var tensors = new List<TensorData>();
         var metadata = new Dictionary<string, string>();

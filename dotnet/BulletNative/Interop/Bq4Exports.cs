@@ -3,7 +3,7 @@ using BulletNative.Format;
 
 namespace BulletNative.Interop;
 
-/// <summary>BQ4 encoding and decoding of float32 arrays (bullet-format.md §4) over caller-owned buffers.</summary>
+/// <summary>BQ4 encoding and decoding of float32 arrays (docs/format.md, BQ4 block) over caller-owned buffers.</summary>
 internal static unsafe class Bq4Exports
 {
     /// <summary>Encodes n floats into ByteCount(n) bytes at output; outputCapacity too small is an InvalidArgument.</summary>
@@ -14,8 +14,7 @@ internal static unsafe class Bq4Exports
         var needed = Bq4.ByteCount(n);
         if (outputCapacity < needed)
             throw new BulletArgumentException($"output holds {outputCapacity} bytes but BQ4 of {n} values needs {needed} bytes");
-        if (n > 0 && (values == null || output == null)) throw new BulletArgumentException("values and output must not be null");
-        Bq4.Quantize(new ReadOnlySpan<float>(values, (int)n), new Span<byte>(output, (int)needed));
+        Bq4.Quantize(NativeCall.Input(values, n, "values"), NativeCall.Output(output, needed, "output"));
     });
 
     /// <summary>Decodes n floats from data (dataLength at least ByteCount(n) bytes) into output.</summary>
@@ -26,8 +25,7 @@ internal static unsafe class Bq4Exports
         var needed = Bq4.ByteCount(n);
         if (dataLength < needed)
             throw new BulletArgumentException($"data holds {dataLength} bytes but BQ4 of {n} values needs {needed} bytes");
-        if (n > 0 && (data == null || output == null)) throw new BulletArgumentException("data and output must not be null");
-        Bq4.Dequantize(new ReadOnlySpan<byte>(data, (int)needed), new Span<float>(output, (int)n));
+        Bq4.Dequantize(NativeCall.Input(data, needed, "data"), NativeCall.Output(output, n, "output"));
     });
 
     private static void CheckCount(long n)

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using BulletNative.Format;
 
 namespace BulletNative.Interop;
 
@@ -80,16 +81,28 @@ internal static unsafe class NativeCall
     public static JsonObject JsonArgument(byte* json, string argument)
     {
         var text = OptionalUtf8(json);
-        if (text is null) return new JsonObject();
-        try
-        {
-            return JsonNode.Parse(text) as JsonObject
-                ?? throw new BulletArgumentException($"{argument} must be a JSON object");
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            throw new BulletArgumentException($"{argument} is not valid JSON: {e.Message}");
-        }
+        return text is null ? new JsonObject() : JsonFields.Of(argument).ParseObject(text);
+    }
+
+    /// <summary>
+    /// A caller's array of <paramref name="count"/> values as a span: the count must fit a span and the pointer may be
+    /// null only when the count is 0.
+    /// </summary>
+    public static ReadOnlySpan<T> Input<T>(T* data, long count, string argument) where T : unmanaged => Output(data, count, argument);
+
+    /// <summary>A caller's buffer of <paramref name="count"/> values to write into (checked as <see cref="Input"/>).</summary>
+    public static Span<T> Output<T>(T* data, long count, string argument) where T : unmanaged
+    {
+        if (count < 0 || count > Array.MaxLength) throw new BulletArgumentException($"{argument} length {count} is out of range");
+        if (count > 0 && data == null) throw new BulletArgumentException($"{argument} must not be null");
+        return count == 0 ? [] : new Span<T>(data, (int)count);
+    }
+
+    /// <summary>Registers <paramref name="value"/> in the handle table and writes its handle to the caller's pointer.</summary>
+    public static void ReturnHandle(object value, long* outHandle)
+    {
+        if (outHandle == null) throw new BulletArgumentException("the handle output pointer must not be null");
+        *outHandle = HandleTable.Add(value);
     }
 
     /// <summary>Hands bytes to the caller in a library-owned buffer, released with bullet_free_buffer.</summary>

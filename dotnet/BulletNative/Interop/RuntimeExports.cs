@@ -9,12 +9,12 @@ internal static unsafe class RuntimeExports
     /// <summary>Loads and validates a .bullet file; the handle is freed with bullet_free_handle.</summary>
     [UnmanagedCallersOnly(EntryPoint = "model_load")]
     public static int Load(byte* path, long* outHandle) => NativeCall.Run(() =>
-        *Out(outHandle) = HandleTable.Add(BulletModel.Load(NativeCall.Utf8(path, "path"))));
+        NativeCall.ReturnHandle(BulletModel.Load(NativeCall.Utf8(path, "path")), outHandle));
 
     /// <summary>Loads a model from a file image in memory (copied once; the caller's buffer may be freed afterwards).</summary>
     [UnmanagedCallersOnly(EntryPoint = "model_load_bytes")]
     public static int LoadBytes(byte* data, long length, long* outHandle) => NativeCall.Run(() =>
-        *Out(outHandle) = HandleTable.Add(BulletModel.Load(Copy(data, length))));
+        NativeCall.ReturnHandle(BulletModel.Load(NativeCall.Input(data, length, "data").ToArray()), outHandle));
 
     /// <summary>JSON: header, tokenizer, tensors, warnings, and the runtime's choices (head, kernel).</summary>
     [UnmanagedCallersOnly(EntryPoint = "model_info")]
@@ -30,8 +30,8 @@ internal static unsafe class RuntimeExports
     /// <summary>Creates a streaming generator over a model (it keeps the model alive even if the model handle is freed).</summary>
     [UnmanagedCallersOnly(EntryPoint = "generator_create")]
     public static int CreateGenerator(long model, byte* prompt, byte* options, long* outHandle) => NativeCall.Run(() =>
-        *Out(outHandle) = HandleTable.Add(Generator.FromText(HandleTable.Get<BulletModel>(model), NativeCall.Utf8(prompt, "prompt"),
-            GenerationOptions.FromJson(NativeCall.JsonArgument(options, "options")))));
+        NativeCall.ReturnHandle(Generator.FromText(HandleTable.Get<BulletModel>(model), NativeCall.Utf8(prompt, "prompt"),
+            GenerationOptions.FromJson(NativeCall.JsonArgument(options, "options"))), outHandle));
 
     /// <summary>Draws one token; JSON {token, text, done, stop_reason}.</summary>
     [UnmanagedCallersOnly(EntryPoint = "generator_next")]
@@ -58,19 +58,7 @@ internal static unsafe class RuntimeExports
     public static int Logits(long model, int* ids, long n, int reference, float* output, long capacity) => NativeCall.Run(() =>
     {
         var m = HandleTable.Get<BulletModel>(model);
-        if (ids == null || n < 0 || n > int.MaxValue) throw new BulletArgumentException("ids must point to n token ids");
-        if (output == null || capacity < m.Dimensions.VocabSize)
-            throw new BulletArgumentException($"the output needs room for {m.Dimensions.VocabSize} floats");
-        RuntimeReports.Logits(m, new ReadOnlySpan<int>(ids, (int)n), reference != 0).CopyTo(new Span<float>(output, m.Dimensions.VocabSize));
+        if (capacity < m.Dimensions.VocabSize) throw new BulletArgumentException($"the output needs room for {m.Dimensions.VocabSize} floats");
+        RuntimeReports.Logits(m, NativeCall.Input(ids, n, "ids"), reference != 0).CopyTo(NativeCall.Output(output, m.Dimensions.VocabSize, "output"));
     });
-
-    private static byte[] Copy(byte* data, long length)
-    {
-        if (length < 0 || length > int.MaxValue) throw new BulletArgumentException($"length {length} must be between 0 and 2 GiB");
-        if (data == null && length > 0) throw new BulletArgumentException("data must not be null");
-        return new ReadOnlySpan<byte>(data, (int)length).ToArray();
-    }
-
-    private static long* Out(long* handle) =>
-        handle != null ? handle : throw new BulletArgumentException("the handle output pointer must not be null");
 }

@@ -16,16 +16,16 @@ internal static unsafe class TokenizerExports
         var file = NativeCall.OptionalUtf8(path);
         if (text != null && file != null) throw new BulletArgumentException("give either text or path to train on, not both");
         BulletTokenizer tokenizer;
-        if (text != null) tokenizer = BpeTrainer.Train(View(text, length, "text"), settings);
+        if (text != null) tokenizer = BpeTrainer.Train(NativeCall.Input(text, length, "text"), settings);
         else if (file != null) tokenizer = BpeTrainer.TrainFile(file, settings);
         else throw new BulletArgumentException("give either text or path to train on");
-        ReturnHandle(tokenizer, outHandle);
+        NativeCall.ReturnHandle(tokenizer, outHandle);
     });
 
     /// <summary>Loads a tokenizer.json, vocab.txt (+ merges.txt), folder, or a .bullet file's tokenizer block.</summary>
     [UnmanagedCallersOnly(EntryPoint = "tokenizer_load")]
     public static int Load(byte* path, long* outHandle) => NativeCall.Run(() =>
-        ReturnHandle(BulletTokenizer.Load(NativeCall.Utf8(path, "path")), outHandle));
+        NativeCall.ReturnHandle(BulletTokenizer.Load(NativeCall.Utf8(path, "path")), outHandle));
 
     /// <summary>Saves by the path's form: *.json, *vocab.txt (+ merges.txt beside it), or a folder.</summary>
     [UnmanagedCallersOnly(EntryPoint = "tokenizer_save")]
@@ -55,7 +55,7 @@ internal static unsafe class TokenizerExports
     [UnmanagedCallersOnly(EntryPoint = "tokenizer_encode")]
     public static int Encode(long handle, byte* text, long length, byte** outData, long* outLength) => NativeCall.Run(() =>
     {
-        var ids = HandleTable.Get<BulletTokenizer>(handle).Encode(View(text, length, "text"));
+        var ids = HandleTable.Get<BulletTokenizer>(handle).Encode(NativeCall.Input(text, length, "text"));
         NativeCall.ReturnBytes(MemoryMarshal.AsBytes(ids.AsSpan()), outData, outLength);
     });
 
@@ -68,14 +68,14 @@ internal static unsafe class TokenizerExports
     {
         var tokenizer = HandleTable.Get<BulletTokenizer>(handle);
         if (count < 0) throw new BulletArgumentException($"count {count} must not be negative");
-        if (count > 0 && offsets == null) throw new BulletArgumentException("offsets must not be null");
+        var bounds = NativeCall.Input(offsets, count == 0 ? 0 : count + 1, "offsets");
         var texts = new ReadOnlyMemory<byte>[count];
-        var all = count == 0 ? [] : Bytes(data, offsets[count], "data");
+        var all = count == 0 ? [] : NativeCall.Input(data, bounds[^1], "data").ToArray();
         for (var i = 0; i < count; i++)
         {
-            if (offsets[i] < 0 || offsets[i] > offsets[i + 1] || offsets[i + 1] > all.Length)
-                throw new BulletArgumentException($"offsets[{i}]..offsets[{i + 1}] ({offsets[i]}..{offsets[i + 1]}) is not a range inside the data");
-            texts[i] = all.AsMemory((int)offsets[i], (int)(offsets[i + 1] - offsets[i]));
+            if (bounds[i] < 0 || bounds[i] > bounds[i + 1] || bounds[i + 1] > all.Length)
+                throw new BulletArgumentException($"offsets[{i}]..offsets[{i + 1}] ({bounds[i]}..{bounds[i + 1]}) is not a range inside the data");
+            texts[i] = all.AsMemory((int)bounds[i], (int)(bounds[i + 1] - bounds[i]));
         }
         var results = tokenizer.EncodeBatch(texts, threads);
         var output = new byte[8L * count + 4L * results.Sum(r => (long)r.Length)];
@@ -96,23 +96,6 @@ internal static unsafe class TokenizerExports
     public static int Decode(long handle, int* ids, long count, byte** outData, long* outLength) => NativeCall.Run(() =>
     {
         var tokenizer = HandleTable.Get<BulletTokenizer>(handle);
-        if (count < 0 || count > int.MaxValue) throw new BulletArgumentException($"count {count} is out of range");
-        if (count > 0 && ids == null) throw new BulletArgumentException("ids must not be null");
-        NativeCall.ReturnBytes(tokenizer.DecodeToUtf8(new ReadOnlySpan<int>(ids, (int)count)), outData, outLength);
+        NativeCall.ReturnBytes(tokenizer.DecodeToUtf8(NativeCall.Input(ids, count, "ids")), outData, outLength);
     });
-
-    private static byte[] Bytes(byte* data, long length, string argument) => View(data, length, argument).ToArray();
-
-    private static ReadOnlySpan<byte> View(byte* data, long length, string argument)
-    {
-        if (length < 0 || length > Array.MaxLength) throw new BulletArgumentException($"{argument} length {length} is out of range");
-        if (length > 0 && data == null) throw new BulletArgumentException($"{argument} must not be null");
-        return length == 0 ? [] : new ReadOnlySpan<byte>(data, (int)length);
-    }
-
-    private static void ReturnHandle(BulletTokenizer tokenizer, long* outHandle)
-    {
-        if (outHandle == null) throw new BulletArgumentException("outHandle must not be null");
-        *outHandle = HandleTable.Add(tokenizer);
-    }
 }

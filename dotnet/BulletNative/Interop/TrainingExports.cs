@@ -11,9 +11,8 @@ internal static unsafe class TrainingExports
     [UnmanagedCallersOnly(EntryPoint = "bullet_session_create")]
     public static int Create(byte* configJson, byte* optionsJson, long* outHandle) => NativeCall.Run(() =>
     {
-        if (outHandle == null) throw new BulletArgumentException("out_handle must not be null");
-        var session = TrainingSessionFactory.Create(NativeCall.JsonArgument(configJson, "config"), NativeCall.JsonArgument(optionsJson, "options"));
-        *outHandle = HandleTable.Add(session);
+        NativeCall.ReturnHandle(TrainingSessionFactory.Create(NativeCall.JsonArgument(configJson, "config"),
+            NativeCall.JsonArgument(optionsJson, "options")), outHandle);
     });
 
     /// <summary>Starts continuous training.</summary>
@@ -40,6 +39,19 @@ internal static unsafe class TrainingExports
     [UnmanagedCallersOnly(EntryPoint = "bullet_session_speed")]
     public static int Speed(long handle, double stepsPerSecond) =>
         NativeCall.Run(() => HandleTable.Get<TrainingSession>(handle).SetSpeed(stepsPerSecond));
+
+    /// <summary>Sets the session's libtorch thread count from its next step on.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "bullet_session_threads")]
+    public static int Threads(long handle, int threads) => NativeCall.Run(() => HandleTable.Get<TrainingSession>(handle).SetThreads(threads));
+
+    /// <summary>Attention of every layer and head on a probe text (null: the configured probe) with the current weights, as JSON.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "bullet_session_attention")]
+    public static int Attention(long handle, byte* probe, byte** outData, long* outLength) => NativeCall.Run(() =>
+        NativeCall.ReturnJson(HandleTable.Get<TrainingSession>(handle).Attention(NativeCall.OptionalUtf8(probe)), outData, outLength));
+
+    /// <summary>Every session state in order, with whether it is final and who sets it, as JSON.</summary>
+    [UnmanagedCallersOnly(EntryPoint = "bullet_session_states")]
+    public static int States(byte** outData, long* outLength) => NativeCall.Run(() => NativeCall.ReturnJson(SessionStates.Describe(), outData, outLength));
 
     /// <summary>One optimizer step, synchronously; returns its metrics as JSON.</summary>
     [UnmanagedCallersOnly(EntryPoint = "train_step")]

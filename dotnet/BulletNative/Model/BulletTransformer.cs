@@ -7,13 +7,13 @@ namespace BulletNative.Model;
 // Shapes: B batch, T time (positions), C channels (hidden size d), H heads, D head size (C/H), V vocab.
 
 /// <summary>
-/// The `bullet-format.md` §6 transformer in TorchSharp: token embedding, N pre-norm blocks (RMSNorm, attention
+/// The transformer of docs/format.md (Forward math) in TorchSharp: token embedding, N pre-norm blocks (RMSNorm, attention
 /// with pairwise-interleaved RoPE, RMSNorm, SwiGLU), final RMSNorm, output head. No biases. Each module field
-/// is named so that the parameter paths are the §5 tensor names.
+/// is named so that the parameter paths are the tensor names of docs/format.md (Tensors).
 /// </summary>
 public sealed class BulletTransformer : nn.Module<Tensor, Tensor>
 {
-    // Field names are the §5 names; TorchSharp registers fields by name (kept under trimming by TrimmerRootAssembly).
+    // Field names are the .bullet tensor names; TorchSharp registers fields by name (kept under trimming by TrimmerRootAssembly).
     private readonly Embedding tok_embeddings;
     private readonly ModuleList<TransformerBlock> layers;
     private readonly RmsNorm final_layernorm;
@@ -55,7 +55,7 @@ public sealed class BulletTransformer : nn.Module<Tensor, Tensor>
         Initialize(generator);
     }
 
-    /// <summary>Every §5 tensor name with its parameter, in file order; a tied head appears under both names.</summary>
+    /// <summary>Every .bullet tensor name with its parameter, in file order; a tied head appears under both names.</summary>
     public IReadOnlyList<(string Name, Parameter Weight)> NamedWeights => _weights;
 
     /// <summary>The distinct trainable parameters (a tied head once), in file order.</summary>

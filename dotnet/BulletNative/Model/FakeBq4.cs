@@ -4,7 +4,7 @@ namespace BulletNative.Model;
 
 /// <summary>
 /// Fake BQ4 for quantization-aware training: each block of 32 values snaps to 16 levels between its min and max
-/// (the min/max rule of `bullet-format.md` §4), and gradients pass straight through as if nothing had changed.
+/// (the min/max rule of docs/format.md, BQ4 block), and gradients pass straight through as if nothing had changed.
 /// The exporter's quantizer searches for a better scale, so the file is at least this good.
 /// </summary>
 public static class FakeBq4

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace BulletNative.Model;
 
 /// <summary>
-/// The shape of a `bullet-format.md` §6 transformer. Validation messages name the field and the rule,
+/// The shape of a docs/format.md transformer (Forward math). Validation messages name the field and the rule,
 /// because a person reads them in the dashboard.
 /// </summary>
 public sealed record ModelConfig(
@@ -38,20 +38,26 @@ public sealed record ModelConfig(
         }
     }
 
-    /// <summary>Throws BulletArgumentException with a readable message when the shape cannot be trained or stored.</summary>
+    /// <summary>Throws BulletArgumentException listing every reason the shape cannot be trained or stored.</summary>
     public void Validate()
     {
-        if (VocabSize < 2) throw new BulletArgumentException($"vocab_size {VocabSize} must be at least 2");
-        if (VocabSize > 65535) throw new BulletArgumentException($"vocab_size {VocabSize} must be at most 65535 (tensor shapes are 16-bit in .bullet)");
-        if (HiddenSize <= 0 || HiddenSize % 32 != 0)
-            throw new BulletArgumentException($"hidden_size {HiddenSize} must be a positive multiple of 32");
-        if (HiddenSize * 4 > 65535) throw new BulletArgumentException($"hidden_size {HiddenSize} is too large: 4 x hidden_size must fit in 16 bits");
-        if (NumLayers <= 0) throw new BulletArgumentException($"num_layers {NumLayers} must be at least 1");
-        if (NumHeads <= 0 || HiddenSize % NumHeads != 0 || (HiddenSize / NumHeads) % 2 != 0)
-            throw new BulletArgumentException($"num_heads {NumHeads} must divide hidden_size {HiddenSize} into an even head size");
-        if (MaxContext < 2) throw new BulletArgumentException($"max_seq_len {MaxContext} must be at least 2");
-        if (Dropout is < 0 or >= 1 || double.IsNaN(Dropout))
-            throw new BulletArgumentException($"dropout {Dropout} must be in [0, 1)");
+        var problems = new ConfigProblems();
+        Check(problems);
+        problems.ThrowIfAny();
+    }
+
+    /// <summary>Adds every reason the shape cannot be trained or stored to <paramref name="problems"/>, under TrainConfig's keys.</summary>
+    public void Check(ConfigProblems problems)
+    {
+        problems.Require(VocabSize >= 2, "vocab_size", $"vocab_size {VocabSize} must be at least 2");
+        problems.Require(VocabSize <= 65535, "vocab_size", $"vocab_size {VocabSize} must be at most 65535 (tensor shapes are 16-bit in .bullet)");
+        problems.Require(HiddenSize > 0 && HiddenSize % 32 == 0, "hidden_size", $"hidden_size {HiddenSize} must be a positive multiple of 32");
+        problems.Require(HiddenSize * 4L <= 65535, "hidden_size", $"hidden_size {HiddenSize} is too large: 4 x hidden_size must fit in 16 bits");
+        problems.Require(NumLayers > 0, "num_layers", $"num_layers {NumLayers} must be at least 1");
+        problems.Require(NumHeads > 0 && HiddenSize % NumHeads == 0 && HiddenSize / NumHeads % 2 == 0, "num_heads",
+            $"num_heads {NumHeads} must divide hidden_size {HiddenSize} into an even head size");
+        problems.Require(MaxContext >= 2, "max_seq_len", $"max_seq_len {MaxContext} must be at least 2");
+        problems.Require(Dropout is >= 0 and < 1, "dropout", $"dropout {Dropout} must be in [0, 1)");
     }
 
     /// <summary>The config as JSON with the same keys TrainConfig uses.</summary>

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using BulletNative.Interop;
 using TorchSharp;
 
 namespace BulletNative.Model;
@@ -49,8 +48,8 @@ public static unsafe class TorchNatives
 
     /// <summary>
     /// OpenMP threads that spin while they wait take the core from whatever else runs: with a second session or any
-    /// busy process on a 2-core machine, 2 spinning threads collapsed from 6,500 to 1,150 tokens/s
-    /// (shared/docs/platform-notes.md). Sleeping waiters cost little when the machine is quiet (bench train_threads).
+    /// busy process on a 2-core machine, 2 spinning threads collapsed from 6,500 to 1,150 tokens/s.
+    /// Sleeping waiters cost little when the machine is quiet (bench train_threads).
     /// libgomp reads the variable once, when it loads, so it must be in the C environment before libtorch. The Python
     /// binding sets the same default at import, on the main thread, so this rarely has to change the environment while
     /// other threads run. Child processes started later inherit it.
@@ -127,12 +126,15 @@ public static unsafe class TorchNatives
         var assemblyPath = typeof(TorchNatives).Assembly.Location;
         if (!string.IsNullOrEmpty(assemblyPath)) return Path.GetDirectoryName(RealPath(assemblyPath))!;
 
-        // Under NativeAOT the exported function's address lies inside libbullet_native.so.
-        delegate* unmanaged<byte*> export = &CoreExports.Version;
-        var library = LibraryContaining((nint)export)
+        // Under NativeAOT any compiled function's address lies inside libbullet_native.so.
+        delegate* unmanaged<void> anchor = &AddressAnchor;
+        var library = LibraryContaining((nint)anchor)
             ?? throw new BulletException(NativeStatus.InternalError, "dladdr could not locate libbullet_native.so");
         return Path.GetDirectoryName(RealPath(library))!;
     }
+
+    [UnmanagedCallersOnly]
+    private static void AddressAnchor() { }
 
     /// <summary>The path of the loaded shared library holding <paramref name="address"/>, or null.</summary>
     internal static string? LibraryContaining(nint address) =>

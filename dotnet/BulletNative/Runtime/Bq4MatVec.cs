@@ -32,7 +32,7 @@ public static unsafe class Bq4MatVec
         }
     }
 
-    /// <summary>The value at flat index <paramref name="index"/> of BQ4 data, decoded by bullet-format.md §4.</summary>
+    /// <summary>The value at flat index <paramref name="index"/> of BQ4 data, decoded by docs/format.md (BQ4 block).</summary>
     public static float WeightAt(ReadOnlySpan<byte> data, long index)
     {
         var block = data.Slice((int)(index / Bq4.BlockValues * Bq4.BlockBytes), Bq4.BlockBytes);

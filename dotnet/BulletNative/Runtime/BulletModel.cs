@@ -24,7 +24,7 @@ public sealed class BulletModel
     public Bq4Matrix Head { get; }
     /// <summary>Which tensor <see cref="Head"/> is.</summary>
     public string HeadName { get; }
-    /// <summary>The file's tokenizer (bullet-format.md §3 encoding).</summary>
+    /// <summary>The file's tokenizer (docs/format.md, Tokenizer block).</summary>
     public BulletTokenizer Tokenizer { get; }
     /// <summary>The reader's warnings plus the runtime's own.</summary>
     public IReadOnlyList<string> Warnings { get; }

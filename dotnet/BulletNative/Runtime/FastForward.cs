@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace BulletNative.Runtime;
 
 /// <summary>
-/// The forward pass of bullet-format.md §6 with SIMD BQ4 kernels and a KV cache; computes what
+/// The forward pass of docs/format.md (Forward math) with SIMD BQ4 kernels and a KV cache; computes what
 /// <see cref="ReferenceForward"/> computes, in float32. Allocates nothing per token once the cache has grown.
 /// </summary>
 public sealed class FastForward : IForwardPass

@@ -3,7 +3,7 @@ using BulletNative.Format;
 namespace BulletNative.Runtime;
 
 /// <summary>
-/// The §6 forward pass over float weights (by §5 name), in plain scalar code with double sums: the reference that
+/// docs/format.md's forward math over float weights by tensor name, in plain scalar code with double sums: the reference that
 /// exported files (GGUF) are checked against, independent of BQ4 and of TorchSharp.
 /// </summary>
 public sealed class FloatForward
@@ -14,7 +14,7 @@ public sealed class FloatForward
     private readonly List<float[]>[] _values;
     private int _position;
 
-    /// <summary>A pass with an empty cache; <paramref name="weights"/> must hold every §5 tensor.</summary>
+    /// <summary>A pass with an empty cache; <paramref name="weights"/> must hold every tensor of docs/format.md (Tensors).</summary>
     public FloatForward(ModelDimensions dims, IReadOnlyDictionary<string, float[]> weights)
     {
         _dims = dims;

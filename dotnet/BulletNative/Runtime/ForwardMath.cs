@@ -3,7 +3,7 @@ using BulletNative.Format;
 namespace BulletNative.Runtime;
 
 /// <summary>
-/// The pieces of the §6 forward pass that do not depend on how weights are stored, as plain scalar code with double
+/// The pieces of docs/format.md's forward math that do not depend on how weights are stored, as plain scalar code with double
 /// sums: the definition that <see cref="ReferenceForward"/> and <see cref="FloatForward"/> share.
 /// </summary>
 internal static class ForwardMath

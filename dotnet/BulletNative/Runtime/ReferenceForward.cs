@@ -3,7 +3,7 @@ using BulletNative.Format;
 namespace BulletNative.Runtime;
 
 /// <summary>
-/// The definition of the forward pass (bullet-format.md §6) in plain scalar code: every weight decoded on its own,
+/// The definition of the forward pass (docs/format.md, Forward math) in plain scalar code: every weight decoded on its own,
 /// sums and softmax in double. Slow by design; <see cref="FastForward"/> is tested against it.
 /// </summary>
 public sealed class ReferenceForward : IForwardPass

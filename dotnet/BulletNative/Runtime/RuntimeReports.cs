@@ -77,7 +77,7 @@ public static class RuntimeReports
         var result = ModelAnalysis.Attention(model, model.Tokenizer.Encode(text));
         var bytes = new byte[result.Weights.Length * sizeof(float)];
         Buffer.BlockCopy(result.Weights, 0, bytes, 0, bytes.Length);
-        if (!BitConverter.IsLittleEndian) throw new BulletException(Interop.NativeStatus.InternalError, "attention weights are sent little-endian");
+        if (!BitConverter.IsLittleEndian) throw new BulletException(NativeStatus.InternalError, "attention weights are sent little-endian");
         return new JsonObject
         {
             ["tokens"] = Ints(result.Tokens),

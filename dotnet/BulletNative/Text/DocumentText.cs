@@ -29,7 +29,7 @@ public static class DocumentText
         var maxOutput = Limit(options, "max_output_bytes", DefaultMaxOutputBytes);
         var maxPart = Limit(options, "max_part_bytes", DefaultMaxPartBytes);
         JsonFields.Options.RejectUnknown(options, "conversion option", ["max_output_bytes", "max_part_bytes"]);
-        if (!File.Exists(sourcePath)) throw new BulletException(Interop.NativeStatus.IoError, $"file {sourcePath} does not exist");
+        if (!File.Exists(sourcePath)) throw new BulletException(NativeStatus.IoError, $"file {sourcePath} does not exist");
 
         long units = 0;
         TextSink? sink = null;

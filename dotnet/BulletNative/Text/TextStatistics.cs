@@ -28,7 +28,7 @@ public static class TextStatistics
     /// <summary>Statistics of the file at <paramref name="path"/>.</summary>
     public static JsonObject OfFile(string path, int previewChars)
     {
-        if (!File.Exists(path)) throw new BulletException(Interop.NativeStatus.IoError, $"file {path} does not exist");
+        if (!File.Exists(path)) throw new BulletException(NativeStatus.IoError, $"file {path} does not exist");
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         return Compute(stream, previewChars);
     }

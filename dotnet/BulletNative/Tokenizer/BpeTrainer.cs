@@ -5,7 +5,7 @@ namespace BulletNative.Tokenizer;
 
 /// <summary>
 /// Trains a .bullet tokenizer: id 0 "&lt;unk&gt;", id 1 " ", then every character of the text in code point order,
-/// then merge results. Merges are learned inside words (runs of non-space bytes, as bullet-format.md §3 splits
+/// then merge results. Merges are learned inside words (runs of non-space bytes, as docs/format.md (Tokenizer block) splits
 /// them), by pair frequency, highest first; ties go to the pair whose left id, then right id, is smallest.
 /// Pair counts are kept up to date incrementally: a merge touches only the words that contain its pair.
 /// </summary>

@@ -12,7 +12,7 @@ public enum TokenizerMode
 
 /// <summary>
 /// A .bullet tokenizer: tokens as UTF-8 bytes by id, one score per token, and the merge list. Encoding follows
-/// bullet-format.md §3 exactly (spaces are pieces, words split into characters, merges in file order, unknown → 0);
+/// docs/format.md (Tokenizer block) exactly (spaces are pieces, words split into characters, merges in file order, unknown → 0);
 /// decoding concatenates token bytes. Immutable; Encode and Decode may be called from several threads.
 /// </summary>
 public sealed class BulletTokenizer
@@ -89,10 +89,10 @@ public sealed class BulletTokenizer
     public int? IdOf(ReadOnlySpan<byte> token) =>
         _ids.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(token, out var id) ? id : null;
 
-    /// <summary>Encodes a string by the §3 rule.</summary>
+    /// <summary>Encodes a string by the rule of docs/format.md (Tokenizer block).</summary>
     public int[] Encode(string text) => Encode(Utf8Text.EncodeStrict(text, "text"));
 
-    /// <summary>Encodes UTF-8 text by the §3 rule; invalid UTF-8 is an error naming the byte offset.</summary>
+    /// <summary>Encodes UTF-8 text by docs/format.md's rule (Tokenizer block); invalid UTF-8 is an error naming the byte offset.</summary>
     public int[] Encode(ReadOnlySpan<byte> utf8)
     {
         var ids = new List<int>(utf8.Length / 3 + 16);
@@ -185,7 +185,7 @@ public sealed class BulletTokenizer
     public static BulletTokenizer FromVocabulary(BulletVocabulary vocabulary) =>
         FromParts(vocabulary.Tokens, vocabulary.Scores, vocabulary.Merges);
 
-    /// <summary>The tokenizer block of a .bullet file (bullet-format.md §3), from "BULK" to the last merge.</summary>
+    /// <summary>The tokenizer block of a .bullet file (docs/format.md, Tokenizer block), from "BULK" to the last merge.</summary>
     public byte[] ToBulkBlock() => ToVocabulary().ToBlock();
 
     /// <summary>Reads a tokenizer block; bytes after its last merge (the file's zero padding) are ignored.</summary>

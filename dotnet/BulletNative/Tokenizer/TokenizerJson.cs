@@ -9,7 +9,7 @@ namespace BulletNative.Tokenizer;
 
 /// <summary>
 /// tokenizer.json in the Hugging Face `tokenizers` BPE layout, which other tools read: vocab {token: id}, merges
-/// "a b", unk_token = the token at id 0, a pre-tokenizer that isolates each space (the §3 pieces) and a Fuse decoder.
+/// "a b", unk_token = the token at id 0, a pre-tokenizer that isolates each space (docs/format.md, Tokenizer block) and a Fuse decoder.
 /// Only keys that library's own writer has long emitted are used: its reader fails on a key it does not know (it skips
 /// the key but not its value), so newer optional keys are left to their defaults, and scores are not stored but are
 /// recomputed on load by <see cref="BulletTokenizer.DefaultScores"/> (what our trainer gives); the mode follows
@@ -90,16 +90,7 @@ public static class TokenizerJson
     /// <summary>Reads either layout; the message of any error names what is wrong.</summary>
     public static BulletTokenizer Read(ReadOnlySpan<byte> json, string what = "tokenizer.json")
     {
-        JsonObject root;
-        try
-        {
-            root = JsonNode.Parse(Utf8Text.DecodeStrict(Utf8Text.SkipBom(json), what)) as JsonObject
-                ?? throw new BulletFormatException($"{what} must hold a JSON object");
-        }
-        catch (JsonException e)
-        {
-            throw new BulletFormatException($"{what} is not valid JSON: {e.Message}");
-        }
+        var root = JsonFields.OfFile(what).ParseObject(Utf8Text.DecodeStrict(Utf8Text.SkipBom(json), what));
         var model = root;
         if (root["model"] is JsonObject inner)
         {

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace BulletNative.Tokenizer;
 
 /// <summary>
-/// Encodes text by the rule of bullet-format.md §3, exactly, and fast: words repeat, so each distinct word is encoded
+/// Encodes text by the rule of docs/format.md (Tokenizer block), exactly, and fast: words repeat, so each distinct word is encoded
 /// once and its ids are cached. Not thread-safe (one per thread; the MergeTable behind it is shared).
 /// </summary>
 /// <remarks>

@@ -1,7 +1,7 @@
 namespace BulletNative.Tokenizer;
 
 /// <summary>
-/// Text cut as bullet-format.md §3 cuts it before any merge: each space is a piece of its own (<see cref="IsSpace"/>),
+/// Text cut as docs/format.md (Tokenizer block) cuts it before any merge: each space is a piece of its own (<see cref="IsSpace"/>),
 /// and each maximal run of other bytes is a word. Enumerate it with foreach; it allocates nothing.
 /// </summary>
 internal ref struct WordPieces

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace BulletNative.Training;
 
 /// <summary>
-/// A resumable checkpoint is a folder: model.safetensors (the §5 names, a tied head stored under both),
+/// A resumable checkpoint is a folder: model.safetensors (the tensor names of docs/format.md, a tied head stored under both),
 /// optimizer.safetensors (AdamW moments "adam_m./adam_v.{name}", EMA "ema.{name}"), state.json (step,
 /// random states, early-stopping counters, config) and tokenizer.json when the product tokenizer made the data. It appears complete or not at all: written into a
 /// temporary folder, then renamed.
@@ -30,14 +30,13 @@ public static class Checkpoint
     /// <summary>Reads a checkpoint folder written by <see cref="Save"/>.</summary>
     public static (Dictionary<string, float[]> Weights, Dictionary<string, float[]> Optimizer, JsonObject State) Load(string folder)
     {
-        if (!Directory.Exists(folder)) throw new BulletException(Interop.NativeStatus.IoError, $"checkpoint folder {folder} does not exist");
+        if (!Directory.Exists(folder)) throw new BulletException(NativeStatus.IoError, $"checkpoint folder {folder} does not exist");
         foreach (var file in new[] { WeightsFile, OptimizerFile, StateFile })
             if (!File.Exists(Path.Combine(folder, file)))
                 throw new BulletFormatException($"{folder} is not a checkpoint: {file} is missing");
         var weights = ReadValues(Path.Combine(folder, WeightsFile));
         var optimizer = ReadValues(Path.Combine(folder, OptimizerFile));
-        var state = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, StateFile))) as JsonObject
-            ?? throw new BulletFormatException($"{folder}/{StateFile} is not a JSON object");
+        var state = JsonFields.OfFile($"{folder}/{StateFile}").ReadObject(Path.Combine(folder, StateFile));
         return (weights, optimizer, state);
     }
 

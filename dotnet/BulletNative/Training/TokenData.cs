@@ -15,7 +15,7 @@ public interface ITextCodec
     /// <summary>"bpe" or "char", recorded in exported files.</summary>
     string Kind { get; }
 
-    /// <summary>The tokenizer block a .bullet file stores (bullet-format.md §3).</summary>
+    /// <summary>The tokenizer block a .bullet file stores (docs/format.md, Tokenizer block).</summary>
     Format.BulletVocabulary ToVocabulary();
 }
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using BulletNative.Format;
 using BulletNative.Model;
@@ -61,7 +60,7 @@ public sealed class TrainConfig
     /// <summary>The preset names, in the order a UI should offer them.</summary>
     public static IReadOnlyList<string> PresetNames { get; } = ["tiny", "small", "medium", "shakespeare-char"];
 
-    /// <summary>A named preset: tiny (about a minute here), small, medium (the seeds' size), shakespeare-char (nanoGPT's CPU run).</summary>
+    /// <summary>A named preset: tiny (about a minute here), small, medium (vocab 4000, d 256, 8 layers), shakespeare-char (nanoGPT's CPU run).</summary>
     public static TrainConfig Preset(string name) => name switch
     {
         "tiny" => new TrainConfig(),
@@ -88,30 +87,57 @@ public sealed class TrainConfig
         _ => throw new BulletArgumentException($"unknown preset '{name}' (choose one of {string.Join(", ", PresetNames)})"),
     };
 
-    /// <summary>Reads a config: the preset named by "preset" (else the defaults), then every other key over it.</summary>
+    /// <summary>Reads a config: the preset named by "preset" (else the defaults), then every other key over it; throws at the first unreadable key.</summary>
     public static TrainConfig FromJson(JsonObject json)
     {
-        var config = json["preset"] is JsonNode preset ? Preset(JsonFields.Options.String(preset, "preset")) : new TrainConfig();
-        foreach (var (key, value) in json)
-        {
-            if (key == "preset") continue;
-            var field = s_fields.FirstOrDefault(f => f.Key == key) ?? throw JsonFields.Options.Unknown(key, "config key", s_keys);
-            field.Read(config, value);
-        }
+        var problems = new ConfigProblems();
+        var config = FromJson(json, problems);
+        problems.ThrowIfAny();
         return config;
     }
 
-    /// <summary>Reads a config from JSON text.</summary>
-    public static TrainConfig FromJson(string text)
+    /// <summary>Reads a config and checks it, throwing one error that lists every unreadable or unworkable field.</summary>
+    public static TrainConfig ReadValid(JsonObject json)
     {
-        try
+        var problems = new ConfigProblems();
+        var config = FromJson(json, problems);
+        config.Check(problems);
+        problems.ThrowIfAny();
+        return config;
+    }
+
+    /// <summary>
+    /// Reads a config as <see cref="FromJson(JsonObject)"/> does, but records an unknown preset, an unknown key or a
+    /// value of the wrong kind in <paramref name="problems"/> and leaves that field at its default.
+    /// </summary>
+    public static TrainConfig FromJson(JsonObject json, ConfigProblems problems)
+    {
+        var config = new TrainConfig();
+        if (json["preset"] is JsonNode preset)
         {
-            return FromJson(JsonNode.Parse(text) as JsonObject ?? throw new BulletArgumentException("the config must be a JSON object"));
+            try
+            {
+                config = Preset(JsonFields.Options.String(preset, "preset"));
+            }
+            catch (BulletArgumentException e)
+            {
+                problems.Add("preset", e.Message);
+            }
         }
-        catch (JsonException e)
+        foreach (var (key, value) in json)
         {
-            throw new BulletArgumentException($"the config is not valid JSON: {e.Message}");
+            if (key == "preset") continue;
+            try
+            {
+                var field = s_fields.FirstOrDefault(f => f.Key == key) ?? throw JsonFields.Options.Unknown(key, "config key", s_keys);
+                field.Read(config, value);
+            }
+            catch (BulletArgumentException e)
+            {
+                problems.Add(key, e.Message);
+            }
         }
+        return config;
     }
 
     /// <summary>Every field under its JSON key.</summary>
@@ -129,54 +155,57 @@ public sealed class TrainConfig
     public ModelConfig ToModelConfig(int vocabSize) =>
         new(vocabSize, HiddenSize, NumLayers, NumHeads, MaxSeqLen, TiedHead, Dropout);
 
-    /// <summary>Throws BulletArgumentException naming the first field that cannot work, and why.</summary>
+    /// <summary>Throws BulletArgumentException listing every field that cannot work, and why.</summary>
     public void Validate()
     {
-        if (Tokenizer is not ("bpe" or "char"))
-            throw new BulletArgumentException($"tokenizer '{Tokenizer}' must be \"bpe\" or \"char\"");
-        if (Tokenizer == "bpe" && VocabSize < 2)
-            throw new BulletArgumentException($"vocab_size {VocabSize} must be at least 2 for a BPE tokenizer");
-        if (VocabSize < 0) throw new BulletArgumentException($"vocab_size {VocabSize} must not be negative (0 means: as many as the text has characters)");
-        ToModelConfig(Math.Max(VocabSize, 2)).Validate();
-        Positive(BatchSize, "batch_size");
-        Positive(GradAccum, "grad_accum");
-        if (!(LearningRate > 0 && double.IsFinite(LearningRate))) throw new BulletArgumentException($"learning_rate {LearningRate} must be a positive number");
-        if (!(MinLrRatio >= 0 && MinLrRatio <= 1)) throw new BulletArgumentException($"min_lr_ratio {MinLrRatio} must be in [0, 1]");
-        NotNegative(WarmupSteps, "warmup_steps");
-        if (TotalSteps < 0) throw new BulletArgumentException($"total_steps {TotalSteps} must not be negative");
-        if (!(Epochs >= 0)) throw new BulletArgumentException($"epochs {Epochs} must not be negative");
-        if (TotalSteps == 0 && Epochs == 0) throw new BulletArgumentException("set total_steps or epochs (both are 0)");
-        if (!(Beta1 >= 0 && Beta1 < 1)) throw new BulletArgumentException($"beta1 {Beta1} must be in [0, 1)");
-        if (!(Beta2 >= 0 && Beta2 < 1)) throw new BulletArgumentException($"beta2 {Beta2} must be in [0, 1)");
-        if (!(AdamEps > 0)) throw new BulletArgumentException($"adam_eps {AdamEps} must be positive");
-        if (!(WeightDecay >= 0)) throw new BulletArgumentException($"weight_decay {WeightDecay} must not be negative");
-        if (!(GradClip >= 0)) throw new BulletArgumentException($"grad_clip {GradClip} must not be negative (0 turns clipping off)");
-        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new BulletArgumentException($"ema_decay {EmaDecay} must be in [0, 1) (0 turns EMA off)");
-        if (!(ValFraction >= 0 && ValFraction <= 0.5)) throw new BulletArgumentException($"val_fraction {ValFraction} must be in [0, 0.5]");
-        NotNegative(EvalEvery, "eval_every");
-        Positive(EvalBatches, "eval_batches");
-        NotNegative(SampleEvery, "sample_every");
-        NotNegative(SampleLength, "sample_length");
-        if (!(SampleTemperature >= 0)) throw new BulletArgumentException($"sample_temperature {SampleTemperature} must not be negative (0 means greedy)");
-        NotNegative(AttentionEvery, "attention_every");
-        NotNegative(EarlyStoppingPatience, "early_stopping_patience");
-        if (EarlyStoppingPatience > 0 && (EvalEvery == 0 || ValFraction == 0))
-            throw new BulletArgumentException("early_stopping_patience needs evaluation: set eval_every and val_fraction above 0");
-        if (Threads is < 1 or > 256) throw new BulletArgumentException($"threads {Threads} must be between 1 and 256");
-        NotNegative(CheckpointEvery, "checkpoint_every");
-        Positive(KeepLast, "keep_last");
-        NotNegative(QatStartStep, "qat_start_step");
+        var problems = new ConfigProblems();
+        Check(problems);
+        problems.ThrowIfAny();
     }
 
-    private static void Positive(int value, string name)
+    /// <summary>Adds every field that cannot work, and why, to <paramref name="problems"/>.</summary>
+    public void Check(ConfigProblems problems)
     {
-        if (value <= 0) throw new BulletArgumentException($"{name} {value} must be at least 1");
+        var p = problems;
+        p.Require(Tokenizer is "bpe" or "char", "tokenizer", $"tokenizer '{Tokenizer}' must be \"bpe\" or \"char\"");
+        p.Require(VocabSize >= 0, "vocab_size", $"vocab_size {VocabSize} must not be negative (0 means: as many as the text has characters)");
+        p.Require(Tokenizer != "bpe" || VocabSize >= 2, "vocab_size", $"vocab_size {VocabSize} must be at least 2 for a BPE tokenizer");
+        ToModelConfig(p.Has("vocab_size") ? 2 : Math.Max(VocabSize, 2)).Check(p); // one message per wrong vocab_size
+        Positive(p, BatchSize, "batch_size");
+        Positive(p, GradAccum, "grad_accum");
+        p.Require(LearningRate > 0 && double.IsFinite(LearningRate), "learning_rate", $"learning_rate {LearningRate} must be a positive number");
+        p.Require(MinLrRatio is >= 0 and <= 1, "min_lr_ratio", $"min_lr_ratio {MinLrRatio} must be in [0, 1]");
+        NotNegative(p, WarmupSteps, "warmup_steps");
+        p.Require(TotalSteps >= 0, "total_steps", $"total_steps {TotalSteps} must not be negative");
+        p.Require(Epochs >= 0, "epochs", $"epochs {Epochs} must not be negative");
+        p.Require(TotalSteps != 0 || Epochs != 0, "total_steps", "set total_steps or epochs (both are 0)");
+        p.Require(Beta1 is >= 0 and < 1, "beta1", $"beta1 {Beta1} must be in [0, 1)");
+        p.Require(Beta2 is >= 0 and < 1, "beta2", $"beta2 {Beta2} must be in [0, 1)");
+        p.Require(AdamEps > 0, "adam_eps", $"adam_eps {AdamEps} must be positive");
+        p.Require(WeightDecay >= 0, "weight_decay", $"weight_decay {WeightDecay} must not be negative");
+        p.Require(GradClip >= 0, "grad_clip", $"grad_clip {GradClip} must not be negative (0 turns clipping off)");
+        p.Require(EmaDecay is >= 0 and < 1, "ema_decay", $"ema_decay {EmaDecay} must be in [0, 1) (0 turns EMA off)");
+        p.Require(ValFraction is >= 0 and <= 0.5, "val_fraction", $"val_fraction {ValFraction} must be in [0, 0.5]");
+        NotNegative(p, EvalEvery, "eval_every");
+        Positive(p, EvalBatches, "eval_batches");
+        NotNegative(p, SampleEvery, "sample_every");
+        NotNegative(p, SampleLength, "sample_length");
+        p.Require(SampleTemperature >= 0, "sample_temperature", $"sample_temperature {SampleTemperature} must not be negative (0 means greedy)");
+        NotNegative(p, AttentionEvery, "attention_every");
+        NotNegative(p, EarlyStoppingPatience, "early_stopping_patience");
+        p.Require(EarlyStoppingPatience == 0 || (EvalEvery > 0 && ValFraction > 0), "early_stopping_patience",
+            "early_stopping_patience needs evaluation: set eval_every and val_fraction above 0");
+        p.Require(Threads is >= 1 and <= 256, "threads", $"threads {Threads} must be between 1 and 256");
+        NotNegative(p, CheckpointEvery, "checkpoint_every");
+        Positive(p, KeepLast, "keep_last");
+        NotNegative(p, QatStartStep, "qat_start_step");
     }
 
-    private static void NotNegative(int value, string name)
-    {
-        if (value < 0) throw new BulletArgumentException($"{name} {value} must not be negative (0 turns it off)");
-    }
+    private static void Positive(ConfigProblems problems, int value, string name) =>
+        problems.Require(value > 0, name, $"{name} {value} must be at least 1");
+
+    private static void NotNegative(ConfigProblems problems, int value, string name) =>
+        problems.Require(value >= 0, name, $"{name} {value} must not be negative (0 turns it off)");
 
     private sealed record Field(string Key, Action<TrainConfig, JsonNode?> Read, Func<TrainConfig, JsonNode> Write);
 

@@ -85,7 +85,7 @@ public sealed class Trainer : IDisposable
             loss += microLoss.item<float>();
         }
         if (!double.IsFinite(loss))
-            throw new BulletException(Interop.NativeStatus.InvalidArgument,
+            throw new BulletException(NativeStatus.InvalidArgument,
                 $"the training loss became {loss} at step {Step + 1}: the learning rate ({Config.LearningRate}) is probably too high");
         var gradNorm = _optimizer.ClipGradients(Config.GradClip);
         _optimizer.Step(lr);
@@ -181,7 +181,7 @@ public sealed class Trainer : IDisposable
         };
     }
 
-    /// <summary>The weights to export or evaluate (the EMA when enabled), by §5 name, as float arrays.</summary>
+    /// <summary>The weights to export or evaluate (the EMA when enabled), by .bullet tensor name, as float arrays.</summary>
     public IReadOnlyList<(string Name, long[] Shape, float[] Data)> ExportWeights() =>
         WithEvalWeights(() => Model.NamedWeights.Select(w => (w.Name, w.Weight.shape, w.Weight.detach().data<float>().ToArray())).ToList());
 
@@ -204,11 +204,11 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Writes a resumable checkpoint folder (see <see cref="Checkpoint"/>).</summary>
-    public void SaveCheckpoint(string folder, JsonObject extraState)
+    public void SaveCheckpoint(string folder)
     {
         using var scope = NewDisposeScope(); // the per-tensor views of the flat buffers
         Checkpoint.Save(folder, Model.NamedWeights.Select(w => (w.Name, (Tensor)w.Weight)),
-            _optimizer.State().Concat(_ema?.State() ?? []), CheckpointState(extraState),
+            _optimizer.State().Concat(_ema?.State() ?? []), CheckpointState(),
             Data.Codec is TokenizerCodec codec ? dir => codec.Tokenizer.Save(Path.Combine(dir, Checkpoint.TokenizerFile)) : null);
     }
 
@@ -230,9 +230,8 @@ public sealed class Trainer : IDisposable
         return state;
     }
 
-    private JsonObject CheckpointState(JsonObject extra)
-    {
-        var state = new JsonObject
+    private JsonObject CheckpointState() =>
+        new()
         {
             ["step"] = Step,
             ["total_steps"] = TotalSteps,
@@ -245,9 +244,6 @@ public sealed class Trainer : IDisposable
             ["config"] = Config.ToJson(),
             ["model"] = Model.Config.ToJson(),
         };
-        foreach (var (key, value) in extra) state[key] = value?.DeepClone();
-        return state;
-    }
 
     private void RestoreRandom(JsonObject state, JsonFields read)
     {

@@ -1,15 +1,14 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
-using BulletNative.Format;
 using BulletNative.Model;
 
 namespace BulletNative.Training;
 
 /// <summary>
 /// One training run on its own thread, driven by controls that act between steps (start, pause, resume, stop,
-/// step N, speed) and observed through pulled events. Everything that touches tensors runs on the session's
-/// thread, so callers on other threads only enqueue work and read snapshots. Errors become an "error" event and
-/// the "failed" state; the session stays inspectable.
+/// step N, speed, threads) and observed through its events (<see cref="Events"/>, on a file when one is given). Every
+/// call that touches tensors runs on the session's thread, so callers on other threads only enqueue work and read
+/// snapshots; a handle may be controlled and polled from several threads at once. Errors become an "error" event and
+/// the failed state; the session stays inspectable. Every event carries the state the session is in after it.
 /// </summary>
 public sealed class TrainingSession : IDisposable
 {
@@ -18,14 +17,14 @@ public sealed class TrainingSession : IDisposable
     private readonly Queue<Action> _work = new();
     private readonly Func<TokenData> _prepareData;
     private readonly string? _resumeFrom;
+    private readonly StepSchedule _schedule;
+    private readonly TrainingClock _clock = new();
     private Trainer? _trainer;
-    private string _state = "preparing";
+    private SessionState _state = SessionState.Preparing;
     private bool _running, _stopRequested, _disposed, _inStep;
     private long _stepBudget;
     private double _stepsPerSecond;
-    private JsonObject? _lastMetrics;
-    private readonly Stopwatch _trainClock = new();
-    private long _stepsThisRun;
+    private int _threads, _appliedThreads;
 
     /// <summary>The recipe.</summary>
     public TrainConfig Config { get; }
@@ -34,44 +33,49 @@ public sealed class TrainingSession : IDisposable
     public string? OutputDir { get; }
 
     /// <summary>The session's events.</summary>
-    public EventLog Events { get; } = new();
+    public EventLog Events { get; }
 
     /// <summary>
-    /// Starts the session thread, which prepares the data (tokenizer training, split) and the model, then waits
-    /// for a control. With <paramref name="resumeFrom"/> it continues from that checkpoint folder.
+    /// Starts the session thread, which prepares the data (tokenizer training, split) and the model, then waits for a
+    /// control. With <paramref name="resumeFrom"/> it continues from that checkpoint folder; with
+    /// <paramref name="events"/> its events continue that log (a file another process follows).
     /// </summary>
-    public TrainingSession(TrainConfig config, Func<TokenData> prepareData, string? outputDir = null, string? resumeFrom = null)
+    public TrainingSession(TrainConfig config, Func<TokenData> prepareData, string? outputDir = null, string? resumeFrom = null,
+        EventLog? events = null)
     {
         config.Validate();
         Config = config;
         _prepareData = prepareData;
         OutputDir = outputDir;
         _resumeFrom = resumeFrom;
+        _threads = config.Threads;
+        Events = events ?? new EventLog();
+        _schedule = new StepSchedule(config, outputDir, Emit);
         _thread = new Thread(ThreadMain) { IsBackground = true, Name = "bullet-training" };
         _thread.Start();
     }
 
-    /// <summary>Current state: preparing, ready, running, paused, completed, stopped, early_stopped or failed.</summary>
-    public string State { get { lock (_gate) return _state; } }
+    /// <summary>The current state.</summary>
+    public SessionState State { get { lock (_gate) return _state; } }
 
     /// <summary>Starts continuous training (from ready), or continues it (from paused).</summary>
     public void Start() => Control(() =>
     {
         RequireTrainable("start");
-        if (_state == "paused") Events.Add("resumed", new JsonObject { ["step"] = _trainer?.Step ?? 0 });
         _running = true;
-        if (_state != "preparing") _state = "running";
+        if (_state is SessionState.Ready or SessionState.Paused)
+            SetState(SessionState.Running, _state == SessionState.Paused ? "resumed" : "running", SessionEvents.AtStep(_trainer?.Step ?? 0));
     });
 
     /// <summary>Stops training after the current step and returns once that step is done; resume or step continue from there.</summary>
     public void Pause() => Control(() =>
     {
-        if (_state != "running" && _state != "preparing") return;
+        if (_state is not (SessionState.Running or SessionState.Preparing)) return;
         _running = false;
         _stepBudget = 0;
         if (Thread.CurrentThread != _thread)
             while (_inStep) Monitor.Wait(_gate);
-        if (_state == "running") { _state = "paused"; Events.Add("paused", new JsonObject { ["step"] = _trainer?.Step ?? 0 }); }
+        if (_state == SessionState.Running) SetState(SessionState.Paused, "paused", SessionEvents.AtStep(_trainer?.Step ?? 0));
     });
 
     /// <summary>Continues after a pause.</summary>
@@ -80,8 +84,7 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Ends training gracefully after the current step; what was learned stays (export and checkpoints still work).</summary>
     public void Stop() => Control(() =>
     {
-        if (IsFinished) return;
-        _stopRequested = true;
+        if (!_state.IsFinished()) _stopRequested = true;
     });
 
     /// <summary>Runs <paramref name="steps"/> more steps, then waits (paused).</summary>
@@ -101,6 +104,13 @@ public sealed class TrainingSession : IDisposable
         _stepsPerSecond = stepsPerSecond;
     });
 
+    /// <summary>Sets the threads libtorch uses for this session from its next step on (a "compute" event says when it took effect).</summary>
+    public void SetThreads(int threads) => Control(() =>
+    {
+        if (threads is < 1 or > 256) throw new BulletArgumentException($"threads {threads} must be between 1 and 256");
+        _threads = threads;
+    });
+
     /// <summary>One optimizer step, run on the session thread while it is not running; returns that step's metrics event.</summary>
     public JsonObject TrainStep()
     {
@@ -113,36 +123,36 @@ public sealed class TrainingSession : IDisposable
         {
             lock (_gate) RequireTrainable("step");
             RunOneStep();
-            return _lastMetrics!.DeepClone().AsObject();
+            return _schedule.LastMetrics!.DeepClone().AsObject();
         });
     }
 
-    /// <summary>A snapshot for the caller: state, step, totals, the last metrics, best validation loss.</summary>
+    /// <summary>A snapshot for the caller: state, step, totals, speed, threads, the last metrics, best validation loss.</summary>
     public JsonObject Status()
     {
         lock (_gate)
         {
             return new JsonObject
             {
-                ["state"] = _state,
+                ["state"] = _state.Name(),
                 ["step"] = _trainer?.Step ?? 0,
                 ["total_steps"] = _trainer?.TotalSteps,
                 ["speed"] = _stepsPerSecond,
+                ["threads"] = _threads,
                 ["last_seq"] = Events.LastSeq,
                 ["best_val_loss"] = _trainer is { BestValLoss: var b } && double.IsFinite(b) ? b : null,
-                ["metrics"] = _lastMetrics?.DeepClone(),
+                ["best_step"] = _trainer?.BestStep,
+                ["metrics"] = _schedule.LastMetrics?.DeepClone(),
                 ["config"] = Config.ToJson(),
             };
         }
     }
 
     /// <summary>Saves a checkpoint now (to <paramref name="folder"/>, or the output folder's checkpoints/step-N); returns its path.</summary>
-    public string SaveCheckpoint(string? folder = null) => Invoke(() =>
+    public string SaveCheckpoint(string? folder = null) => Invoke(trainer =>
     {
-        var trainer = RequireTrainer();
-        var path = folder ?? CheckpointFolder(trainer.Step);
-        trainer.SaveCheckpoint(path, []);
-        Events.Add("checkpoint", new JsonObject { ["step"] = trainer.Step, ["path"] = path, ["best"] = false });
+        var path = _schedule.SaveCheckpoint(trainer, folder);
+        Events.Sync();
         return path;
     });
 
@@ -152,15 +162,13 @@ public sealed class TrainingSession : IDisposable
     /// </summary>
     public JsonObject Export(JsonObject options) => Invoke(trainer =>
     {
-        string? Text(string key) => JsonFields.Options.OptionalString(options, key);
-        var path = Text("path") ?? Path.Combine(OutputDir ?? throw new BulletArgumentException("give a path: the session has no output folder"), "model.bullet");
-        var export = new ExportOptions(Text("model_name") ?? Path.GetFileNameWithoutExtension(path), Text("model_card") ?? "",
-            JsonFields.Options.OptionalInt(options, "verify_windows") ?? 64);
-        var result = ModelExporter.ExportBullet(trainer, path, export);
-        if (Text("float_dir") is { } floatDir) result["float"] = ModelExporter.ExportFloat(trainer, floatDir, export.ModelName);
-        Events.Add("exported", result.DeepClone().AsObject());
+        var result = SessionExport.Run(trainer, OutputDir, options);
+        Emit("exported", result.DeepClone().AsObject());
         return result;
     });
+
+    /// <summary>Every layer's and head's attention on <paramref name="probe"/> with the current weights (default: the configured probe).</summary>
+    public JsonObject Attention(string? probe = null) => Invoke(trainer => StepSchedule.Attention(trainer, probe ?? Config.AttentionProbe));
 
     /// <summary>Runs <paramref name="body"/> with the trainer on the session thread (between steps) and returns its result.</summary>
     public T Invoke<T>(Func<Trainer, T> body) => Invoke(() => body(RequireTrainer()));
@@ -173,7 +181,7 @@ public sealed class TrainingSession : IDisposable
         using var done = new ManualResetEventSlim();
         lock (_gate)
         {
-            if (_disposed) throw new BulletException(Interop.NativeStatus.InvalidHandle, "the session is closed");
+            if (_disposed) throw new BulletException(NativeStatus.InvalidHandle, "the session is closed");
             _work.Enqueue(() =>
             {
                 try { result = body(); }
@@ -183,7 +191,7 @@ public sealed class TrainingSession : IDisposable
             Monitor.PulseAll(_gate);
         }
         done.Wait();
-        if (error != null) throw error is BulletException ? error : new BulletException(Interop.NativeStatus.InternalError, error.Message, error);
+        if (error != null) throw error is BulletException ? error : new BulletException(NativeStatus.InternalError, error.Message, error);
         return result;
     }
 
@@ -191,21 +199,39 @@ public sealed class TrainingSession : IDisposable
     {
         lock (_gate)
         {
-            if (_disposed) throw new BulletException(Interop.NativeStatus.InvalidHandle, "the session is closed");
+            if (_disposed) throw new BulletException(NativeStatus.InvalidHandle, "the session is closed");
             change();
             Monitor.PulseAll(_gate);
         }
     }
 
-    private bool IsFinished => _state is "completed" or "stopped" or "early_stopped" or "failed";
+    /// <summary>Appends an event stamped with the state the session is in now.</summary>
+    private void Emit(string type, JsonObject fields)
+    {
+        lock (_gate)
+        {
+            fields["state"] = _state.Name();
+            Events.Add(type, fields);
+        }
+    }
+
+    /// <summary>Moves to <paramref name="state"/> and records the move as an event of <paramref name="type"/>.</summary>
+    private void SetState(SessionState state, string type, JsonObject fields)
+    {
+        lock (_gate)
+        {
+            _state = state;
+            Emit(type, fields);
+        }
+    }
 
     private void RequireTrainable(string action)
     {
-        if (IsFinished) throw new BulletArgumentException($"cannot {action}: the session has {_state.Replace('_', ' ')}");
+        if (_state.IsFinished()) throw new BulletArgumentException($"cannot {action}: the session has {_state.Name().Replace('_', ' ')}");
     }
 
     private Trainer RequireTrainer() =>
-        _trainer ?? throw new BulletArgumentException($"the session is not ready yet (state {State})");
+        _trainer ?? throw new BulletArgumentException($"the session is not ready yet (state {State.Name()})");
 
     private void ThreadMain()
     {
@@ -229,7 +255,7 @@ public sealed class TrainingSession : IDisposable
             if (work != null) { work(); continue; }
             try
             {
-                if (_stopRequested) { Finish("stopped"); continue; }
+                if (_stopRequested) { Finish(SessionState.Stopped); continue; }
                 SetInStep(true);
                 try { RunOneStep(); }
                 finally { SetInStep(false); }
@@ -252,7 +278,7 @@ public sealed class TrainingSession : IDisposable
     }
 
     // A disposed session takes no further step, so Dispose returns after the step in flight rather than when training ends.
-    private bool WantsStep() => !_disposed && !IsFinished && _trainer != null && (_stopRequested || _running || _stepBudget > 0);
+    private bool WantsStep() => !_disposed && !_state.IsFinished() && _trainer != null && (_stopRequested || _running || _stepBudget > 0);
 
     /// <summary>Tokenizes, splits, builds the model (or restores a checkpoint), and emits "started".</summary>
     private void Prepare()
@@ -263,126 +289,35 @@ public sealed class TrainingSession : IDisposable
         lock (_gate)
         {
             _trainer = trainer;
-            _state = _running ? "running" : "ready";
+            _appliedThreads = Config.Threads;
+            SetState(_running ? SessionState.Running : SessionState.Ready, "started",
+                SessionEvents.Started(Config, trainer, _resumeFrom, _appliedThreads));
         }
-        Events.Add("started", new JsonObject
-        {
-            ["config"] = Config.ToJson(),
-            ["model"] = trainer.Model.Config.ToJson(),
-            ["parameters"] = trainer.Model.Config.ParameterCount,
-            ["train_tokens"] = data.Train.Length,
-            ["val_tokens"] = data.Val.Length,
-            ["vocab_size"] = data.Codec.VocabSize,
-            ["total_steps"] = trainer.TotalSteps,
-            ["step"] = trainer.Step,
-            ["resumed_from"] = _resumeFrom,
-            // What decides speed, so a slow run can be explained from its events.
-            ["compute"] = new JsonObject
-            {
-                ["threads"] = Config.Threads,
-                ["mkl_intel_path"] = MklDispatch.Forced,
-                ["omp_wait_policy"] = TorchNatives.OpenMpWaitPolicy,
-            },
-        });
     }
 
-    /// <summary>
-    /// One step of the recipe and whatever is due after it: metrics (with validation loss on eval steps), early
-    /// stopping, samples, attention snapshots, checkpoints, completion.
-    /// </summary>
+    /// <summary>One step of the recipe and whatever is due after it (see <see cref="StepSchedule"/>).</summary>
     private void RunOneStep()
     {
         var trainer = _trainer!;
-        _trainClock.Start();
-        var result = trainer.TrainStep();
-        _trainClock.Stop();
-        _stepsThisRun++;
-        var step = result.Step;
-        var last = step >= trainer.TotalSteps;
-
-        double? valLoss = IsDue(Config.EvalEvery, step, last) ? trainer.Evaluate() : null;
-        EmitMetrics(trainer, result, valLoss);
-        if (IsDue(Config.SampleEvery, step, last) && Config.SampleLength > 0)
-            Events.Add("sample", new JsonObject
-            {
-                ["step"] = step,
-                ["prompt"] = Config.SamplePrompt,
-                ["text"] = trainer.Sample(Config.SamplePrompt, Config.SampleLength, Config.SampleTemperature, (ulong)(Config.Seed + step)),
-            });
-        if (IsDue(Config.AttentionEvery, step, last))
-        {
-            var snapshot = trainer.AttentionSnapshot(Config.AttentionProbe);
-            snapshot["step"] = step;
-            Events.Add("attention", snapshot);
-        }
-        SaveScheduledCheckpoints(trainer, step, valLoss);
-
+        ApplyThreads();
+        var result = _clock.Time(trainer.TrainStep);
+        var ended = _schedule.AfterStep(trainer, result, _clock);
         lock (_gate)
         {
-            if (_stepBudget > 0 && --_stepBudget == 0 && !_running && _state == "running") _state = "paused";
+            if (_stepBudget > 0 && --_stepBudget == 0 && !_running && _state == SessionState.Running)
+                SetState(SessionState.Paused, "paused", SessionEvents.AtStep(trainer.Step));
         }
-        if (valLoss != null && trainer.ShouldStopEarly)
-        {
-            Events.Add("early_stopped", new JsonObject
-            {
-                ["step"] = step, ["best_val_loss"] = trainer.BestValLoss, ["best_step"] = trainer.BestStep,
-                ["patience"] = Config.EarlyStoppingPatience,
-            });
-            Finish("early_stopped");
-        }
-        else if (last) Finish("completed");
+        if (ended is { } state) Finish(state);
     }
 
-    private static bool IsDue(int every, long step, bool last) => every > 0 && (step % every == 0 || last);
-
-    private void EmitMetrics(Trainer trainer, StepMetrics result, double? valLoss)
+    private void ApplyThreads()
     {
-        var seconds = _trainClock.Elapsed.TotalSeconds;
-        var secondsPerStep = seconds / Math.Max(1, _stepsThisRun);
-        var metrics = new JsonObject
-        {
-            ["step"] = result.Step,
-            ["total_steps"] = trainer.TotalSteps,
-            ["epoch"] = Math.Round((double)result.Step * result.Tokens / trainer.Data.Train.Length, 4),
-            ["train_loss"] = result.TrainLoss,
-            ["val_loss"] = valLoss,
-            ["perplexity"] = Math.Exp(valLoss ?? result.TrainLoss),
-            ["lr"] = result.LearningRate,
-            ["grad_norm"] = result.GradNorm,
-            ["tokens_per_sec"] = Math.Round(_stepsThisRun * result.Tokens / Math.Max(seconds, 1e-9), 1),
-            ["elapsed_sec"] = Math.Round(seconds, 3),
-            ["eta_sec"] = Math.Round(secondsPerStep * (trainer.TotalSteps - result.Step), 1),
-        };
-        lock (_gate) _lastMetrics = metrics.DeepClone().AsObject();
-        Events.Add("metrics", metrics);
-    }
-
-    private void SaveScheduledCheckpoints(Trainer trainer, long step, double? valLoss)
-    {
-        if (OutputDir is null) return;
-        if (Config.CheckpointEvery > 0 && step % Config.CheckpointEvery == 0)
-        {
-            var path = CheckpointFolder(step);
-            trainer.SaveCheckpoint(path, []);
-            Events.Add("checkpoint", new JsonObject { ["step"] = step, ["path"] = path, ["best"] = false });
-            PruneCheckpoints();
-        }
-        if (Config.KeepBest && valLoss != null && trainer.BestStep == step)
-        {
-            var path = Path.Combine(OutputDir, "checkpoints", "best");
-            trainer.SaveCheckpoint(path, []);
-            Events.Add("checkpoint", new JsonObject { ["step"] = step, ["path"] = path, ["best"] = true, ["val_loss"] = valLoss });
-        }
-    }
-
-    private string CheckpointFolder(long step) =>
-        Path.Combine(OutputDir ?? throw new BulletArgumentException("the session has no output folder; give a checkpoint path"),
-            "checkpoints", $"step-{step:D7}");
-
-    private void PruneCheckpoints()
-    {
-        var folders = Directory.GetDirectories(Path.Combine(OutputDir!, "checkpoints"), "step-*").Order(StringComparer.Ordinal).ToList();
-        foreach (var old in folders.Take(Math.Max(0, folders.Count - Config.KeepLast))) Directory.Delete(old, recursive: true);
+        int threads;
+        lock (_gate) threads = _threads;
+        if (threads == _appliedThreads) return;
+        TorchNatives.SetThreadsForThisThread(threads);
+        _appliedThreads = threads;
+        Emit("compute", SessionEvents.Compute(threads));
     }
 
     private void Throttle()
@@ -401,38 +336,32 @@ public sealed class TrainingSession : IDisposable
         }
     }
 
-    private void Finish(string state)
+    /// <summary>Ends training in <paramref name="state"/>; with an output folder the last weights are kept as a checkpoint.</summary>
+    private void Finish(SessionState state)
     {
         var trainer = _trainer!;
+        if (OutputDir != null && trainer.Step > 0 && _schedule.LastCheckpointStep != trainer.Step) _schedule.SaveCheckpoint(trainer);
         lock (_gate)
         {
-            _state = state;
             _running = false;
             _stepBudget = 0;
+            SetState(state, "completed", SessionEvents.Completed(trainer, state, _schedule.LastMetrics, OutputDir));
         }
-        Events.Add("completed", new JsonObject
-        {
-            ["step"] = trainer.Step,
-            ["reason"] = state,
-            ["metrics"] = _lastMetrics?.DeepClone(),
-            ["best_val_loss"] = double.IsFinite(trainer.BestValLoss) ? trainer.BestValLoss : null,
-            ["best_step"] = trainer.BestStep,
-            ["output_dir"] = OutputDir,
-        });
+        Events.Sync();
     }
 
     private void Fail(Exception e)
     {
         lock (_gate)
         {
-            _state = "failed";
             _running = false;
             _stepBudget = 0;
+            SetState(SessionState.Failed, "error", SessionEvents.Error(_trainer?.Step ?? 0, e));
         }
-        Events.Add("error", new JsonObject { ["step"] = _trainer?.Step ?? 0, ["message"] = e is BulletException ? e.Message : $"{e.GetType().Name}: {e.Message}" });
+        Events.Sync();
     }
 
-    /// <summary>Stops the thread (after its current step) and frees the model.</summary>
+    /// <summary>Stops the thread (after its current step), frees the model and closes the event log.</summary>
     public void Dispose()
     {
         lock (_gate)
@@ -443,5 +372,6 @@ public sealed class TrainingSession : IDisposable
         }
         _thread.Join();
         _trainer?.Dispose();
+        Events.Dispose();
     }
 }

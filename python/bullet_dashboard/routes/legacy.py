@@ -1,4 +1,4 @@
-"""The original brief's routes, kept for existing scripts: POST /train, GET /logs, GET /download/{model_name}."""
+"""The legacy routes, kept for existing scripts: POST /train, GET /logs, GET /download/{model_name}."""
 from __future__ import annotations
 
 import json
@@ -18,15 +18,15 @@ from ..services.sessions import SessionManager
 from ..settings import Settings
 from ..sse import last_event_id, session_events, sse_response
 
-router = APIRouter(tags=["seeds' routes"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+router = APIRouter(tags=["legacy routes"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
-# The seeds' model_config names (vocab size, embedding dim, ..., epochs) mapped to training config keys.
-SEED_KEYS = {"embedding_dim": "hidden_size", "embed_dim": "hidden_size", "n_embd": "hidden_size", "dim": "hidden_size",
+# The model_config names the legacy /train accepts (vocab size, embedding dim, ..., epochs) mapped to training config keys.
+LEGACY_KEYS = {"embedding_dim": "hidden_size", "embed_dim": "hidden_size", "n_embd": "hidden_size", "dim": "hidden_size",
              "num_heads": "num_heads", "n_head": "num_heads", "num_layers": "num_layers", "n_layer": "num_layers",
              "max_seq_length": "max_seq_len", "max_seq_len": "max_seq_len", "block_size": "max_seq_len", "seq_len": "max_seq_len"}
 
 
-def seed_config(model_config: str) -> dict[str, Any]:
+def legacy_config(model_config: str) -> dict[str, Any]:
     """The model_config form field (JSON) as a training config; unknown keys reach the native check and are named there."""
     try:
         raw = json.loads(model_config)
@@ -34,7 +34,7 @@ def seed_config(model_config: str) -> dict[str, Any]:
         raise HTTPException(422, f"model_config is not valid JSON: {e}") from None
     if not isinstance(raw, dict):
         raise HTTPException(422, "model_config must be a JSON object")
-    config = {SEED_KEYS.get(k, k): v for k, v in raw.items() if k not in ("quantization", "quantization_type")}
+    config = {LEGACY_KEYS.get(k, k): v for k, v in raw.items() if k not in ("quantization", "quantization_type")}
     quantization = raw.get("quantization", raw.get("quantization_type", "BQ4"))
     if quantization != "BQ4":
         raise HTTPException(422, f"quantization {quantization!r} is not supported: only \"BQ4\"")
@@ -48,7 +48,7 @@ def train(model_config: str = Form("{}", description='JSON, e.g. {"preset": "tin
           sessions: SessionManager = Depends(deps.sessions), settings: Settings = Depends(deps.settings)) -> dict[str, Any]:
     if quantization != "BQ4":
         raise HTTPException(422, f"quantization {quantization!r} is not supported: only \"BQ4\"")
-    config = seed_config(model_config)
+    config = legacy_config(model_config)
     stem, _ = stem_of_upload(training_text.filename, (".txt", ".md"))
 
     def write(target: Path) -> None:

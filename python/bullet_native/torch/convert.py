@@ -60,7 +60,7 @@ def _replace_folder(source: Path, target: Path) -> None:
 
 def export(model: torch.nn.Module, tokenizer: "Tokenizer | str | os.PathLike[str]", out_dir: "str | os.PathLike[str]",
            model_name: str | None = None) -> Path:
-    """Writes the folder build_bullet packs: one float32 ``<§5 name>.npy`` per tensor, config.json, tokenizer.json.
+    """Writes the folder build_bullet packs: one float32 ``<.bullet tensor name>.npy`` per tensor, config.json, tokenizer.json.
 
     ``tokenizer`` is a bullet_native.Tokenizer or a path it loads from. The folder appears complete or not at all.
     Returns its path.

@@ -1,4 +1,4 @@
-"""The bullet-format.md §6 transformer as a PyTorch module whose parameter names are the §5 tensor names.
+"""The transformer of docs/format.md (Forward math) as a PyTorch module whose parameter names are its tensor names.
 
 It computes what every .bullet reader computes — RMSNorm (eps 1e-5), pairwise-interleaved RoPE (theta 10000),
 causal attention, SwiGLU with hidden 4d, no biases, a tied or untied head — so weights trained here pack into
@@ -78,7 +78,7 @@ class BulletConfig:
 
 
 def tensor_names(config: BulletConfig) -> list[str]:
-    """Every §5 tensor name of a model of this shape, in the order .bullet files store them."""
+    """Every tensor name (docs/format.md, Tensors) of a model of this shape, in the order .bullet files store them."""
     names = ["tok_embeddings.weight"]
     for i in range(config.num_layers):
         names += [f"layers.{i}.{suffix}" for suffix in (
@@ -171,7 +171,7 @@ class Block(nn.Module):
 
 
 class BulletTransformer(nn.Module):
-    """The §6 model; ``state_dict()`` keys are exactly the §5 tensor names (a tied head appears under both names)."""
+    """The docs/format.md model; ``state_dict()`` keys are exactly its tensor names (a tied head appears under both names)."""
 
     def __init__(self, config: BulletConfig):
         super().__init__()
@@ -222,11 +222,11 @@ class BulletTransformer(nn.Module):
         return self.output_head(self.final_layernorm(x))
 
     def bullet_names(self) -> list[str]:
-        """The §5 names of this model's tensors, in file order (the keys of ``state_dict()``, reordered)."""
+        """The tensor names of this model, in file order (the keys of ``state_dict()``, reordered)."""
         return tensor_names(self.config)
 
     def bullet_tensors(self) -> dict[str, torch.Tensor]:
-        """Every §5 tensor by name, in file order, detached (a tied head's tensor under both names)."""
+        """Every tensor by its docs/format.md name, in file order, detached (a tied head's tensor under both names)."""
         state = self.state_dict()
         return {name: state[name].detach() for name in self.bullet_names()}
 

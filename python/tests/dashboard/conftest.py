@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from bullet_dashboard.app import create_app
 from bullet_dashboard.settings import Settings
 
+BASE_URL = "http://127.0.0.1:8000"
+
 # A character-level model small enough that a step takes milliseconds.
 TINY = {"tokenizer": "char", "vocab_size": 0, "hidden_size": 32, "num_layers": 1, "num_heads": 2, "max_seq_len": 16,
         "batch_size": 4, "total_steps": 12, "warmup_steps": 2, "eval_every": 4, "eval_batches": 1, "sample_every": 6,
@@ -37,7 +39,8 @@ def config(**overrides: Any) -> dict[str, Any]:
 
 
 def make_client(data_dir: Path, **settings: Any) -> TestClient:
-    return TestClient(create_app(Settings(data_dir=data_dir, **settings)))
+    """A client of a new app, as a script on this machine calls it (Host 127.0.0.1:8000, no Origin)."""
+    return TestClient(create_app(Settings(data_dir=data_dir, **settings)), base_url=BASE_URL)
 
 
 @pytest.fixture
@@ -57,6 +60,15 @@ def stories(client: TestClient) -> str:
     r = client.post("/api/datasets/text", json={"name": "stories", "text": story_text()})
     assert r.status_code == 201, r.text
     return "stories"
+
+
+@pytest.fixture
+def trained(client: TestClient) -> str:
+    """A model trained and exported by a session (character-level, 12 steps)."""
+    r = client.post("/api/sessions", json={"text": story_text(), "config": config(), "model_name": "storyteller", "start": True})
+    assert r.status_code == 201, r.text
+    assert events_of(client.get(f"/api/sessions/{r.json()['id']}/events").text)[-1]["type"] == "exported"
+    return "storyteller"
 
 
 def sse_messages(body: str) -> list[dict[str, Any]]:

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from test_gguf import read_gguf  # python/tests is on sys.path (rootdir conftest)
 
-from .conftest import config, events_of, sse_messages, story_text
+from .conftest import sse_messages, story_text
 
 FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures"
 SAMPLING = {"temperature": 0.8, "top_k": 20, "top_p": 0.95, "repetition_penalty": 1.1, "max_tokens": 24, "seed": 7}
-
-
-@pytest.fixture
-def trained(client) -> str:
-    """A model trained and exported by a session (character-level, 12 steps)."""
-    r = client.post("/api/sessions", json={"text": story_text(), "config": config(), "model_name": "storyteller", "start": True})
-    assert r.status_code == 201, r.text
-    assert events_of(client.get(f"/api/sessions/{r.json()['id']}/events").text)[-1]["type"] == "exported"
-    return "storyteller"
 
 
 def test_generate_whole_and_streamed_agree(client, trained):

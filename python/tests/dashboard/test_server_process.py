@@ -7,7 +7,10 @@ import socket
 import struct
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -19,17 +22,17 @@ from .conftest import assert_continuous, config, sse_messages, story_text, wait_
 SHORT_TINY = {"preset": "tiny", "total_steps": 20, "warmup_steps": 5, "eval_every": 10, "sample_every": 10, "attention_every": 10}
 
 
-@pytest.fixture
-def server(tmp_path: Path):
-    process = subprocess.Popen([sys.executable, "-m", "bullet_dashboard", "--port", "0", "--data-dir", str(tmp_path / "data")],
+@contextmanager
+def launched(tmp_path: Path, *args: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """python -m bullet_dashboard on a free port; yields the process and the URL it printed, once it answers."""
+    process = subprocess.Popen([sys.executable, "-m", "bullet_dashboard", "--port", "0", "--data-dir", str(tmp_path / "data"), *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
         assert line.startswith("Bullet Dashboard: http://127.0.0.1:"), line + process.stderr.read()
-        url = line.split()[2].rstrip("/")
-        with httpx.Client(base_url=url, timeout=60) as client:
-            wait_until(lambda: _answers(client), timeout=60, what="the server to answer")
-            yield client, process
+        url = line.split()[2]
+        wait_until(lambda: _answers(url), timeout=60, what="the server to answer")
+        yield process, url
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -39,9 +42,16 @@ def server(tmp_path: Path):
                 process.kill()
 
 
-def _answers(client: httpx.Client) -> bool:
+@pytest.fixture
+def server(tmp_path: Path):
+    with launched(tmp_path) as (process, url), httpx.Client(base_url=url.rstrip("/"), timeout=60) as client:
+        yield client, process
+
+
+def _answers(url: str) -> bool:
     try:
-        return client.get("/api/status").status_code == 200
+        httpx.get(url.split("?")[0] + "api/status")
+        return True
     except httpx.TransportError:
         return False
 
@@ -128,3 +138,35 @@ def test_a_browser_hanging_up_during_a_replay_is_noticed_without_log_noise(serve
     assert process.wait(timeout=30) == 0
     log = process.stderr.read()
     assert "socket.send() raised exception" not in log, log[:2000]
+
+
+def test_bound_beyond_loopback_every_route_needs_the_printed_token(tmp_path):
+    with launched(tmp_path, "--host", "0.0.0.0") as (process, printed):
+        url = urlsplit(printed)
+        token = parse_qs(url.query)["token"][0]
+        base = f"{url.scheme}://{url.netloc}"
+        bearer = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, timeout=60) as client:
+            paths = client.get("/openapi.json", headers=bearer).json()["paths"]
+            routes = [(method.upper(), path.replace("{", "").replace("}", "")) for path, methods in paths.items() for method in methods]
+            assert len(routes) > 30
+            for method, path in routes + [("GET", "/"), ("GET", "/train"), ("GET", "/docs")]:
+                r = client.request(method, path)
+                assert r.status_code == 401 and "?token=" in r.text, (method, path, r.status_code)
+            assert client.get("/api/datasets", headers=bearer).status_code == 200
+
+            # The printed URL sets the cookie and sends the browser to the same page without the token.
+            entered = client.get(printed, follow_redirects=True)
+            assert entered.status_code == 200 and ('<div id="root">' in entered.text or "/docs" in entered.text)
+            assert [(r.status_code, r.headers["location"]) for r in entered.history] == [(303, "/")]
+            assert token not in str(entered.url)
+            r = client.post("/api/sessions", json={"dataset": "poetry", "config": {"preset": "tiny", "total_steps": 2}})
+            assert r.status_code == 201, r.text
+            stream = client.get(f"/api/sessions/{r.json()['id']}/events", params={"follow": "false"})
+            assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
+            assert client.get("/api/datasets/poetry/text").status_code == 200
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+        # Printed in the URLs for this machine and for others, and nowhere else.
+        lines = [line.split(": ", 1)[0] for line in (out + err).splitlines() if token in line]
+        assert lines == ["From other machines"] and token not in err, out + err

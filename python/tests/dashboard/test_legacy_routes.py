@@ -1,4 +1,4 @@
-"""The original brief's routes: POST /train, GET /logs, GET /download/{model_name}, end to end."""
+"""The legacy routes: POST /train, GET /logs, GET /download/{model_name}, end to end."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,9 @@ from .conftest import assert_continuous, config, events_of, story_text
 
 
 def test_train_logs_download(client, tmp_path):
-    seed_config = {k: v for k, v in config().items() if k not in ("hidden_size", "num_layers", "max_seq_len")}
-    seed_config.update({"embedding_dim": 32, "num_layers": 1, "max_seq_length": 16, "quantization": "BQ4"})
-    r = client.post("/train", data={"model_config": json.dumps(seed_config), "quantization": "BQ4"},
+    legacy_config = {k: v for k, v in config().items() if k not in ("hidden_size", "num_layers", "max_seq_len")}
+    legacy_config.update({"embedding_dim": 32, "num_layers": 1, "max_seq_length": 16, "quantization": "BQ4"})
+    r = client.post("/train", data={"model_config": json.dumps(legacy_config), "quantization": "BQ4"},
                     files={"training_text": ("my story.txt", story_text().encode())})
     assert r.status_code == 201, r.text
     started = r.json()

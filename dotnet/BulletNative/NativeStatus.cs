@@ -1,4 +1,4 @@
-namespace BulletNative.Interop;
+namespace BulletNative;
 
 /// <summary>Status codes every export returns; 0 is success, the message of a failure is read with bullet_last_error.</summary>
 public enum NativeStatus
