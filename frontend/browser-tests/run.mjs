@@ -119,7 +119,7 @@ const tests = [
     await page.getByTestId("session-state").filter({ hasText: "completed" }).waitFor();
     await page.getByText("Top-1 agreement").waitFor();
     // Hovering the chart shows the sample nearest that step.
-    const box = await page.locator(".chart .u-over").boundingBox();
+    const box = await page.locator("[data-testid=loss-chart] .u-over").boundingBox();
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
     await page.getByText(/Sample nearest step \d+/).waitFor();
   }],
