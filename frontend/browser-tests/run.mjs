@@ -339,6 +339,14 @@ const tests = [
     await page.getByTestId("style-generated").waitFor({ timeout: TIMEOUT });
     await page.getByText("Vocabulary richness (type/token)").waitFor();
     await page.getByText("Average token probability").waitFor();
+    const copied = page.getByTestId("style-copied");
+    check(/Copied from your text\s*\d+ %/.test(await copied.textContent()), `no copied share: ${await copied.textContent()}`);
+    check(/of its 8-word sequences appear word for word/.test(await copied.textContent()), "the copied share is not explained");
+    const first = await page.getByTestId("style-generated").textContent();
+    await page.getByLabel("Start the passage with").fill("Beneath ");
+    await page.getByRole("button", { name: "Write another passage" }).click();
+    await page.getByTestId("style-generated").filter({ hasText: /^Beneath / }).waitFor();
+    check((await page.getByTestId("style-generated").textContent()) !== first, "no new passage was written");
   }],
 
   ["models table sorts and deletes after confirmation", async (page, base) => {

@@ -201,5 +201,5 @@ class TextForModel(BaseModel):
 class StyleBody(Sampling):
     text: Optional[str] = Field(None, description="the original writing (or give dataset)")
     dataset: Optional[str] = None
-    prompt: Optional[str] = Field(None, description="default: the first words of the original")
+    prompt: Optional[str] = Field(None, description="default: the word that most often starts the original's sentences (not its first word)")
     passage_chars: int = Field(600, ge=50, le=20_000, description="length of the original passage shown and scored")

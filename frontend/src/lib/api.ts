@@ -186,9 +186,11 @@ export type Sampling = {
   seed: number | null;
 };
 export type GenerateDone = { text: string; token_count?: number; tokens_per_second?: number; stop_reason?: string; time_to_first_token_ms?: number };
+/** How much of a generated passage is copied from the original (computed natively). */
+export type Copied = { ngram: number; ngrams: number; copied: number; share: number | null; longest_copied_words: number; definition: string };
 export type StyleReport = {
   original: { passage: string; metrics: StyleValues; words: number };
-  generated: { prompt: string; text: string; metrics: StyleValues | null; tokens_per_second?: number };
+  generated: { prompt: string; text: string; metrics: StyleValues | null; copied: Copied | null; tokens_per_second?: number };
   confidence: { perplexity: number; avg_token_probability: number } & Record<string, number>;
   definitions: Record<string, string>;
 };
@@ -337,5 +339,5 @@ export const api = {
   downloadUrl: (name: string) => `/api/models/${enc(name)}/download`,
   ggufUrl: (name: string, type: GgufType) => `/api/models/${enc(name)}/gguf?type=${type}`,
   gguf: (name: string, type: GgufType) => fetchFile(`/api/models/${enc(name)}/gguf?type=${type}`),
-  style: (model: string, body: { text?: string; dataset?: string } & Partial<Sampling>) => request<StyleReport>("POST", `/api/models/${enc(model)}/style`, body),
+  style: (model: string, body: { text?: string; dataset?: string; prompt?: string } & Partial<Sampling>) => request<StyleReport>("POST", `/api/models/${enc(model)}/style`, body),
 };
