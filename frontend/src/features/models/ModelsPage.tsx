@@ -2,6 +2,7 @@ import { useState } from "react";
 import { api, ApiError } from "@/lib/api";
 import { ErrorText } from "@/components/Feedback";
 import { GgufDownload } from "@/components/GgufDownload";
+import { SortHeader } from "@/components/SortHeader";
 import { formatBytes, formatLoss, formatPerplexity, formatTime } from "@/lib/format";
 import { usePoll } from "@/hooks/usePoll";
 import { nextSort, sortRows, type Sort } from "@/lib/sortRows";
@@ -44,11 +45,7 @@ export function ModelsPage({ onOpenInPlayground }: { onOpenInPlayground: (name: 
               <thead>
                 <tr>
                   {COLUMNS.map(([key, label]) => (
-                    <th key={key} scope="col" aria-sort={sort.key === key ? (sort.descending ? "descending" : "ascending") : "none"}>
-                      <button type="button" className="sort" onClick={() => setSort(nextSort(sort, key, ["created"]))}>
-                        {label} {sort.key === key ? (sort.descending ? "▼" : "▲") : ""}
-                      </button>
-                    </th>
+                    <SortHeader key={key} column={key} label={label} sort={sort} onSort={(k) => setSort(nextSort(sort, k, ["created"]))} />
                   ))}
                   <th scope="col">Actions</th>
                 </tr>

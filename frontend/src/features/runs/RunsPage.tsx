@@ -1,6 +1,7 @@
 import { useMemo, useState } from "react";
 import { api, type RunRow } from "@/lib/api";
 import { ErrorText } from "@/components/Feedback";
+import { SortHeader } from "@/components/SortHeader";
 import { ChartSettingsBar, LossPlot, useChartSettings, ValuePlot } from "@/components/RunCharts";
 import { xValues, type Curves } from "@/lib/curves";
 import { formatCount, formatDuration, formatLoss, formatRate, formatTime } from "@/lib/format";
@@ -56,12 +57,8 @@ export function RunsPage({ compared, onCompare, onOpenSession }: RunsPageProps) 
                 <tr>
                   <th scope="col"><span className="sr-only">Compare</span></th>
                   {columns.map((c) => (
-                    <th key={c.key} scope="col" className={c.numeric ? "num" : undefined} title={c.title}
-                      aria-sort={sort.key === c.key ? (sort.descending ? "descending" : "ascending") : "none"}>
-                      <button type="button" className="sort" onClick={() => setSort(nextSort(sort, c.key, ["created", "parameters", "step", "tokens_per_sec"]))}>
-                        {c.label} {sort.key === c.key ? (sort.descending ? "▼" : "▲") : ""}
-                      </button>
-                    </th>
+                    <SortHeader key={c.key} column={c.key} label={c.label} title={c.title} numeric={c.numeric} sort={sort}
+                      onSort={(key) => setSort(nextSort(sort, key, ["created", "parameters", "step", "tokens_per_sec"]))} />
                   ))}
                 </tr>
               </thead>
