@@ -30,7 +30,7 @@ export type Status = {
 };
 
 export type TrainConfig = Record<string, string | number | boolean>;
-export type ConfigValidation = { valid: boolean; errors: FieldError[]; config: TrainConfig | null };
+export type ConfigValidation = { valid: boolean; errors: FieldError[]; config: TrainConfig | null; notes?: string[] };
 
 export type StyleValues = Record<string, number>;
 export type DatasetSummary = {

@@ -65,6 +65,11 @@ describe("reduceSession", () => {
     expect(failed.error).toBe("out of memory");
   });
 
+  it("says in the console what the server chose for the text", () => {
+    const v = replay([{ seq: 1, type: "started", parameters: 10, total_steps: 60, vocab_size: 40, notes: ["character tokenizer: the text is short"] }]);
+    expect(v.console[0].text).toBe("started: 10 parameters, 60 steps, vocabulary 40; chosen for this text: character tokenizer: the text is short");
+  });
+
   it("puts evaluated metrics in the console but not every step", () => {
     const v = replay([metrics(1, 1, 6), metrics(2, 2, 5, 5.25)]);
     expect(v.console).toEqual([{ seq: 2, type: "metrics", text: "step 2: train loss 5.000, val loss 5.250" }]);

@@ -49,7 +49,8 @@ export function describeEvent(e: SessionEvent): string | null {
   switch (e.type) {
     case "started":
       return `started: ${e.parameters ?? "?"} parameters, ${e.total_steps ?? "?"} steps, vocabulary ${e.vocab_size ?? "?"}` +
-        (e.resumed_from ? " (resumed from a checkpoint)" : "");
+        (e.resumed_from ? " (resumed from a checkpoint)" : "") +
+        (Array.isArray(e.notes) && e.notes.length ? `; chosen for this text: ${e.notes.join("; ")}` : "");
     case "metrics":
       return e.val_loss == null ? null : `step ${e.step}: train loss ${formatLoss(num(e.train_loss))}, val loss ${formatLoss(num(e.val_loss))}`;
     case "sample":

@@ -49,6 +49,9 @@ export function ConfigPanel({ presets, initial, onChange }: ConfigPanelProps) {
       <p className="muted small" aria-live="polite">
         {validation.checking ? "Checking…" : validation.unreachable ? `Cannot check: ${validation.unreachable}` : valid ? "Config is valid." : "Fix the fields marked below."}
       </p>
+      {valid && validation.notes.length > 0 && (
+        <ul className="notes small" aria-label="What the server chose">{validation.notes.map((n) => <li key={n}>{n}</li>)}</ul>
+      )}
       {general.map((m) => (
         <p key={m} className="error-text" role="alert">{m}</p>
       ))}
