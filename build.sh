@@ -4,6 +4,8 @@
 #   ./build.sh test     build, then run every test suite (NUnit, pytest, Vitest, browser tests in Chromium)
 #   ./build.sh run      build, then start the product
 #   ./build.sh bench    build, then run the benchmarks in bench/
+#   ./build.sh wheel    build, then write dist/bullet_native-<version>-py3-none-linux_x86_64.whl
+#   ./build.sh notebook build, then start Jupyter Notebook on examples/ with the kernel "Python (bullet_native)"
 # Idempotent: steps whose inputs did not change are skipped.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -15,6 +17,11 @@ FRONTEND="$ROOT/frontend"
 UI_OUT="$ROOT/python/bullet_dashboard/static"
 # Only the browser tests need these; `./build.sh run` stays lean.
 BROWSER_PACKAGES=(chromium chromium-driver)
+# Only `./build.sh notebook` needs these: Debian's Jupyter Notebook 6.4 (it serves its own files, so it works offline).
+NOTEBOOK_PACKAGES=(jupyter-notebook)
+# The Jupyter kernel that runs this checkout's .venv; examples/*.ipynb name it in their metadata.
+KERNEL_NAME=bullet-native
+KERNEL_DISPLAY_NAME="Python (bullet_native)"
 # Only the PyTorch bridge tests (python/tests/test_torch_*.py) need these: PyTorch 1.13 for CPU, about 1 GB with its
 # dependencies and a few minutes to install once. Installed here so CI does not rely on the tests' own apt fallback.
 TORCH_TEST_PACKAGES=(python3-torch libopenblas0-pthread)
@@ -56,7 +63,7 @@ changed_since() {
 
 build_native() {
   local stamp="$NATIVE_OUT/.stamp"
-  if changed_since "$stamp" dotnet/BulletNative dotnet/native dotnet/TorchNatives.targets tools/weaken_glibcxx.py \
+  if changed_since "$stamp" dotnet/BulletNative dotnet/native dotnet/TorchNatives.targets tools/weaken_glibcxx.py tools/elf_needs.py \
        || [ ! -f "$PY_PKG/libbullet_native.so" ]; then
     log "publishing the native library (NativeAOT)"
     dotnet publish dotnet/BulletNative/BulletNative.csproj -c Release -o "$NATIVE_OUT" --nologo -v quiet \
@@ -80,6 +87,24 @@ build_python() {
     "$VENV/bin/pip" install --quiet --no-index --no-build-isolation --no-deps -e . 
     touch "$stamp"
   fi
+}
+
+# Registers the kernel twice, each only when it does not already run this .venv: inside .venv (what
+# `./build.sh notebook` and the tests use, whatever another checkout registers) and for the user (what any Jupyter
+# or VS Code this user starts lists; on a machine with several checkouts the one built last wins).
+register_kernel() {
+  local user_dir="${JUPYTER_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/jupyter}"
+  local scope spec
+  for scope in --sys-prefix --user; do
+    if [ "$scope" = --user ]; then spec="$user_dir/kernels/$KERNEL_NAME"; else spec="$VENV/share/jupyter/kernels/$KERNEL_NAME"; fi
+    if ! grep -qF "\"$VENV/bin/python\"" "$spec/kernel.json" 2>/dev/null; then
+      log "registering the Jupyter kernel $KERNEL_NAME ($scope)"
+      # Python 3.11's frozen modules make the kernel's debugger print a warning at every start; it only concerns
+      # breakpoints in the standard library.
+      "$VENV/bin/python" -Xfrozen_modules=off -m ipykernel install "$scope" --name "$KERNEL_NAME" \
+        --display-name "$KERNEL_DISPLAY_NAME" --env PYDEVD_DISABLE_FILE_VALIDATION 1 >/dev/null
+    fi
+  done
 }
 
 build_frontend() {
@@ -106,6 +131,7 @@ build_all() {
   install_system_packages
   build_native
   build_python
+  register_kernel
   build_frontend
 }
 
@@ -137,6 +163,17 @@ run_tests() {
   (cd "$FRONTEND" && BULLET_PYTHON="$VENV/bin/python" CHROMIUM=/usr/bin/chromium node browser-tests/run.mjs)
 }
 
+# Jupyter Notebook from .venv (which sees Debian's notebook package), this checkout's kernel first.
+run_notebook() {
+  apt_install_missing "${NOTEBOOK_PACKAGES[@]}"
+  local as_root=()
+  # Jupyter refuses to start as root without being told (containers and CI machines often run as root).
+  [ "$(id -u)" = 0 ] && as_root=(--allow-root)
+  log "Jupyter Notebook on examples/ (Ctrl+C stops it)"
+  JUPYTER_PATH="$VENV/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}" \
+    exec "$VENV/bin/python" -m notebook --notebook-dir="$ROOT/examples" "${as_root[@]}" "$@"
+}
+
 run_product() {
   "$VENV/bin/python" -m bullet_dashboard --open-dataset children_stories "$@"
 }
@@ -146,5 +183,7 @@ case "${1:-build}" in
   test) build_all; run_tests ;;
   run) build_all; shift; run_product "$@" ;;
   bench) build_all; shift; "$ROOT/bench/run.sh" "$@" ;;
-  *) echo "usage: ./build.sh [build|test|run|bench]" >&2; exit 2 ;;
+  wheel) build_all; shift; "$VENV/bin/python" tools/build_wheel.py "$@" ;;
+  notebook) build_all; shift; run_notebook "$@" ;;
+  *) echo "usage: ./build.sh [build|test|run|bench|wheel|notebook]" >&2; exit 2 ;;
 esac

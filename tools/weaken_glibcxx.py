@@ -12,51 +12,18 @@ import os
 import struct
 import sys
 
-SHT_GNU_VERNEED = 0x6FFFFFFE
-VER_FLG_WEAK = 0x2
-
-
-def section_headers(data):
-    """Yields (type, offset, size, link) of each ELF64 little-endian section."""
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
-        raise SystemExit("not a 64-bit little-endian ELF file")
-    shoff, = struct.unpack_from("<Q", data, 0x28)
-    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
-    for i in range(shnum):
-        base = shoff + i * shentsize
-        sh_type, = struct.unpack_from("<I", data, base + 4)
-        sh_offset, sh_size = struct.unpack_from("<QQ", data, base + 0x18)
-        sh_link, = struct.unpack_from("<I", data, base + 0x28)
-        yield sh_type, sh_offset, sh_size, sh_link
+from elf_needs import VER_FLG_WEAK, version_needs
 
 
 def weaken(data, version):
-    """Sets VER_FLG_WEAK on every vernaux entry named `version`; returns (found, changed) counts."""
-    sections = list(section_headers(data))
+    """Sets VER_FLG_WEAK on every requirement named `version`; returns (found, changed) counts."""
     found = changed = 0
-    for sh_type, offset, _, link in sections:
-        if sh_type != SHT_GNU_VERNEED:
-            continue
-        strtab = sections[link][1]
-        need = offset
-        while True:
-            _, vn_cnt, _, vn_aux, vn_next = struct.unpack_from("<HHIII", data, need)
-            aux = need + vn_aux
-            for _ in range(vn_cnt):
-                _, flags, _, name_off, vna_next = struct.unpack_from("<IHHII", data, aux)
-                name_start = strtab + name_off
-                name = bytes(data[name_start:data.index(b"\0", name_start)]).decode()
-                if name == version:
-                    found += 1
-                    if not flags & VER_FLG_WEAK:
-                        struct.pack_into("<H", data, aux + 4, flags | VER_FLG_WEAK)
-                        changed += 1
-                if vna_next == 0:
-                    break
-                aux += vna_next
-            if vn_next == 0:
-                break
-            need += vn_next
+    for need in version_needs(data):
+        if need.version == version:
+            found += 1
+            if not need.weak:
+                struct.pack_into("<H", data, need.flags_offset, need.flags | VER_FLG_WEAK)
+                changed += 1
     return found, changed
 
 

@@ -2,15 +2,22 @@
 its URL (with ?token=... when a token is required, as Jupyter does)."""
 from __future__ import annotations
 
+import importlib.util
 import socket
 import sys
 from urllib.parse import urlencode
 
-import uvicorn
+# The server's libraries are the package's optional extra "dashboard"; say so instead of a traceback.
+_MISSING = [name for name in ("fastapi", "uvicorn", "multipart") if importlib.util.find_spec(name) is None]
+if _MISSING:
+    sys.exit(f"python -m bullet_dashboard needs {', '.join(_MISSING)}: pip install 'bullet-native[dashboard]' "
+             "(on Debian: apt install python3-fastapi python3-uvicorn python3-multipart)")
 
-from .app import create_app
-from .security import WILDCARD_ADDRESSES
-from .settings import parse_args
+import uvicorn  # noqa: E402
+
+from .app import create_app  # noqa: E402
+from .security import WILDCARD_ADDRESSES  # noqa: E402
+from .settings import parse_args  # noqa: E402
 
 
 def url_host(address: str) -> str:

@@ -20,16 +20,15 @@ import html
 import ipaddress
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 from urllib.parse import quote, unquote_plus, urlsplit
 
 from starlette.requests import HTTPConnection
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from .addresses import is_loopback, normalize_host, normalize_origin
+from .settings import Settings
 from .static import plain_page
-
-if TYPE_CHECKING:
-    from .settings import Settings
 
 # Each address that binds every interface, and the loopback address this machine reaches it by.
 WILDCARD_ADDRESSES = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
@@ -42,54 +41,12 @@ TOKEN_HELP = ("open the URL the server printed when it started (it ends in ?toke
               "'Authorization: Bearer TOKEN' with that token (or the --token or BULLET_DASHBOARD_TOKEN value it was started with)")
 
 
-def is_loopback(host: str) -> bool:
-    """True when ``host`` (an address or a name) reaches this machine only."""
-    name = host.strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        pass
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
-    except OSError:
-        return False
-    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses)
-
-
-def normalize_host(name: str) -> str:
-    """A host name as Host headers are compared: lower case, no IPv6 brackets; a port is an error."""
-    host = name.strip().lower()
-    bare = host.strip("[]")
-    if not bare or ("/" in bare) or (":" in bare and not _is_ip(bare)):
-        raise ValueError(f"{name!r} is not a host name (give the name alone, without scheme or port, e.g. dash.example.lan)")
-    return bare
-
-
-def normalize_origin(origin: str) -> str:
-    """An origin as browsers send it: ``scheme://host[:port]`` in lower case, no path."""
-    value = origin.strip().lower().rstrip("/")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
-        raise ValueError(f"{origin!r} is not an origin (give scheme://host[:port], e.g. https://dash.example.lan)")
-    return value
-
-
 def host_of(header: str) -> str:
     """The name in a Host header, without port or IPv6 brackets, in lower case."""
     header = header.strip().lower()
     if header.startswith("["):
         return header[1:].split("]", 1)[0]
     return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
-
-
-def _is_ip(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-        return True
-    except ValueError:
-        return False
 
 
 def _under(path: str, prefixes: tuple[str, ...]) -> bool:

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .security import is_loopback, normalize_host, normalize_origin
+from .addresses import is_loopback, normalize_host, normalize_origin
 
 DEFAULT_DATA_DIR = Path.home() / ".local" / "share" / "bullet-dashboard"
 MB = 1024 * 1024

@@ -10,7 +10,8 @@ from .documents import convert_document
 from .gguf import export_gguf
 from .legacy import BulletBuilder
 from .model import Model
-from .notebook import Report, read_safetensors
+from .report import Report
+from .safetensors_file import read_safetensors
 from .tokenizer import Tokenizer
 from .training import TrainingSession, presets as training_presets
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import platform
 import sys
 import threading
 from pathlib import Path
@@ -39,6 +40,34 @@ class BulletError(Exception):
         self.status = status
 
 
+# The library is compiled for x86-64-v3; on an older CPU the .NET runtime in it would end the whole process at its
+# first call, so the binding refuses to load it with a message instead.
+REQUIRED_CPU_FLAGS = ("avx2", "fma", "bmi1", "bmi2")
+
+
+def missing_cpu_flags(cpuinfo: str) -> list[str]:
+    """The required instruction set extensions absent from the first processor's flags in /proc/cpuinfo text."""
+    for line in cpuinfo.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() == "flags":
+            present = set(value.split())
+            return [flag for flag in REQUIRED_CPU_FLAGS if flag not in present]
+    return []
+
+
+def _check_cpu() -> None:
+    if sys.platform != "linux" or platform.machine() != "x86_64":
+        return
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            missing = missing_cpu_flags(f.read())
+    except OSError:  # no /proc: let the library decide
+        return
+    if missing:
+        raise BulletError(f"this CPU lacks {', '.join(missing)}: the native library needs an x86-64-v3 processor "
+                          "(AVX2 and FMA: Intel Haswell, AMD Excavator or newer)", 2)
+
+
 def library_path() -> Path:
     """Where the native library is loaded from: $BULLET_NATIVE_LIB, else next to this package."""
     override = os.environ.get("BULLET_NATIVE_LIB")
@@ -53,6 +82,7 @@ def lib() -> ctypes.CDLL:
             path = library_path()
             if not path.exists():
                 raise BulletError(f"native library not found at {path}; run ./build.sh or set BULLET_NATIVE_LIB", 2)
+            _check_cpu()
             loaded = ctypes.CDLL(str(path))
             _declare(loaded)
             _lib = loaded

@@ -5,8 +5,8 @@ import os
 from typing import Any
 
 from . import _native
-from .notebook import Report
 from ._native import OUT_BUF, OUT_LEN, STR, I32
+from .report import Report
 
 _native.register({
     "bullet_inspect": (I32, [STR, OUT_BUF, OUT_LEN]),

@@ -7,7 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from .arrays import float32_bytes
 from .bullet_file import build_bullet
+from .safetensors_file import write_safetensors
 
 
 class BulletBuilder:
@@ -44,14 +46,12 @@ class BulletBuilder:
             raise ValueError("call load_vocab(path) before build()")
         if self._metadata is None:
             raise ValueError("call set_metadata(hidden, layers, heads, max_context) before build()")
-        import numpy as np
-
         with tempfile.TemporaryDirectory(prefix="bullet-builder-") as tmp:
             folder = Path(tmp)
             (folder / "config.json").write_text(json.dumps(self._metadata), encoding="utf-8")
-            for name, (shape, data) in self._tensors.items():
-                array = np.asarray(data, dtype=np.float32).reshape(shape)
-                np.save(folder / f"{name}.npy", np.ascontiguousarray(array))
+            if self._tensors:
+                write_safetensors(folder / "model.safetensors",
+                                  {name: (shape, float32_bytes(data)) for name, (shape, data) in self._tensors.items()})
             options: dict[str, Any] = {"vocab_txt": self._vocab}
             if self._merges is not None:
                 options["merges_txt"] = self._merges

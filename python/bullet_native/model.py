@@ -3,17 +3,12 @@ from __future__ import annotations
 
 import base64
 import ctypes
-import json
 import os
 from typing import Any, Iterator
 
-from .notebook import model_html
 from ._native import I32, I64, OUT_BUF, OUT_LEN, P, STR, call, call_json, encode_json, encode_str, NativeObject, register
-
-try:
-    import numpy as np
-except ImportError:  # numpy is optional: attention and logits come back as lists without it
-    np = None
+from .arrays import from_bytes
+from .notebook import closed_html, model_html
 
 register({
     "model_load": (I32, [STR, ctypes.POINTER(ctypes.c_int64)]),
@@ -108,15 +103,7 @@ class Model(NativeObject):
         """Attention weights [layers, heads, T, T] for the prompt (numpy float32 when available, else nested lists);
         with return_tokens, a pair (weights, token texts)."""
         result = call_json("model_attention", self.handle, encode_str(text))
-        raw = base64.b64decode(result["weights_f32_base64"])
-        shape = tuple(result["shape"])
-        if np is not None:
-            weights: Any = np.frombuffer(raw, dtype="<f4").reshape(shape).copy()
-        else:
-            flat = list(memoryview(raw).cast("f"))
-            layers, heads, t, _ = shape
-            weights = [[[flat[((l * heads + h) * t + q) * t:((l * heads + h) * t + q + 1) * t] for q in range(t)]
-                        for h in range(heads)] for l in range(layers)]
+        weights = from_bytes(base64.b64decode(result["weights_f32_base64"]), "f", result["shape"])
         return (weights, result["token_text"]) if return_tokens else weights
 
     def logits(self, ids: Any, reference: bool = False) -> Any:
@@ -126,10 +113,10 @@ class Model(NativeObject):
         vocab = self.vocab_size
         out = (ctypes.c_float * vocab)()
         call("model_logits", self.handle, id_array, len(ids), 1 if reference else 0, out, vocab)
-        return np.frombuffer(out, dtype=np.float32).copy() if np is not None else list(out)
+        return from_bytes(bytes(out), "f", [vocab])
 
     def _repr_html_(self) -> str:
-        return model_html(self)
+        return closed_html("Model") if self._handle is None else model_html(self.info)
 
     def __repr__(self) -> str:
         if self._handle is None:

@@ -1,30 +1,24 @@
-"""Jupyter support: HTML summaries (every text escaped), live training progress in a cell, weights as numpy arrays.
+"""How results look in Jupyter and in a terminal: HTML tables (every text escaped), the live training panel, numbers.
 
-Nothing here computes model numbers: it formats what the native library reports and moves bytes.
+This module imports nothing from the package: it formats the plain dicts and events the native library returns, so
+every other module can use it. Nothing here computes model numbers.
 """
 from __future__ import annotations
 
 import html
-import json
-import os
 import sys
-import tempfile
 import time
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
-
-from ._native import BulletError
-
-if TYPE_CHECKING:
-    from .model import Model
-    from .tokenizer import Tokenizer
-    from .training import TrainingSession
+from typing import Any, Iterable, Sequence
 
 _STYLE = ("font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;border-collapse:collapse;"
           "margin:4px 0")
 _CELL = "padding:2px 10px 2px 0;text-align:left;vertical-align:top"
 
-# safetensors dtype names → numpy dtype strings (little-endian, as the format requires).
-_SAFETENSORS_DTYPES = {"F32": "<f4", "F16": "<f2", "F64": "<f8", "I32": "<i4", "I64": "<i8", "U8": "u1", "I8": "i1"}
+# The export's verification of the BQ4 file against the float model, as shown in a row each:
+# (label, key of the float model's number, key of the BQ4 file's number).
+VERIFICATION_PAIRS = [
+    ("val perplexity float → BQ4", "float_perplexity", "bq4_perplexity"),
+]
 
 
 def escape(value: Any) -> str:
@@ -63,38 +57,9 @@ def html_table(title: str, rows: Iterable[tuple[str, Any]]) -> str:
     return f"<table style='{_STYLE}'><caption style='text-align:left;font-weight:700'>{escape(title)}</caption>{body}</table>"
 
 
-class Report(dict):
-    """A dict from the native library (inspect, build or export result) that shows itself as a table in Jupyter."""
-
-    def _rows(self) -> list[tuple[str, Any]]:
-        header = self.get("header", {})
-        tokenizer = self.get("tokenizer", {})
-        training = header.get("extra", {}).get("training_metrics", {}) if isinstance(header.get("extra"), dict) else {}
-        verify = {**training, **{k: v for k, v in self.items() if k in _VERIFY_KEYS}}
-        quant = self.get("quantization_error") or {}
-        rows: list[tuple[str, Any]] = [
-            ("path", self.get("path")),
-            ("model", header.get("model_name")),
-            ("dims", _dims(header) if header else None),
-            ("parameters", format_number(self.get("parameters")) if "parameters" in self else None),
-            ("quantization", header.get("quantization")),
-            ("vocab", _vocab_text(tokenizer) if tokenizer else None),
-            ("file size", format_bytes(self.get("file_size", self.get("bytes")))),
-            ("quantization error (rel. RMSE)", format_number(quant.get("relative_rmse")) if quant else None),
-        ]
-        if "float_perplexity" in verify:
-            rows.append(("val perplexity float → BQ4", f"{format_number(verify['float_perplexity'])} → "
-                                                       f"{format_number(verify.get('bq4_perplexity'))}"))
-            rows.append(("top-1 agreement", format_number(verify.get("top1_agreement"))))
-        if self.get("warnings"):
-            rows.append(("warnings", "; ".join(str(w) for w in self["warnings"])))
-        return rows
-
-    def _repr_html_(self) -> str:
-        return html_table(".bullet", self._rows())
-
-
-_VERIFY_KEYS = ("float_perplexity", "bq4_perplexity", "top1_agreement", "perplexity_ratio")
+def closed_html(kind: str) -> str:
+    """The summary of an object whose native handle is freed."""
+    return html_table(kind, [("state", "closed")])
 
 
 def _dims(header: dict[str, Any]) -> str:
@@ -107,34 +72,62 @@ def _vocab_text(tokenizer: dict[str, Any]) -> str:
     return f"{tokenizer.get('vocab_size')} tokens, {tokenizer.get('merges')} merges (first: {first!r})"
 
 
-def model_html(model: "Model") -> str:
-    """The summary of a loaded model: name, dims, parameters, vocab, quantization, file size, runtime kernel."""
-    if model._handle is None:
-        return html_table("Model", [("state", "closed")])
-    info = model.info
+def _training_metrics(header: dict[str, Any]) -> dict[str, Any]:
+    """The verification numbers an exported file carries in its header (empty for files packed from elsewhere)."""
+    extra = header.get("extra")
+    metrics = extra.get("training_metrics") if isinstance(extra, dict) else None
+    return metrics if isinstance(metrics, dict) else {}
+
+
+def verification_rows(metrics: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Rows "float → BQ4" for each verification number present, and the top-1 agreement."""
+    rows: list[tuple[str, Any]] = [(label, f"{format_number(metrics[float_key])} → {format_number(metrics.get(bq4_key))}")
+                                   for label, float_key, bq4_key in VERIFICATION_PAIRS if float_key in metrics]
+    if "top1_agreement" in metrics:
+        rows.append(("top-1 agreement", format_number(metrics["top1_agreement"])))
+    return rows
+
+
+def report_html(report: dict[str, Any]) -> str:
+    """An inspect, build or export result as a table: file, dims, parameters, vocab, size, BQ4 error, verification."""
+    header = report.get("header", {})
+    tokenizer = report.get("tokenizer", {})
+    quant = report.get("quantization_error") or {}
+    rows: list[tuple[str, Any]] = [
+        ("path", report.get("path")),
+        ("model", header.get("model_name")),
+        ("dims", _dims(header) if header else None),
+        ("parameters", format_number(report.get("parameters")) if "parameters" in report else None),
+        ("quantization", header.get("quantization")),
+        ("vocab", _vocab_text(tokenizer) if tokenizer else None),
+        ("file size", format_bytes(report.get("file_size", report.get("bytes")))),
+        ("quantization error (rel. RMSE)", format_number(quant.get("relative_rmse")) if quant else None),
+        # An export report holds the numbers itself; an inspected file carries them in its header.
+        *verification_rows({**_training_metrics(header), **report}),
+    ]
+    if report.get("warnings"):
+        rows.append(("warnings", "; ".join(str(w) for w in report["warnings"])))
+    return html_table(".bullet", rows)
+
+
+def model_html(info: dict[str, Any]) -> str:
+    """The summary of a loaded model (its info): name, dims, parameters, vocab, quantization, size, runtime kernel."""
     header = info["header"]
     runtime = info.get("runtime", {})
-    extra = header.get("extra")
-    trained = extra.get("training_metrics") if isinstance(extra, dict) else None
     return html_table(f"Model {header.get('model_name', '')}", [
         ("dims", _dims(header)),
         ("parameters", format_number(info.get("parameters"))),
         ("vocab", _vocab_text(info.get("tokenizer", {}))),
         ("quantization", header.get("quantization")),
         ("file size", format_bytes(info.get("file_size"))),
-        ("val perplexity float → BQ4", f"{format_number(trained.get('float_perplexity'))} → "
-                                       f"{format_number(trained.get('bq4_perplexity'))}" if trained else None),
+        *verification_rows(_training_metrics(header)),
         ("runtime", f"{runtime.get('kernel')} kernel, {format_bytes(runtime.get('weight_bytes_per_token'))} of weights per token"),
         ("warnings", "; ".join(str(w) for w in info.get("warnings", [])) or None),
     ])
 
 
-def tokenizer_html(tokenizer: "Tokenizer") -> str:
-    """The summary of a tokenizer: mode, vocabulary size, merges, alphabet and a few tokens."""
-    if tokenizer._handle is None:
-        return html_table("Tokenizer", [("state", "closed")])
-    info = tokenizer.info
-    tokens = tokenizer.vocab()["tokens"]
+def tokenizer_html(info: dict[str, Any], tokens: Sequence[str]) -> str:
+    """The summary of a tokenizer (its info and tokens): mode, vocabulary size, merges, alphabet, longest tokens."""
     longest = sorted(tokens, key=len, reverse=True)[:8]
     return html_table("Tokenizer", [
         ("mode", info.get("mode")),
@@ -145,16 +138,13 @@ def tokenizer_html(tokenizer: "Tokenizer") -> str:
     ])
 
 
-def session_html(session: "TrainingSession") -> str:
-    """The summary of a training session: state, step, model dims and its last metrics."""
-    if session._handle is None:
-        return html_table("TrainingSession", [("state", "closed")])
-    status = session.status()
+def session_html(status: dict[str, Any]) -> str:
+    """The summary of a training session (its status): state, step, model dims and its last metrics."""
     config = status.get("config", {})
     metrics = status.get("metrics") or {}
     return html_table("TrainingSession", [
         ("state", status.get("state")),
-        ("step", f"{status.get('step')} / {status.get('total_steps')}"),
+        ("step", f"{format_number(status.get('step'))} / {format_number(status.get('total_steps'))}"),
         ("model", f"{config.get('tokenizer')} vocab {config.get('vocab_size')}, d={config.get('hidden_size')}, "
                   f"layers={config.get('num_layers')}, heads={config.get('num_heads')}, context={config.get('max_seq_len')}"),
         ("train loss", format_number(metrics.get("train_loss")) if metrics else None),
@@ -232,6 +222,15 @@ class TrainingProgress:
                 f"  {format_number(m.get('tokens_per_sec'))} tok/s  ETA {_duration(m.get('eta_sec'))}")
         return line + (f"  [{self.reason}]" if self.reason else "") + (f"  {self.note}" if self.note else "")
 
+    def plain(self) -> str:
+        """The panel as plain text, for front ends that show no HTML: the line of text(), the last sample, the error."""
+        lines = [self.text()]
+        if self.sample is not None:
+            lines.append(f"step {self.sample['step']} sample: {self.sample.get('prompt', '')}{self.sample.get('text', '')}")
+        if self.error:
+            lines.append(f"error: {self.error}")
+        return "\n".join(lines)
+
     def html(self) -> str:
         """The progress panel as HTML."""
         m = self.last
@@ -264,20 +263,27 @@ def _duration(seconds: Any) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-class _Display:
-    """Where progress goes: an updating display in IPython, a rewritten line in a terminal, or nowhere."""
+class ProgressDisplay:
+    """Where live progress goes: one output updated in place in a Jupyter kernel (Notebook, JupyterLab, VS Code,
+    Colab), a rewritten line elsewhere (a terminal, IPython in a terminal), or nowhere.
+
+    In a kernel every update carries the panel as HTML and as plain text in one bundle, so a front end that shows
+    no HTML still shows the numbers.
+    """
 
     def __init__(self, enabled: bool, min_interval: float = 0.25):
         self.enabled = enabled
         self.min_interval = min_interval
-        self.handle = None
         self.shown = 0.0
-        if enabled and _in_ipython():
-            from IPython.display import HTML, display
-            self._html = HTML
-            self.handle = display(HTML("<div>starting…</div>"), display_id=True)
+        self.handle = None
+        if enabled and in_kernel():
+            from IPython.display import display
 
-    def show(self, progress: TrainingProgress, final: bool = False) -> None:
+            self.handle = display({"text/plain": "starting…", "text/html": "<div>starting…</div>"}, raw=True,
+                                  display_id=True)
+
+    def show(self, progress: "TrainingProgress", final: bool = False) -> None:
+        """Shows the progress, at most once per min_interval unless it is the final state."""
         if not self.enabled:
             return
         now = time.monotonic()
@@ -285,107 +291,22 @@ class _Display:
             return
         self.shown = now
         if self.handle is not None:
-            self.handle.update(self._html(progress.html()))
+            self.handle.update({"text/plain": progress.plain(), "text/html": progress.html()}, raw=True)
         else:
             # Padding overwrites the remains of a longer previous line.
             sys.stdout.write("\r" + progress.text().ljust(100) + ("\n" if final else ""))
             sys.stdout.flush()
 
 
-def _in_ipython() -> bool:
-    """True inside an IPython kernel or shell (where display updates replace the cell's output in place)."""
-    shell = sys.modules.get("IPython")
-    return shell is not None and getattr(shell, "get_ipython", lambda: None)() is not None
+def in_kernel() -> bool:
+    """True inside a Jupyter kernel, whose front end replaces a display's output in place when it is updated."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
 
 
-def run_session(session: "TrainingSession", progress: bool = True, checkpoint: str | os.PathLike[str] | None = None,
-                poll_ms: int = 200) -> Report:
-    """Trains until the session ends, showing live progress; an interrupt (Ctrl-C, "interrupt kernel") stops it
-    gracefully after the current step and saves a checkpoint (to ``checkpoint``, or the session's output folder).
-
-    Returns a Report with reason, step, interrupted, checkpoint, first/last train loss, best val loss and history;
-    raises BulletError when training failed. The native call waits at most ``poll_ms`` at a time, so the interrupt
-    is seen within that.
-    """
-    state = TrainingProgress()
-    display = _Display(progress)
-    interrupted = False
-    try:
-        try:
-            session.start()
-        except BulletError:
-            # Preparation may fail before start; its error event is then reported like any other failure.
-            if session.status()["state"] != "failed":
-                raise
-        while state.reason is None:
-            for event in session.poll(wait_ms=poll_ms):
-                state.add(event)
-            display.show(state)
-    except KeyboardInterrupt:
-        interrupted = True
-        session.stop()
-        # Drain to the terminal event: the current step finishes and the session reports "stopped".
-        while state.reason is None:
-            for event in session.poll(wait_ms=poll_ms):
-                state.add(event)
-    saved = None
-    if interrupted and state.reason != "failed" and (checkpoint is not None or session.output_dir is not None):
-        saved = session.checkpoint(checkpoint)
-        state.checkpoints.append(saved)
-        state.note = f"interrupted: stopped at step {state.step}, checkpoint saved to {saved}"
-    elif interrupted:
-        state.note = f"interrupted: stopped at step {state.step} (no checkpoint: give checkpoint= or output_dir)"
-    display.show(state, final=True)
-    if state.error is not None:
-        raise BulletError(f"training failed: {state.error}", 1)
-    return TrainingRun({
-        "reason": state.reason, "step": state.step, "total_steps": state.total_steps, "interrupted": interrupted,
-        "checkpoint": saved, "error": state.error,
-        "first_loss": state.train[0][1] if state.train else None,
-        "last_loss": state.train[-1][1] if state.train else None,
-        "best_val_loss": min((v for _, v in state.val), default=None),
-        "history": {"train": state.train, "val": state.val},
-        "sample": state.sample,
-    }, state)
-
-
-class TrainingRun(Report):
-    """The outcome of TrainingSession.run: a dict (reason, step, losses, checkpoint, history) shown as the final progress panel."""
-
-    def __init__(self, values: dict[str, Any], progress: TrainingProgress):
-        super().__init__(values)
-        self.progress = progress
-
-    def _repr_html_(self) -> str:
-        rows = [("outcome", f"{self['reason']}{' (interrupted)' if self['interrupted'] else ''}"),
-                ("checkpoint", self["checkpoint"])]
-        return self.progress.html() + html_table("TrainingSession.run", rows)
-
-
-def read_safetensors(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Every tensor of a .safetensors file as a numpy array, by name (the file's own bytes, no copy of the math)."""
-    import numpy as np
-
-    with open(path, "rb") as f:
-        data = f.read()
-    length = int.from_bytes(data[:8], "little")
-    header = json.loads(data[8:8 + length])
-    start = 8 + length
-    arrays = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        dtype = _SAFETENSORS_DTYPES.get(entry["dtype"])
-        if dtype is None:
-            raise ValueError(f"{os.fspath(path)}: tensor {name} has dtype {entry['dtype']}, which numpy cannot hold")
-        begin, end = entry["data_offsets"]
-        arrays[name] = np.frombuffer(data, dtype=dtype, count=(end - begin) // np.dtype(dtype).itemsize,
-                                     offset=start + begin).reshape(entry["shape"]).copy()
-    return arrays
-
-
-def session_weights(session: "TrainingSession") -> dict[str, Any]:
-    """The session's current float weights as numpy arrays by .bullet tensor name (via a temporary checkpoint)."""
-    with tempfile.TemporaryDirectory(prefix="bullet-weights-") as tmp:
-        folder = session.checkpoint(os.path.join(tmp, "checkpoint"))
-        return read_safetensors(os.path.join(folder, "model.safetensors"))
+def run_html(outcome: dict[str, Any], progress: "TrainingProgress") -> str:
+    """A finished run: its last progress panel, how it ended and where its checkpoint went."""
+    rows = [("outcome", f"{outcome['reason']}{' (interrupted)' if outcome['interrupted'] else ''}"),
+            ("checkpoint", outcome["checkpoint"])]
+    return progress.html() + html_table("TrainingSession.run", rows)

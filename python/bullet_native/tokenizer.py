@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .notebook import tokenizer_html
 from ._native import I32, I64, OUT_BUF, OUT_LEN, STR, P, NativeObject, call, call_bytes, call_json, encode_json, encode_str, register
+from .notebook import closed_html, tokenizer_html
 
 register({
     "tokenizer_train": (I32, [P, I64, STR, STR, ctypes.POINTER(ctypes.c_int64)]),
@@ -134,7 +134,7 @@ class Tokenizer(NativeObject):
         return self.vocab_size
 
     def _repr_html_(self) -> str:
-        return tokenizer_html(self)
+        return closed_html("Tokenizer") if self._handle is None else tokenizer_html(self.info, self.vocab()["tokens"])
 
     def __repr__(self) -> str:
         if self._handle is None:

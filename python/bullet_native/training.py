@@ -1,12 +1,16 @@
-"""Training sessions: a native thread trains a model while Python controls it and pulls its events."""
+"""Training sessions: a native thread trains a model while Python controls it, pulls its events and shows its progress."""
 from __future__ import annotations
 
 import ctypes
 import os
+import tempfile
 from typing import Any, Iterator
 
-from .notebook import Report, run_session, session_html, session_weights
-from ._native import I32, I64, OUT_BUF, OUT_LEN, STR, NativeObject, call, call_json, encode_json, encode_str, register
+from ._native import (I32, I64, OUT_BUF, OUT_LEN, STR, BulletError, NativeObject, call, call_json, encode_json, encode_str,
+                      register)
+from .notebook import ProgressDisplay, TrainingProgress, closed_html, session_html
+from .report import Report, TrainingRun
+from .safetensors_file import read_safetensors
 
 register({
     "bullet_session_create": (I32, [STR, STR, ctypes.POINTER(ctypes.c_int64)]),
@@ -124,20 +128,74 @@ class TrainingSession(NativeObject):
         options = {k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in options.items()}
         return Report(call_json("bullet_session_export", self.handle, encode_json(options)))
 
-    def run(self, progress: bool = True, checkpoint: str | os.PathLike[str] | None = None, poll_ms: int = 200) -> Report:
+    def run(self, progress: bool = True, checkpoint: str | os.PathLike[str] | None = None, poll_ms: int = 200) -> TrainingRun:
         """Trains to the end with a live progress panel (in Jupyter) or line (in a terminal); an interrupt
         (Ctrl-C, "interrupt kernel") stops gracefully and saves a checkpoint to ``checkpoint`` or output_dir."""
         return run_session(self, progress=progress, checkpoint=checkpoint, poll_ms=poll_ms)
 
     def weights(self) -> dict[str, Any]:
-        """The current float weights as numpy arrays, by .bullet tensor name (plot them, or save them as .npy)."""
-        return session_weights(self)
+        """The current float weights by .bullet tensor name, read from a temporary checkpoint: numpy arrays (plot
+        them, or save them as .npy), or nested lists where numpy is not installed."""
+        with tempfile.TemporaryDirectory(prefix="bullet-weights-") as tmp:
+            return read_safetensors(os.path.join(self.checkpoint(os.path.join(tmp, "checkpoint")), "model.safetensors"))
 
     def _repr_html_(self) -> str:
-        return session_html(self)
+        return closed_html("TrainingSession") if self._handle is None else session_html(self.status())
 
     def __repr__(self) -> str:
         if self._handle is None:
             return "TrainingSession(closed)"
         status = self.status()
         return f"TrainingSession(state={status['state']!r}, step={status['step']}/{status['total_steps']})"
+
+
+def run_session(session: Any, progress: bool = True, checkpoint: str | os.PathLike[str] | None = None,
+                poll_ms: int = 200) -> TrainingRun:
+    """Trains until the session ends, showing live progress; an interrupt (Ctrl-C, "interrupt kernel") stops it
+    gracefully after the current step and saves a checkpoint (to ``checkpoint``, or the session's output folder).
+
+    ``session`` is anything with TrainingSession's control methods (start, poll, stop, status, checkpoint, output_dir).
+    Returns a TrainingRun with reason, step, interrupted, checkpoint, first/last train loss, best val loss and
+    history; raises BulletError when training failed. The native call waits at most ``poll_ms`` at a time, so the
+    interrupt is seen within that.
+    """
+    state = TrainingProgress()
+    display = ProgressDisplay(progress)
+    interrupted = False
+    try:
+        try:
+            session.start()
+        except BulletError:
+            # Preparation may fail before start; its error event is then reported like any other failure.
+            if session.status()["state"] != "failed":
+                raise
+        while state.reason is None:
+            for event in session.poll(wait_ms=poll_ms):
+                state.add(event)
+            display.show(state)
+    except KeyboardInterrupt:
+        interrupted = True
+        session.stop()
+        # Drain to the terminal event: the current step finishes and the session reports "stopped".
+        while state.reason is None:
+            for event in session.poll(wait_ms=poll_ms):
+                state.add(event)
+    saved = None
+    if interrupted and state.reason != "failed" and (checkpoint is not None or session.output_dir is not None):
+        saved = session.checkpoint(checkpoint)
+        state.checkpoints.append(saved)
+        state.note = f"interrupted: stopped at step {state.step}, checkpoint saved to {saved}"
+    elif interrupted:
+        state.note = f"interrupted: stopped at step {state.step} (no checkpoint: give checkpoint= or output_dir)"
+    display.show(state, final=True)
+    if state.error is not None:
+        raise BulletError(f"training failed: {state.error}", 1)
+    return TrainingRun({
+        "reason": state.reason, "step": state.step, "total_steps": state.total_steps, "interrupted": interrupted,
+        "checkpoint": saved, "error": state.error,
+        "first_loss": state.train[0][1] if state.train else None,
+        "last_loss": state.train[-1][1] if state.train else None,
+        "best_val_loss": min((v for _, v in state.val), default=None),
+        "history": {"train": state.train, "val": state.val},
+        "sample": state.sample,
+    }, state)

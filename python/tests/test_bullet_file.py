@@ -13,6 +13,7 @@ import pytest
 
 import bullet_native
 from bullet_native import BulletError, build_bullet, inspect
+from bullet_native._native import missing_cpu_flags
 from conftest import FIXTURES, REPO, model_tensors
 
 
@@ -140,6 +141,13 @@ def test_cli_inspect_build_and_errors(npy_folder: Path, tmp_path: Path):
 def test_version_and_library_path():
     assert bullet_native.version().count(".") == 2
     assert bullet_native.library_path().name == "libbullet_native.so"
+
+
+def test_a_cpu_without_x86_64_v3_is_named_before_the_library_loads():
+    assert missing_cpu_flags("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma bmi1 bmi2 abm movbe\n") == []
+    assert missing_cpu_flags("processor\t: 0\nflags\t\t: fpu sse2 sse4_2 avx\n") == ["avx2", "fma", "bmi1", "bmi2"]
+    with open("/proc/cpuinfo") as cpuinfo:  # this machine runs the library, so it has them all
+        assert missing_cpu_flags(cpuinfo.read()) == []
 
 
 def test_unpack_bullet_writes_the_builders_folder_with_the_files_decoded_weights(npy_folder, tmp_path):

@@ -5,7 +5,6 @@ import json
 import os
 import re
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -190,18 +189,24 @@ def test_read_safetensors_rejects_dtypes_numpy_cannot_hold(tmp_path: Path):
         read_safetensors(path)
 
 
+QUICKSTART = REPO / "examples" / "quickstart.ipynb"
+
+
 @pytest.fixture
-def kernel_name(tmp_path: Path, monkeypatch) -> str:
-    """A kernel spec for this interpreter, so a real kernel sees this checkout and its native library."""
-    spec_dir = tmp_path / "jupyter" / "kernels" / "bullet-test"
-    spec_dir.mkdir(parents=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "bullet test", "language": "python",
-        "env": {"PYTHONPATH": str(REPO / "python"), "MPLBACKEND": "Agg"},
-    }))
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    return "bullet-test"
+def kernel_name(monkeypatch) -> str:
+    """The kernel the quickstart's metadata names, as ./build.sh registered it inside this checkout's .venv.
+
+    That registration is searched first, as `./build.sh notebook` does, so the one for the user (which another
+    checkout on this machine may have made last) does not shadow it.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    monkeypatch.setenv("JUPYTER_PATH", str(REPO / ".venv" / "share" / "jupyter"))
+    name = json.loads(QUICKSTART.read_text(encoding="utf-8"))["metadata"]["kernelspec"]["name"]
+    spec = KernelSpecManager().get_kernel_spec(name)
+    assert (name, spec.display_name) == ("bullet-native", "Python (bullet_native)")
+    assert spec.argv[0] == str(REPO / ".venv" / "bin" / "python"), f"{spec.resource_dir}: run ./build.sh in this checkout"
+    return name
 
 
 def test_interrupting_a_real_kernel_stops_training_and_keeps_the_model(kernel_name: str, tmp_path: Path):
@@ -218,10 +223,16 @@ print("RESULT", run["interrupted"], run["reason"], run["checkpoint"] is not None
 """)
         interrupted = False
         printed = ""
+        display_ids = {"display_data": set(), "update_display_data": set()}
         while True:
             message = client.get_iopub_msg(timeout=120)
             kind, content = message["msg_type"], message["content"]
-            if kind in ("display_data", "update_display_data") and not interrupted:
+            if kind in display_ids:
+                display_ids[kind].add(content["transient"]["display_id"])
+                # HTML for Jupyter, the same numbers as text for front ends that show no HTML.
+                assert "bullet-progress" in content["data"]["text/html"] or "starting" in content["data"]["text/html"]
+                assert content["data"]["text/plain"].startswith(("step ", "starting"))
+            if kind in display_ids and not interrupted:
                 shown = re.search(r"step (\d+)/", content["data"].get("text/html", ""))
                 if shown and int(shown.group(1)) >= 5:
                     manager.interrupt_kernel()  # what Jupyter's "interrupt kernel" button does: SIGINT to the kernel
@@ -233,6 +244,8 @@ print("RESULT", run["interrupted"], run["reason"], run["checkpoint"] is not None
             elif kind == "status" and content["execution_state"] == "idle" and message["parent_header"].get("msg_type") == "execute_request":
                 break
         assert interrupted and "RESULT True stopped True" in printed
+        # One output, shown once and then updated in place.
+        assert len(display_ids["display_data"]) == 1 and display_ids["update_display_data"] == display_ids["display_data"]
         # The kernel lives on and so does the model: it still exports.
         after: list[str] = []
         reply = client.execute_interactive(f"print(session.export({str(tmp_path / 'after.bullet')!r})['perplexity_ratio'] < 1.1)",
@@ -249,12 +262,12 @@ def test_quickstart_notebook_runs_top_to_bottom(kernel_name: str, tmp_path: Path
     import nbformat
     from nbclient import NotebookClient
 
-    source = REPO / "examples" / "quickstart.ipynb"
-    notebook = nbformat.read(source, as_version=4)
+    notebook = nbformat.read(QUICKSTART, as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), "commit it with outputs cleared"
     work = tmp_path / "run"
     work.mkdir()
-    NotebookClient(notebook, kernel_name=kernel_name, timeout=300, resources={"metadata": {"path": str(work)}}).execute()
+    # No kernel_name: the client starts the kernel the metadata names, as Jupyter does when it opens the file.
+    NotebookClient(notebook, timeout=300, resources={"metadata": {"path": str(work)}}).execute()
 
     def text_of(cell) -> str:
         return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
@@ -272,6 +285,10 @@ def test_quickstart_notebook_runs_top_to_bottom(kernel_name: str, tmp_path: Path
     training_cell = next(c for c in cells if "session.run()" in c.source)
     panel = html_of(training_cell)
     assert "bullet-progress" in panel and "step 80/80" in panel and "<polyline" in panel
+    # The live panel is one output updated in place (the client applies each update to it), with a text twin.
+    displays = [o for o in training_cell.outputs if o.output_type == "display_data"]
+    assert len(displays) == 1 and displays[0].data["text/plain"].startswith("step 80/80")
+    assert "[completed]" in displays[0].data["text/plain"] and "sample: " in displays[0].data["text/plain"]
 
     out = work / "quickstart-out"
     assert inspect(out / "quickstart.bullet")["header"]["model_name"] == "quickstart"

@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from ..bullet_file import build_bullet, unpack_bullet
 from ..gguf import export_gguf
 from ..model import Model
-from ..notebook import Report, read_safetensors
+from ..report import Report
+from ..safetensors_file import read_safetensors
 from ..tokenizer import Tokenizer
 from .model import BulletConfig, BulletTransformer
 
