@@ -184,7 +184,13 @@ export type Sampling = {
   repetition_penalty: number;
   max_tokens: number;
   seed: number | null;
+  /** Explain each token with this many likeliest candidates (0 = off). */
+  top_logprobs?: number;
 };
+/** A token the model could have picked: `p` its softmax probability, `p_sampled` the probability the sampler drew it with. */
+export type Candidate = { id: number; text: string; p: number; p_sampled: number };
+/** Why a token was chosen (computed by the native runtime): the chosen one and the likeliest candidates, likeliest first. */
+export type TokenChoice = { chosen: Candidate; top: Candidate[] };
 export type GenerateDone = { text: string; token_count?: number; tokens_per_second?: number; stop_reason?: string; time_to_first_token_ms?: number };
 /** How much of a generated passage is copied from the original (computed natively). */
 export type Copied = { ngram: number; ngrams: number; copied: number; share: number | null; longest_copied_words: number; definition: string };
@@ -270,7 +276,7 @@ export async function generateStream(
   model: string,
   prompt: string,
   sampling: Sampling,
-  onToken: (text: string, index: number, elapsedMs: number) => void,
+  onToken: (text: string, index: number, elapsedMs: number, choice: TokenChoice | null) => void,
   signal?: AbortSignal,
 ): Promise<GenerateDone> {
   let response: Response;
@@ -297,7 +303,7 @@ export async function generateStream(
       const data = JSON.parse(message.data);
       if (message.event === "done") return data as GenerateDone;
       if (message.event === "error") throw new ApiError(data.detail ?? "generation failed", 422);
-      onToken(data.text, data.index, data.elapsed_ms);
+      onToken(data.text, data.index, data.elapsed_ms, data.choice ?? null);
     }
   }
   throw new ApiError("The generation stream ended before it finished.", 0);
