@@ -24,9 +24,11 @@ export function TokenText({ prompt, tokens, sampling }: { prompt: string; tokens
     <div className="token-text" ref={host} onKeyDown={(e) => e.key === "Escape" && setOpen(null)}>
       <pre className="output" data-testid="gen-output"><span className="muted">{prompt}</span>{tokens.map((t, i) =>
         t.choice ? (
-          <button key={i} type="button" className={`tok${open?.index === i ? " tok-on" : ""}`} style={{ background: tintOf(t.choice.chosen.p) }}
+          // A span, not a <button>: a button lays out as a block and would swallow the line breaks of the text.
+          <span key={i} role="button" tabIndex={0} className={`tok${open?.index === i ? " tok-on" : ""}`} style={{ background: tintOf(t.choice.chosen.p) }}
             aria-expanded={open?.index === i} aria-label={`Token ${i + 1}, ${showToken(t.text)}: ${formatProbability(t.choice.chosen.p)}; why this token`}
-            onClick={(e) => toggle(i, e.currentTarget)}>{t.text}</button>
+            onClick={(e) => toggle(i, e.currentTarget)}
+            onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), toggle(i, e.currentTarget))}>{t.text}</span>
         ) : <span key={i}>{t.text}</span>)}</pre>
       {explained && <p className="muted small">Tinted by the model's probability for each token (red: unlikely, green: likely). Click a token to see why it was chosen.</p>}
       {open && choice && (
