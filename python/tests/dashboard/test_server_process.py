@@ -166,7 +166,10 @@ def test_bound_beyond_loopback_every_route_needs_the_printed_token(tmp_path):
             assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
             assert client.get("/api/datasets/poetry/text").status_code == 200
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        process.wait(timeout=30)
+        # Read through the text wrappers: the first readline may have buffered the lines after it, which
+        # communicate() (reading the raw pipes) would miss.
+        out, err = process.stdout.read(), process.stderr.read()
         # Printed in the URLs for this machine and for others, and nowhere else.
         lines = [line.split(": ", 1)[0] for line in (out + err).splitlines() if token in line]
         assert lines == ["From other machines"] and token not in err, out + err
