@@ -2,9 +2,11 @@
 
   .venv/bin/python bench/serve.py [--steps 80] [--rounds 2]
 
-Reports (1) event latency: from the native event's timestamp to an SSE client receiving it; (2) one session's
-training steps/s alone, while a second session trains, and while 20 SSE clients listen, as ratios to the alone
-figure measured in the same run (the phases are interleaved over rounds so the machine's drift hits all of them).
+Reports (1) event latency: from the native event's timestamp (written by the worker to the session's event log) to
+an SSE client receiving it; (2) one session's training steps/s alone, while a second session trains, and while 20 SSE
+clients listen, as ratios to the alone figure measured in the same run; (3) the same session trained in-process
+(bullet_native.TrainingSession in a plain Python process, as the server trained before sessions moved into worker
+processes) against the worker figure. The phases are interleaved over rounds so the machine's drift hits all of them.
 """
 from __future__ import annotations
 
@@ -94,6 +96,23 @@ def run_sessions(url: str, steps: int, sessions: int, extra_listeners: int) -> t
     return main, extra
 
 
+IN_PROCESS = """
+import json, sys, bullet_native as bn
+config, text_path = json.loads(sys.argv[1]), sys.argv[2]
+with bn.TrainingSession(config, text_path=text_path) as session:
+    session.start()
+    print(json.dumps([e for e in session.events() if e["type"] == "metrics"]))
+"""
+
+
+def in_process_steps_per_second(steps: int) -> float:
+    """The same session trained by the native library inside a plain Python process (no worker, no server)."""
+    text = Path(__file__).resolve().parents[1] / "python" / "bullet_dashboard" / "datasets" / "children_stories.txt"
+    out = subprocess.run([sys.executable, "-c", IN_PROCESS, json.dumps({**CONFIG, "total_steps": steps, "seed": 0}), str(text)],
+                         capture_output=True, text=True, check=True).stdout
+    return steps_per_second(json.loads(out))
+
+
 def describe(latencies: list[float]) -> str:
     ordered = sorted(latencies)
     p95 = ordered[int(0.95 * (len(ordered) - 1))]
@@ -105,11 +124,12 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=80, help="training steps per session and phase")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of (alone, two sessions, 20 listeners), interleaved against drift")
     args = parser.parse_args()
-    alone, two, two_other, crowd, latency_one, latency_crowd = [], [], [], [], [], []
+    alone, two, two_other, crowd, latency_one, latency_crowd, in_process = [], [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as data_dir:
         process, url = start_server(Path(data_dir))
         try:
             for _ in range(args.rounds):
+                in_process.append(in_process_steps_per_second(args.steps))
                 single, _ = run_sessions(url, args.steps, 1, 0)
                 pair, _ = run_sessions(url, args.steps, 2, 0)
                 watched, listeners = run_sessions(url, args.steps, 1, 20)
@@ -127,6 +147,9 @@ def main() -> None:
     print(f"event latency, 1 listener:   {describe(latency_one)}")
     print(f"event latency, 21 listeners: {describe(latency_crowd)}")
     print(f"steps/s alone:                                  {base:.2f}  (rounds: {', '.join(f'{x:.2f}' for x in alone)})")
+    own = statistics.mean(in_process)
+    print(f"steps/s in-process (no worker, no server):      {own:.2f}  (worker / in-process {base / own:.2f}; rounds: "
+          f"{', '.join(f'{x:.2f}' for x in in_process)})")
     for label, values in [("with a second session training", two), ("the second session itself", two_other),
                           ("with 20 more SSE clients", crowd)]:
         value = statistics.mean(values)

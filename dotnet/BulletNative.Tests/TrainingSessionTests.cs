@@ -86,7 +86,7 @@ public class TrainingSessionTests
         var end = WaitFor(session, e => IsType(e, "completed"), beforeStop);
         Assert.That((string?)end[^1]["reason"], Is.EqualTo("stopped"));
         Assert.That(session.State, Is.EqualTo(SessionState.Stopped));
-        Assert.Throws<BulletArgumentException>(() => session.Start());
+        Assert.Throws<BulletStateException>(() => session.Start());
         var path = session.SaveCheckpoint(Path.Combine(TestPaths.NewScratch(), "after-stop"));
         Assert.That(File.Exists(Path.Combine(path, Checkpoint.WeightsFile)), "what was learned is kept after stop");
     }

@@ -11,5 +11,8 @@ public class BulletException(NativeStatus status, string message, Exception? inn
 /// <summary>Input violates its file format; the message names the field and the offset where possible.</summary>
 public sealed class BulletFormatException(string message) : BulletException(NativeStatus.FormatError, message);
 
+/// <summary>The object cannot do this now; the message says what it is doing and what would make it possible.</summary>
+public sealed class BulletStateException(string message) : BulletException(NativeStatus.InvalidState, message);
+
 /// <summary>An argument or option is invalid; the message says which and why.</summary>
 public sealed class BulletArgumentException(string message) : BulletException(NativeStatus.InvalidArgument, message);

@@ -14,6 +14,8 @@ public enum NativeStatus
     InvalidHandle = 4,
     /// <summary>The operation was stopped by the caller.</summary>
     Cancelled = 5,
+    /// <summary>The operation is not possible in the object's current state (stepping a running session, starting a finished one).</summary>
+    InvalidState = 6,
     /// <summary>A bug: an unexpected exception inside the library.</summary>
     InternalError = 99,
 }

@@ -3,26 +3,51 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException
 
-from bullet_native import BulletError
-from bullet_native._native import CLIENT_FAULTS
+from bullet_native import BulletError, Status
 
 from .limits import BodySizeLimit
 from .routes import datasets, legacy, models, runs, sessions, system
 from .security import AccessGuard
 from .services.datasets import DatasetStore
+from .services.errors import (BadRequest, Conflict, DashboardError, Forbidden, Invalid, NotFound, TooLarge, Unavailable,
+                              Unsupported)
 from .services.models import ModelStore
-from .services.runs import RunIndex
 from .services.runtime import ModelRunner
 from .services.sessions import SessionManager
 from .settings import Settings
 from .static import NOT_BUILT_PAGE, STATIC_DIR, UI_TABS, ui_built
 
-# Native statuses (see bullet_native._native.STATUS_NAMES) as HTTP: bad argument or data is the client's to fix.
-NATIVE_HTTP_STATUS = {**{status: 422 for status in CLIENT_FAULTS}, 2: 400, 4: 404}
+# The HTTP status of every kind of refusal; anything else is the server's fault (500).
+ERROR_STATUS = {BadRequest: 400, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413, Unsupported: 415, Invalid: 422,
+                Unavailable: 503}
+# Native statuses: a bad argument or bad data is the client's to fix; an operation the session cannot do in its state,
+# or a handle that is gone, is a conflict; a cancelled call is a worker that did not answer.
+NATIVE_STATUS = {Status.INVALID_ARGUMENT: 422, Status.FORMAT_ERROR: 422, Status.INVALID_STATE: 409, Status.INVALID_HANDLE: 409,
+                 Status.CANCELLED: 503}
+
+
+def http_status(error: Exception) -> int:
+    """The one place a service's or the native library's error becomes an HTTP status."""
+    if isinstance(error, DashboardError):
+        return next((code for kind, code in ERROR_STATUS.items() if isinstance(error, kind)), 500)
+    if isinstance(error, BulletError):
+        return NATIVE_STATUS.get(error.status, 500)
+    if isinstance(error, HTTPException):
+        return error.status_code
+    return 500
+
+
+def error_body(error: Exception) -> dict:
+    """{"detail": message} plus the per-field "errors" of a config when there are any."""
+    body = {"detail": error.detail if isinstance(error, HTTPException) else str(error)}
+    if getattr(error, "errors", None):
+        body["errors"] = error.errors
+    return body
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -36,20 +61,18 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.datasets = DatasetStore(data / "datasets", settings.max_upload_bytes)
     app.state.models = ModelStore(data / "models", settings.max_upload_bytes)
     app.state.runner = ModelRunner(app.state.models)
-    app.state.sessions = SessionManager(data / "sessions", data / "models", settings.max_running_sessions)
-    app.state.runs = RunIndex(app.state.sessions)
+    app.state.sessions = SessionManager(data / "sessions", data / "models", settings)
 
     @app.on_event("shutdown")
     def close_sessions() -> None:
         app.state.sessions.shutdown()
         app.state.runner.close()
 
+    @app.exception_handler(DashboardError)
+    @app.exception_handler(BulletError)
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        body = {"detail": exc.detail}
-        if getattr(exc, "errors", None):
-            body["errors"] = exc.errors
-        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(error_body(exc), status_code=http_status(exc), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -57,10 +80,6 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"detail": "; ".join(problems) or "invalid request",
                              "errors": [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]},
                             status_code=422)
-
-    @app.exception_handler(BulletError)
-    async def native_error(request: Request, exc: BulletError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=NATIVE_HTTP_STATUS.get(exc.status, 500))
 
     for module in (system, datasets, sessions, runs, models, legacy):
         app.include_router(module.router)
@@ -78,7 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
                 return FileResponse(candidate)
             if path.split("/", 1)[0] in UI_TABS:
                 return FileResponse(STATIC_DIR / "index.html")
-        raise HTTPException(404, f"no route /{path}")
+        raise NotFound(f"no route /{path}")
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(AccessGuard, settings=settings)   # added last, so it runs first

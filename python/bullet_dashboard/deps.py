@@ -5,7 +5,6 @@ from fastapi import Request
 
 from .services.datasets import DatasetStore
 from .services.models import ModelStore
-from .services.runs import RunIndex
 from .services.runtime import ModelRunner
 from .services.sessions import SessionManager
 from .settings import Settings
@@ -29,7 +28,3 @@ def sessions(request: Request) -> SessionManager:
 
 def runner(request: Request) -> ModelRunner:
     return request.app.state.runner
-
-
-def runs(request: Request) -> RunIndex:
-    return request.app.state.runs

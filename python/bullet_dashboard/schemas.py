@@ -18,6 +18,7 @@ class Status(BaseModel):
     max_running_sessions: int
     running_sessions: int
     queued_sessions: int
+    memory_budget_bytes: int = Field(..., description="memory a new session may use now")
     max_upload_bytes: int
     open_dataset: Optional[str]
     ui_built: bool
@@ -27,6 +28,8 @@ class ConfigValidation(BaseModel):
     valid: bool
     errors: List[Dict[str, Any]] = Field(..., description="[{field, message}] from the native library")
     config: Optional[Dict[str, Any]] = Field(None, description="the full config the native library would train with")
+    estimate: Dict[str, Any] = Field(..., description="peak memory of the session (peak_bytes, parameters, parts, summary), "
+                                                       "budget_bytes (what a new session may use now) and fits")
 
 
 class TextBody(BaseModel):
@@ -74,8 +77,8 @@ class SessionCreate(BaseModel):
     config: Dict[str, Any] = Field(default_factory=dict, description='training config keys; {"preset": "tiny"} starts from a preset')
     dataset: Optional[str] = Field(None, description="a dataset name (give this or text)")
     text: Optional[str] = Field(None, description="the training text itself")
-    name: Optional[str] = Field(None, description="default: the dataset and the local time, e.g. poetry-14.05 (poetry-14.05-2 when taken)")
-    model_name: Optional[str] = Field(None, description="name of the exported model (default: the session's name, or <name>-<id> when a model has it)")
+    name: Optional[str] = None
+    model_name: Optional[str] = Field(None, description="name of the exported model (default: <name or dataset>-<id>)")
     model_card: str = ""
     auto_export: bool = Field(True, description="export the .bullet into models when training ends")
     start: bool = Field(False, description="start training at once (queued if the running limit is reached)")
@@ -86,7 +89,8 @@ class SessionSummary(BaseModel):
     name: Optional[str]
     dataset: Optional[str]
     created: Optional[str]
-    state: str = Field(..., description="preparing, ready, running, paused, queued, completed, stopped, early_stopped, failed or interrupted")
+    state: str = Field(..., description="one of bullet_native.SESSION_STATES: preparing, ready, running, paused, completed, stopped, "
+                                        "early_stopped, failed, queued, interrupted")
     step: Optional[int]
     total_steps: Optional[int]
     speed: float = 0
@@ -95,6 +99,12 @@ class SessionSummary(BaseModel):
     model_name: Optional[str]
     exports: List[Dict[str, Any]] = []
     can_resume_from_checkpoint: bool
+    best_val_loss: Optional[float] = None
+    best_step: Optional[int] = None
+    pid: Optional[int] = Field(None, description="the worker process training the session, while one runs")
+    threads: Optional[int] = Field(None, description="threads the worker trains with now")
+    memory: Dict[str, Any] = Field(default_factory=dict, description="estimate_bytes, estimate, limit_bytes, rss_bytes, peak_rss_bytes")
+    waiting: Optional[Dict[str, Any]] = Field(None, description="a queued session's position and why it waits")
 
 
 class SessionDetail(SessionSummary):
@@ -103,6 +113,15 @@ class SessionDetail(SessionSummary):
     auto_export: bool
     verification: Optional[Dict[str, Any]] = Field(None, description="the last export's numbers: float vs BQ4 perplexity, agreement")
     error: Optional[str]
+    checkpoints: List[Dict[str, Any]] = Field(default_factory=list, description="[{step, path, best, val_loss}] that still exist")
+
+
+class SessionRename(BaseModel):
+    name: str = Field(..., min_length=1, max_length=80)
+
+
+class AttentionProbe(BaseModel):
+    text: Optional[str] = Field(None, max_length=2000, description="the probe text (default: the session's probe)")
 
 
 class RunRow(BaseModel):
@@ -137,6 +156,8 @@ class SpeedBody(BaseModel):
 
 class ExportBody(BaseModel):
     model_name: Optional[str] = None
+    checkpoint: Optional[str] = Field(None, description='a finished session\'s checkpoint folder ("best", "step-0000200"); '
+                                                        "default: the best by validation loss, else the last weights")
 
 
 class ExportResult(BaseModel):

@@ -57,8 +57,8 @@ async def session_events(session: ManagedSession, after: int, *, follow: bool, t
         while True:
             # Clearing before reading means an event appended in between still wakes the wait below.
             wake.clear()
-            pumping = session.pumping
-            batch = session.events_after(sent)
+            streaming = session.streaming
+            batch = session.events.after(sent, limit=500)
             chunk: list[str] = []
             size = 0
             for event in batch:
@@ -76,7 +76,7 @@ async def session_events(session: ManagedSession, after: int, *, follow: bool, t
             if batch:
                 await asyncio.sleep(0)
                 continue
-            if not follow or not pumping or ending():
+            if not follow or not streaming or ending():
                 yield format_sse({"last_seq": sent, "state": session.state}, event="end")
                 return
             try:

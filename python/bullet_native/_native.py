@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import enum
 import json
 import os
 import platform
@@ -19,25 +20,40 @@ _lib: ctypes.CDLL | None = None
 # threads run. Spinning waiters collapse when two sessions share the cores. Child processes inherit it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# Status codes of dotnet/BulletNative/Interop/NativeStatus.cs.
-STATUS_NAMES = {
-    1: "invalid argument",
-    2: "I/O error",
-    3: "format error",
-    4: "invalid handle",
-    5: "cancelled",
-    99: "internal error",
-}
-# The statuses that mean the caller's argument or data is wrong, not the machine.
-CLIENT_FAULTS = (1, 3)
+class Status(enum.IntEnum):
+    """The status every native export returns (dotnet/BulletNative/NativeStatus.cs); 0 is success."""
+
+    OK = 0
+    INVALID_ARGUMENT = 1
+    IO_ERROR = 2
+    FORMAT_ERROR = 3
+    INVALID_HANDLE = 4
+    CANCELLED = 5
+    INVALID_STATE = 6
+    INTERNAL_ERROR = 99
+
+    @property
+    def is_client_fault(self) -> bool:
+        """True when the caller's argument or data is wrong, not the machine."""
+        return self in (Status.INVALID_ARGUMENT, Status.FORMAT_ERROR)
+
+    @property
+    def description(self) -> str:
+        """The status in words ("invalid argument")."""
+        return self.name.replace("_", " ").lower()
 
 
 class BulletError(Exception):
-    """A failure reported by the native library, carrying its status code and message."""
+    """A failure reported by the native library, carrying its status and message."""
 
-    def __init__(self, message: str, status: int = 99):
+    def __init__(self, message: str, status: int = Status.INTERNAL_ERROR):
         super().__init__(message)
-        self.status = status
+        self.status: Status | int = Status(status) if status in Status._value2member_map_ else status
+
+    @property
+    def is_client_fault(self) -> bool:
+        """True when the caller's argument or data is wrong (not the machine, not a bug)."""
+        return isinstance(self.status, Status) and self.status.is_client_fault
 
 
 # The library is compiled for x86-64-v3; on an older CPU the .NET runtime in it would end the whole process at its
@@ -65,7 +81,7 @@ def _check_cpu() -> None:
         return
     if missing:
         raise BulletError(f"this CPU lacks {', '.join(missing)}: the native library needs an x86-64-v3 processor "
-                          "(AVX2 and FMA: Intel Haswell, AMD Excavator or newer)", 2)
+                          "(AVX2 and FMA: Intel Haswell, AMD Excavator or newer)", Status.IO_ERROR)
 
 
 def library_path() -> Path:
@@ -81,7 +97,7 @@ def lib() -> ctypes.CDLL:
         if _lib is None:
             path = library_path()
             if not path.exists():
-                raise BulletError(f"native library not found at {path}; run ./build.sh or set BULLET_NATIVE_LIB", 2)
+                raise BulletError(f"native library not found at {path}; run ./build.sh or set BULLET_NATIVE_LIB", Status.IO_ERROR)
             _check_cpu()
             loaded = ctypes.CDLL(str(path))
             _declare(loaded)
@@ -128,7 +144,8 @@ def check(status: int) -> None:
     """Raises BulletError with the native message when an export returned a non-zero status."""
     if status != 0:
         message = (lib().bullet_last_error() or b"").decode("utf-8", "replace")
-        raise BulletError(message or STATUS_NAMES.get(status, f"status {status}"), status)
+        known = Status(status).description if status in Status._value2member_map_ else f"status {status}"
+        raise BulletError(message or known, status)
 
 
 def call(name: str, *args: Any) -> None:
@@ -172,7 +189,26 @@ def version() -> str:
     return lib().bullet_version().decode("ascii")
 
 
-class NativeObject:
+class ClosingObject:
+    """Base of objects that hold something to release: a context manager that calls close(), also on collection."""
+
+    def close(self) -> None:
+        """Releases what the object holds (idempotent)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the library (or the runtime) may already be gone
+            pass
+
+
+class NativeObject(ClosingObject):
     """Base of the Python objects that own one native handle: close() frees it once; context manager; freed on collection."""
 
     _handle: int | None = None
@@ -186,22 +222,10 @@ class NativeObject:
         return self._handle
 
     def _closed_error(self) -> Exception:
-        return BulletError(self._closed_message, 4)
+        return BulletError(self._closed_message, Status.INVALID_HANDLE)
 
     def close(self) -> None:
         """Frees the native handle (idempotent)."""
         if self._handle is not None:
             handle, self._handle = self._handle, None
             free_handle(handle)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # at interpreter exit the library may already be gone
-            pass

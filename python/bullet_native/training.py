@@ -6,8 +6,8 @@ import os
 import tempfile
 from typing import Any, Iterator
 
-from ._native import (I32, I64, OUT_BUF, OUT_LEN, STR, BulletError, NativeObject, call, call_json, encode_json, encode_str,
-                      register)
+from ._native import (I32, I64, OUT_BUF, OUT_LEN, STR, BulletError, NativeObject, Status, call, call_json, encode_json,
+                      encode_str, register)
 from .notebook import ProgressDisplay, TrainingProgress, closed_html, session_html
 from .report import Report, TrainingRun
 from .safetensors_file import read_safetensors
@@ -27,6 +27,9 @@ register({
     "bullet_session_export": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
     "bullet_train_presets": (I32, [OUT_BUF, OUT_LEN]),
     "bullet_libtorch_loaded": (I32, [OUT_BUF, OUT_LEN]),
+    "bullet_session_threads": (I32, [I64, I32]),
+    "bullet_session_attention": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
+    "bullet_session_states": (I32, [OUT_BUF, OUT_LEN]),
 })
 
 # Events after which a session trains no more.
@@ -38,26 +41,48 @@ def presets() -> dict[str, dict[str, Any]]:
     return call_json("bullet_train_presets")
 
 
+def native_session_states() -> list[dict[str, Any]]:
+    """Every session state as the native library declares it: name, whether it is final, who sets it."""
+    return call_json("bullet_session_states")
+
+
 def libtorch_loaded() -> bool:
     """True once the trainer has loaded its libtorch into this process (then PyTorch must not be imported here)."""
     return bool(call_json("bullet_libtorch_loaded")["loaded"])
 
 
-class TrainingSession(NativeObject):
+class FollowsEvents:
+    """Iteration over a session's events through its poll(): shared by the in-process and the isolated session."""
+
+    def events(self, wait_ms: int = 500) -> Iterator[dict[str, Any]]:
+        """Yields events as they come, ending after a completed or error event."""
+        while True:
+            for event in self.poll(wait_ms=wait_ms):
+                yield event
+                if event["type"] in TERMINAL_EVENTS:
+                    return
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self.events()
+
+
+class TrainingSession(FollowsEvents, NativeObject):
     """A training run owned by the native library: control it, pull its events, checkpoint and export it.
 
     ``config`` is a dict of TrainConfig keys (``{"preset": "tiny", ...}`` starts from a preset). Give the text
-    as ``text`` or ``text_path``. Iterating the session yields its events until training ends. close() stops the
-    session's thread (after the step in flight) and frees the model.
+    as ``text`` or ``text_path``. With ``events_path`` the events are also appended to that JSON-lines file (continuing
+    the seq of the events already there), so another process can follow them. Iterating the session yields its events
+    until training ends. close() stops the session's thread (after the step in flight) and frees the model.
     """
 
     _closed_message = "the training session is closed"
 
     def __init__(self, config: dict[str, Any] | None = None, *, text: str | None = None,
                  text_path: str | os.PathLike[str] | None = None, tokenizer_path: str | os.PathLike[str] | None = None,
-                 output_dir: str | os.PathLike[str] | None = None, resume_from: str | os.PathLike[str] | None = None):
+                 output_dir: str | os.PathLike[str] | None = None, resume_from: str | os.PathLike[str] | None = None,
+                 events_path: str | os.PathLike[str] | None = None):
         options = {"text": text, "text_path": text_path, "tokenizer_path": tokenizer_path,
-                   "output_dir": output_dir, "resume_from": resume_from}
+                   "output_dir": output_dir, "resume_from": resume_from, "events_path": events_path}
         options = {k: os.fspath(v) for k, v in options.items() if v is not None}
         handle = ctypes.c_int64()
         call("bullet_session_create", encode_json(config or {}), encode_json(options), ctypes.byref(handle))
@@ -85,6 +110,14 @@ class TrainingSession(NativeObject):
         """Runs this many more steps in the background, then waits."""
         call("bullet_session_step", self.handle, steps)
 
+    def set_threads(self, threads: int) -> None:
+        """Sets the threads the session trains with, from its next step on."""
+        call("bullet_session_threads", self.handle, int(threads))
+
+    def attention(self, probe: str | None = None) -> dict[str, Any]:
+        """Every layer's and head's attention on ``probe`` (default: the configured probe) with the current weights."""
+        return call_json("bullet_session_attention", self.handle, encode_str(probe))
+
     def train_step(self) -> dict[str, Any]:
         """Runs one optimizer step now and returns its metrics."""
         return call_json("train_step", self.handle)
@@ -99,16 +132,6 @@ class TrainingSession(NativeObject):
         if events:
             self.last_seq = max(self.last_seq, events[-1]["seq"])
         return events
-
-    def events(self, wait_ms: int = 500) -> Iterator[dict[str, Any]]:
-        """Yields events as they come, ending after a completed or error event."""
-        while True:
-            for event in self.poll(wait_ms=wait_ms):
-                yield event
-                if event["type"] in TERMINAL_EVENTS:
-                    return
-
-    __iter__ = events
 
     def status(self) -> dict[str, Any]:
         """State, step, last metrics and config."""
@@ -136,8 +159,7 @@ class TrainingSession(NativeObject):
     def weights(self) -> dict[str, Any]:
         """The current float weights by .bullet tensor name, read from a temporary checkpoint: numpy arrays (plot
         them, or save them as .npy), or nested lists where numpy is not installed."""
-        with tempfile.TemporaryDirectory(prefix="bullet-weights-") as tmp:
-            return read_safetensors(os.path.join(self.checkpoint(os.path.join(tmp, "checkpoint")), "model.safetensors"))
+        return checkpoint_weights(self)
 
     def _repr_html_(self) -> str:
         return closed_html("TrainingSession") if self._handle is None else session_html(self.status())
@@ -147,6 +169,12 @@ class TrainingSession(NativeObject):
             return "TrainingSession(closed)"
         status = self.status()
         return f"TrainingSession(state={status['state']!r}, step={status['step']}/{status['total_steps']})"
+
+
+def checkpoint_weights(session: Any) -> dict[str, Any]:
+    """A session's current float weights by tensor name, through a temporary checkpoint (any object with checkpoint())."""
+    with tempfile.TemporaryDirectory(prefix="bullet-weights-") as tmp:
+        return read_safetensors(os.path.join(session.checkpoint(os.path.join(tmp, "checkpoint")), "model.safetensors"))
 
 
 def run_session(session: Any, progress: bool = True, checkpoint: str | os.PathLike[str] | None = None,
@@ -189,7 +217,7 @@ def run_session(session: Any, progress: bool = True, checkpoint: str | os.PathLi
         state.note = f"interrupted: stopped at step {state.step} (no checkpoint: give checkpoint= or output_dir)"
     display.show(state, final=True)
     if state.error is not None:
-        raise BulletError(f"training failed: {state.error}", 1)
+        raise BulletError(f"training failed: {state.error}", Status.INVALID_ARGUMENT)
     return TrainingRun({
         "reason": state.reason, "step": state.step, "total_steps": state.total_steps, "interrupted": interrupted,
         "checkpoint": saved, "error": state.error,

@@ -46,8 +46,17 @@ internal static unsafe class DashboardExports
         NativeCall.Run(() => NativeCall.ReturnJson(DocumentText.Convert(NativeCall.Utf8(sourcePath, "src_path"), NativeCall.Utf8(kind, "kind"),
             NativeCall.Utf8(destinationPath, "dst_path"), NativeCall.JsonArgument(optionsJson, "options")), outData, outLength));
 
-    /// <summary>Validates a training config, returning every failing field with its message and the resolved config.</summary>
+    /// <summary>
+    /// Validates a training config (options: "text_bytes", the size of the text it will train on), returning every
+    /// failing field with its message, the resolved config and the estimate of its peak memory.
+    /// </summary>
     [UnmanagedCallersOnly(EntryPoint = "bullet_train_validate")]
-    public static int ValidateConfig(byte* configJson, byte** outData, long* outLength) => NativeCall.Run(() =>
-        NativeCall.ReturnJson(ConfigCheck.Check(NativeCall.JsonArgument(configJson, "config")), outData, outLength));
+    public static int ValidateConfig(byte* configJson, byte* optionsJson, byte** outData, long* outLength) => NativeCall.Run(() =>
+    {
+        var options = NativeCall.JsonArgument(optionsJson, "options");
+        JsonFields.Options.RejectUnknown(options, "validation option", ["text_bytes"]);
+        var textBytes = JsonFields.Options.OptionalLong(options, "text_bytes") ?? 0;
+        if (textBytes < 0) throw new BulletArgumentException($"text_bytes {textBytes} must not be negative");
+        NativeCall.ReturnJson(ConfigCheck.Check(NativeCall.JsonArgument(configJson, "config"), textBytes), outData, outLength);
+    });
 }

@@ -7,9 +7,10 @@ public static class ConfigCheck
 {
     /// <summary>
     /// {"valid", "errors": [{"field", "message"}], "config": the config as the trainer reads it (a key that cannot be
-    /// read is left at its default)}.
+    /// read is left at its default), "estimate": its peak memory (see <see cref="MemoryEstimate"/>) for a text of
+    /// <paramref name="textBytes"/> bytes (0: unknown)}.
     /// </summary>
-    public static JsonObject Check(JsonObject json)
+    public static JsonObject Check(JsonObject json, long textBytes = 0)
     {
         var problems = new ConfigProblems();
         var config = TrainConfig.FromJson(json, problems);
@@ -19,6 +20,7 @@ public static class ConfigCheck
             ["valid"] = problems.List.Count == 0,
             ["errors"] = new JsonArray(problems.List.Select(p => (JsonNode)p.ToJson()).ToArray()),
             ["config"] = config.ToJson(),
+            ["estimate"] = MemoryEstimate.Of(config, textBytes),
         };
     }
 }

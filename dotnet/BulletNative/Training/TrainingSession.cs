@@ -92,7 +92,7 @@ public sealed class TrainingSession : IDisposable
     {
         if (steps <= 0) throw new BulletArgumentException($"steps {steps} must be at least 1");
         RequireTrainable("step");
-        if (_running) throw new BulletArgumentException("the session is running; pause it before stepping");
+        if (_running) throw new BulletStateException("the session is running; pause it before stepping");
         _stepBudget += steps;
     });
 
@@ -117,7 +117,7 @@ public sealed class TrainingSession : IDisposable
         lock (_gate)
         {
             RequireTrainable("step");
-            if (_running) throw new BulletArgumentException("the session is running; pause it before stepping");
+            if (_running) throw new BulletStateException("the session is running; pause it before stepping");
         }
         return Invoke(() =>
         {
@@ -227,11 +227,11 @@ public sealed class TrainingSession : IDisposable
 
     private void RequireTrainable(string action)
     {
-        if (_state.IsFinished()) throw new BulletArgumentException($"cannot {action}: the session has {_state.Name().Replace('_', ' ')}");
+        if (_state.IsFinished()) throw new BulletStateException($"cannot {action}: the session has {_state.Name().Replace('_', ' ')}");
     }
 
     private Trainer RequireTrainer() =>
-        _trainer ?? throw new BulletArgumentException($"the session is not ready yet (state {State.Name()})");
+        _trainer ?? throw new BulletStateException($"the session is not ready yet (state {State.Name()})");
 
     private void ThreadMain()
     {

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any, Optional
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from .. import deps
@@ -13,6 +13,7 @@ from ..atomic import atomic_file
 from ..paths import check_name, stem_of_upload
 from ..schemas import ErrorBody, TrainStarted
 from ..services.datasets import copy_limited
+from ..services.errors import Invalid, NotFound
 from ..services.models import ModelStore
 from ..services.sessions import SessionManager
 from ..settings import Settings
@@ -31,14 +32,19 @@ def legacy_config(model_config: str) -> dict[str, Any]:
     try:
         raw = json.loads(model_config)
     except ValueError as e:
-        raise HTTPException(422, f"model_config is not valid JSON: {e}") from None
+        raise Invalid(f"model_config is not valid JSON: {e}") from None
     if not isinstance(raw, dict):
-        raise HTTPException(422, "model_config must be a JSON object")
+        raise Invalid("model_config must be a JSON object")
     config = {LEGACY_KEYS.get(k, k): v for k, v in raw.items() if k not in ("quantization", "quantization_type")}
     quantization = raw.get("quantization", raw.get("quantization_type", "BQ4"))
-    if quantization != "BQ4":
-        raise HTTPException(422, f"quantization {quantization!r} is not supported: only \"BQ4\"")
+    check_quantization(quantization)
     return config
+
+
+def check_quantization(quantization: Any) -> None:
+    """Only BQ4 is built; anything else is refused with the one supported value."""
+    if quantization != "BQ4":
+        raise Invalid(f"quantization {quantization!r} is not supported: only \"BQ4\"")
 
 
 @router.post("/train", response_model=TrainStarted, status_code=201, summary="Train on an uploaded text and build a BQ4 .bullet")
@@ -46,8 +52,7 @@ def train(model_config: str = Form("{}", description='JSON, e.g. {"preset": "tin
           training_text: UploadFile = File(..., description="UTF-8 text (.txt or .md)"),
           quantization: str = Form("BQ4"), model_name: Optional[str] = Form(None),
           sessions: SessionManager = Depends(deps.sessions), settings: Settings = Depends(deps.settings)) -> dict[str, Any]:
-    if quantization != "BQ4":
-        raise HTTPException(422, f"quantization {quantization!r} is not supported: only \"BQ4\"")
+    check_quantization(quantization)
     config = legacy_config(model_config)
     stem, _ = stem_of_upload(training_text.filename, (".txt", ".md"))
 
@@ -56,8 +61,7 @@ def train(model_config: str = Form("{}", description='JSON, e.g. {"preset": "tin
             copy_limited(training_text.file, handle, settings.max_upload_bytes)
 
     session = sessions.create(config, write, dataset=None, name=stem, model_name=check_name(model_name, "model name") if model_name else None,
-                              auto_export=True)
-    sessions.start(session)
+                              auto_export=True, start=True)
     name = session.meta["model_name"]
     return {"session_id": session.id, "model_name": name, "download": f"/download/{name}", "state": session.state}
 
@@ -74,11 +78,11 @@ def download(model_name: str, store: ModelStore = Depends(deps.models), sessions
     name = model_name[: -len(".bullet")] if model_name.endswith(".bullet") else model_name
     try:
         path = store.path(name)
-    except HTTPException as missing:
+    except NotFound:
         training = next((s for s in sessions.sessions.values() if s.meta.get("model_name") == name), None)
-        if training is None or missing.status_code != 404:
+        if training is None:
             raise
         summary = training.summary()
-        raise HTTPException(404, f"model {name!r} is not built yet: its session is {summary['state']} "
+        raise NotFound(f"model {name!r} is not built yet: its session is {summary['state']} "
                                  f"(step {summary['step']} of {summary['total_steps']})") from None
     return FileResponse(path, media_type="application/octet-stream", filename=f"{name}.bullet")

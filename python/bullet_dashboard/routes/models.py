@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Any, AsyncIterator, Dict, List, Optional
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
@@ -19,6 +19,7 @@ from .. import deps
 from ..paths import check_name, stem_of_upload
 from ..schemas import ErrorBody, GenerateBody, ModelSummary, Sampling, StyleBody, TextForModel
 from ..services.datasets import DatasetStore
+from ..services.errors import DashboardError, Invalid
 from ..services.models import ModelStore
 from ..services.runtime import ModelRunner
 from ..sse import format_sse, sse_response
@@ -65,14 +66,6 @@ def delete_model(name: str, store: ModelStore = Depends(deps.models), run: Model
     return Response(status_code=204)
 
 
-def _native_call(fn, *args, **kwargs):
-    """A runtime call whose refusal (bad option, text the tokenizer cannot encode) is a 422 with the native message."""
-    try:
-        return fn(*args, **kwargs)
-    except BulletError as e:
-        raise HTTPException(422, str(e)) from None
-
-
 @router.post("/{name}/generate", summary="Generate text (whole, or streamed as Server-Sent Events with stream=true)",
              response_model=Dict[str, Any], responses={422: {"model": ErrorBody}})
 async def generate(name: str, body: GenerateBody, run: ModelRunner = Depends(deps.runner)):
@@ -83,7 +76,7 @@ async def generate(name: str, body: GenerateBody, run: ModelRunner = Depends(dep
 
     def whole() -> dict[str, Any]:
         with run.use(name) as model:
-            return _native_call(model.generate, body.prompt, **options)
+            return model.generate(body.prompt, **options)
     return await run_in_threadpool(whole)
 
 
@@ -104,8 +97,8 @@ async def stream_tokens(run: ModelRunner, name: str, prompt: str, options: dict[
                     loop.call_soon_threadsafe(queue.put_nowait, ("token", {"index": index, "text": piece, "elapsed_ms": elapsed_ms}))
                 result = tokens.result or {}
             loop.call_soon_threadsafe(queue.put_nowait, ("done", result))
-        except (BulletError, HTTPException) as e:
-            loop.call_soon_threadsafe(queue.put_nowait, ("error", {"detail": str(getattr(e, "detail", e))}))
+        except (BulletError, DashboardError) as e:
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", {"detail": str(e)}))
 
     threading.Thread(target=produce, name=f"generate-{name}", daemon=True).start()
     try:
@@ -124,7 +117,7 @@ async def stream_tokens(run: ModelRunner, name: str, prompt: str, options: dict[
              responses={422: {"model": ErrorBody}})
 def perplexity(name: str, body: TextForModel, run: ModelRunner = Depends(deps.runner)) -> dict[str, Any]:
     with run.use(name) as model:
-        return _native_call(model.perplexity, body.text)
+        return model.perplexity(body.text)
 
 
 @router.post("/{name}/attention", response_model=Dict[str, Any],
@@ -132,7 +125,7 @@ def perplexity(name: str, body: TextForModel, run: ModelRunner = Depends(deps.ru
              responses={422: {"model": ErrorBody}})
 def attention(name: str, body: TextForModel, run: ModelRunner = Depends(deps.runner)) -> dict[str, Any]:
     with run.use(name) as model:
-        weights, tokens = _native_call(model.attention, body.text, return_tokens=True)
+        weights, tokens = model.attention(body.text, return_tokens=True)
     maps = weights.tolist() if hasattr(weights, "tolist") else weights
     return {"tokens": tokens, "layers": len(maps), "heads": len(maps[0]) if maps else 0, "maps": maps}
 
@@ -150,17 +143,17 @@ def style_prompt(original: dict[str, Any]) -> str:
                      "and the model's confidence on the original")
 def style(name: str, body: StyleBody, run: ModelRunner = Depends(deps.runner), datasets: DatasetStore = Depends(deps.datasets)) -> dict[str, Any]:
     if (body.text is None) == (body.dataset is None):
-        raise HTTPException(422, "give exactly one of text and dataset")
+        raise Invalid("give exactly one of text and dataset")
     source = {"path": datasets.path(body.dataset)} if body.dataset else {"text": body.text}
     reference = {"reference_path": source["path"]} if body.dataset else {"reference_text": body.text}
-    original = _native_call(text_stats, preview_chars=body.passage_chars, **source)
+    original = text_stats(preview_chars=body.passage_chars, **source)
     passage = original["preview"]
     prompt = body.prompt if body.prompt is not None else style_prompt(original)
     options = Sampling(**body.dict(include=set(Sampling.__fields__))).options()
     with run.use(name) as model:
-        generated = _native_call(model.generate, prompt, **options)
-        confidence = _native_call(model.perplexity, passage)
-    generated_stats = _native_call(text_stats, generated["text"], preview_chars=0, **reference) if generated["text"].strip() else None
+        generated = model.generate(prompt, **options)
+        confidence = model.perplexity(passage)
+    generated_stats = text_stats(generated["text"], preview_chars=0, **reference) if generated["text"].strip() else None
     return {
         "original": {"passage": passage, "metrics": original["style"], "words": original["words"]},
         "generated": {"prompt": prompt, "text": generated["text"], "metrics": generated_stats["style"] if generated_stats else None,

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
-from fastapi import APIRouter, Body, Depends, HTTPException
+from fastapi import APIRouter, Body, Depends, Query
 
 import bullet_native
-from bullet_native import BulletError
 from bullet_native.text_stats import text_stats
 from bullet_native.training import presets
 
 from .. import deps
 from ..schemas import ConfigValidation, Status, StyleMetrics, TextBody
+from ..services.datasets import DatasetStore
 from ..services.sessions import SessionManager
 from ..settings import Settings
 from ..static import ui_built
@@ -29,7 +29,8 @@ def status(settings: Settings = Depends(deps.settings), sessions: SessionManager
         "cores": os.cpu_count() or 1,
         "max_running_sessions": settings.max_running_sessions,
         "running_sessions": sessions.running_count(),
-        "queued_sessions": sum(1 for s in sessions.sessions.values() if s.queued),
+        "queued_sessions": sessions.queued_count(),
+        "memory_budget_bytes": sessions.budget(),
         "max_upload_bytes": settings.max_upload_bytes,
         "open_dataset": settings.open_dataset,
         "ui_built": ui_built(),
@@ -41,15 +42,14 @@ def list_presets() -> dict[str, Any]:
     return presets()
 
 
-@router.post("/config/validate", response_model=ConfigValidation, summary="Validate a training config without creating a session")
+@router.post("/config/validate", response_model=ConfigValidation,
+             summary="Validate a training config without creating a session: every failing field, its memory estimate and the budget")
 def validate(config: Dict[str, Any] = Body(..., example={"preset": "tiny", "hidden_size": 100}),
-             sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
-    return sessions.validate(config)
+             dataset: Optional[str] = Query(None, description="the dataset it will train on (its size enters the estimate)"),
+             sessions: SessionManager = Depends(deps.sessions), datasets: DatasetStore = Depends(deps.datasets)) -> dict[str, Any]:
+    return sessions.validate(config, datasets.path(dataset).stat().st_size if dataset else 0)
 
 
 @router.post("/style/metrics", response_model=StyleMetrics, summary="Style metrics of a text (computed natively)")
 def style_metrics(body: TextBody) -> dict[str, Any]:
-    try:
-        return text_stats(body.text, preview_chars=0)
-    except BulletError as e:
-        raise HTTPException(422, str(e)) from None
+    return text_stats(body.text, preview_chars=0)

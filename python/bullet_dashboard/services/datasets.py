@@ -10,36 +10,32 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
-from fastapi import HTTPException
-
 from bullet_native import BulletError
-from bullet_native._native import CLIENT_FAULTS
 from bullet_native.documents import convert_document
 from bullet_native.text_stats import text_stats
 
 from ..atomic import atomic_file, read_json, write_json
 from ..paths import check_name, inside, listable
 from ..settings import describe_bytes
+from .errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 
 BUNDLED_DIR = Path(__file__).resolve().parents[1] / "datasets"
 UPLOAD_SUFFIXES = (".txt", ".md", ".jsonl", ".docx")
 CHUNK = 1 << 20
 
 
-class UploadTooLarge(HTTPException):
-    """413 with the limit in the message."""
-
-    def __init__(self, limit: int):
-        super().__init__(413, f"the upload is larger than the limit of {describe_bytes(limit)}")
+def upload_too_large(limit: int) -> TooLarge:
+    """The refusal of an upload or text beyond ``limit`` bytes, with the limit in the message."""
+    return TooLarge(f"the upload is larger than the limit of {describe_bytes(limit)}")
 
 
 def copy_limited(source: BinaryIO, target: BinaryIO, limit: int) -> int:
-    """Copies in chunks (never the whole file in memory), raising 413 past ``limit`` bytes; returns the size."""
+    """Copies in chunks (never the whole file in memory), refusing past ``limit`` bytes; returns the size."""
     total = 0
     while chunk := source.read(CHUNK):
         total += len(chunk)
         if total > limit:
-            raise UploadTooLarge(limit)
+            raise upload_too_large(limit)
         target.write(chunk)
     return total
 
@@ -68,7 +64,7 @@ class DatasetStore:
             return self.bundled_dir / bundled["file"]
         path = inside(self.root, f"{name}.txt")
         if not path.is_file():
-            raise HTTPException(404, f"no dataset named {name!r}")
+            raise NotFound(f"no dataset named {name!r}")
         return path
 
     def _describe(self, name: str) -> dict[str, Any]:
@@ -110,10 +106,10 @@ class DatasetStore:
     def _reserve(self, name: str) -> Path:
         check_name(name, "dataset name")
         if name in self._catalog():
-            raise HTTPException(409, f"{name!r} is a bundled dataset; choose another name")
+            raise Conflict(f"{name!r} is a bundled dataset; choose another name")
         target = inside(self.root, f"{name}.txt")
         if target.exists():
-            raise HTTPException(409, f"a dataset named {name!r} already exists; delete it first or choose another name")
+            raise Conflict(f"a dataset named {name!r} already exists; delete it first or choose another name")
         return target
 
     def _commit(self, temp: Path, name: str, meta: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +118,7 @@ class DatasetStore:
         try:
             text_stats(path=temp, preview_chars=0)
         except BulletError as e:
-            raise HTTPException(422, f"the dataset cannot be used: {e}") from None
+            raise Invalid(f"the dataset cannot be used: {e}") from None
         write_json(inside(self.root, f"{name}.json"), {**meta, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         temp.replace(target)
         return self.get(name)
@@ -132,7 +128,7 @@ class DatasetStore:
         self._reserve(name)
         data = text.encode("utf-8")
         if len(data) > self.max_upload_bytes:
-            raise UploadTooLarge(self.max_upload_bytes)
+            raise upload_too_large(self.max_upload_bytes)
         with self._temp() as temp:
             temp.write_bytes(data)
             return self._commit(temp, name, {"title": title or name, "source": "paste"})
@@ -160,7 +156,7 @@ class DatasetStore:
             path.unlink(missing_ok=True)
 
     def _convert(self, source: BinaryIO, kind: str, temp: Path) -> None:
-        """Spools the upload to disk (413 past the limit), then the native library writes its text into ``temp``;
+        """Spools the upload to disk (refused past the limit), then the native library writes its text into ``temp``;
         the converted text obeys the same limit as a plain-text upload."""
         with self._temp() as spooled:
             with spooled.open("wb") as out:
@@ -168,15 +164,15 @@ class DatasetStore:
             try:
                 convert_document(spooled, kind, temp, max_output_bytes=self.max_upload_bytes)
             except BulletError as e:
-                if e.status not in CLIENT_FAULTS:
+                if not e.is_client_fault:
                     raise  # a server fault (disk full, internal): the app's handler answers it as one
-                raise HTTPException(422, str(e)) from None
+                raise Invalid(str(e)) from None
 
     def delete(self, name: str) -> None:
         """Removes a user dataset (bundled ones cannot be deleted)."""
         check_name(name, "dataset name")
         if name in self._catalog():
-            raise HTTPException(403, f"{name!r} is a bundled dataset and cannot be deleted")
+            raise Forbidden(f"{name!r} is a bundled dataset and cannot be deleted")
         path = self.path(name)
         path.unlink()
         inside(self.root, f"{name}.json").unlink(missing_ok=True)

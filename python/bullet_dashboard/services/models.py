@@ -8,15 +8,13 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from fastapi import HTTPException
-
 from bullet_native import BulletError, inspect
-from bullet_native._native import CLIENT_FAULTS
 from bullet_native.gguf import GGUF_TYPES, export_gguf
 
 from ..atomic import read_json, write_json
 from ..paths import check_name, inside, listable
 from .datasets import copy_limited
+from .errors import Conflict, Invalid, NotFound
 
 # Cached GGUF exports, data_dir/models/gguf-cache/<type>/<model>.gguf (a folder, so never listed as a model).
 GGUF_CACHE = "gguf-cache"
@@ -37,7 +35,7 @@ class ModelStore:
         """The file of a model; 404 when there is none."""
         path = inside(self.root, f"{check_name(name, 'model name')}.bullet")
         if not path.is_file():
-            raise HTTPException(404, f"no model named {name!r}")
+            raise NotFound(f"no model named {name!r}")
         return path
 
     def inspect(self, name: str) -> dict[str, Any]:
@@ -51,7 +49,7 @@ class ModelStore:
             try:
                 cached = inspect(path)
             except BulletError as e:
-                raise HTTPException(422, f"model {name!r} cannot be read: {e}") from None
+                raise Invalid(f"model {name!r} cannot be read: {e}") from None
             cached.pop("path", None)  # the server's file layout is nobody's business
             with self._lock:
                 self._inspect_cache[key] = cached
@@ -63,8 +61,8 @@ class ModelStore:
         sidecar = read_json(inside(self.root, f"{name}.json"), {}) or {}
         try:
             info = self.inspect(name)
-        except HTTPException as e:
-            return {"name": name, "bytes": path.stat().st_size, "error": e.detail}
+        except Invalid as e:
+            return {"name": name, "bytes": path.stat().st_size, "error": e.message}
         header = info["header"]
         extra = header.get("extra") or {}
         metrics = extra.get("training_metrics") or {}
@@ -97,7 +95,7 @@ class ModelStore:
         """Stores an uploaded .bullet after the native reader accepts it."""
         target = inside(self.root, f"{check_name(name, 'model name')}.bullet")
         if target.exists():
-            raise HTTPException(409, f"a model named {name!r} already exists; delete it first or choose another name")
+            raise Conflict(f"a model named {name!r} already exists; delete it first or choose another name")
         fd, temp_name = tempfile.mkstemp(prefix=".upload-", suffix=".bullet", dir=self.root)
         temp = Path(temp_name)
         try:
@@ -108,7 +106,7 @@ class ModelStore:
             try:
                 inspect(temp)
             except BulletError as e:
-                raise HTTPException(422, f"not a valid .bullet file: {e}") from None
+                raise Invalid(f"not a valid .bullet file: {e}") from None
             write_json(inside(self.root, f"{name}.json"), {"source": "upload", "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
             temp.replace(target)
         finally:
@@ -119,7 +117,7 @@ class ModelStore:
         """The model as a llama.cpp GGUF of ``gguf_type``: exported natively (atomically) on first request, then
         served from the cache until the .bullet file changes. 422 for an unknown type or a failed export."""
         if gguf_type not in GGUF_TYPES:
-            raise HTTPException(422, f"unknown GGUF type {gguf_type[:40]!r}: choose one of {', '.join(GGUF_TYPES)}")
+            raise Invalid(f"unknown GGUF type {gguf_type[:40]!r}: choose one of {', '.join(GGUF_TYPES)}")
         source = self.path(name)
         cached = self._gguf_path(name, gguf_type)
         with self._lock:
@@ -132,9 +130,9 @@ class ModelStore:
             try:
                 export_gguf(source, cached, gguf_type)
             except BulletError as e:
-                if e.status not in CLIENT_FAULTS:
+                if not e.is_client_fault:
                     raise  # a server fault (disk full, internal): the app's handler answers it as one
-                raise HTTPException(422, f"model {name!r} cannot be exported as GGUF: {e}") from None
+                raise Invalid(f"model {name!r} cannot be exported as GGUF: {e}") from None
             # The cache entry carries the model's modification time: a model replaced under the same name no longer matches.
             os.utime(cached, ns=(version, version))
         return cached

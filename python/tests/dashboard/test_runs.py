@@ -1,7 +1,7 @@
 """The Runs table: one row per session, folded from its events."""
 from __future__ import annotations
 
-from bullet_dashboard.services.runs import RunStats
+from bullet_dashboard.services.session_record import SessionRecord
 
 from .conftest import config, wait_until
 
@@ -34,7 +34,7 @@ def test_every_session_is_a_row_with_its_best_validation_and_bq4_ratio(client, s
 
 
 def test_training_time_adds_up_over_resumes_and_bits_per_character_are_kept():
-    stats = RunStats()
+    record = SessionRecord()
     events = [
         {"seq": 1, "type": "started"},
         {"seq": 2, "type": "metrics", "step": 1, "elapsed_sec": 2.0, "val_loss": 3.0, "val_bpc": 1.4},
@@ -43,6 +43,6 @@ def test_training_time_adds_up_over_resumes_and_bits_per_character_are_kept():
         {"seq": 5, "type": "metrics", "step": 2, "elapsed_sec": 1.5, "val_loss": 2.5, "val_bpc": 1.2},
     ]
     for event in events:
-        stats.fold(event)
-    assert stats.elapsed_before + stats.elapsed == 5.5
-    assert (stats.best_val_loss, stats.best_val_step, stats.best_val_bpc) == (2.5, 2, 1.2)
+        record.observe(event)
+    assert record.training_seconds == 5.5
+    assert (record.best_val_loss, record.best_step, record.best_val_bpc) == (2.5, 2, 1.2)

@@ -1,8 +1,6 @@
 """Training sessions through the real app and the real native library: create, control, events, export, restart."""
 from __future__ import annotations
 
-import re
-
 import bullet_native
 
 from .conftest import assert_continuous, config, events_of, make_client, session_state, sse_messages, story_text, wait_until
@@ -174,13 +172,3 @@ def test_a_failing_session_ends_with_an_error_and_others_keep_training(client, s
     assert client.post(f"/api/sessions/{broken}/start").status_code == 409
     assert events_of(client.get(f"/api/sessions/{healthy}/events").text)[-1]["type"] == "exported"
     assert client.get("/api/status").status_code == 200
-
-
-def test_sessions_get_short_readable_names_that_also_name_their_models(client, stories):
-    first = client.post("/api/sessions", json={"dataset": stories, "config": config()}).json()
-    second = client.post("/api/sessions", json={"dataset": stories, "config": config()}).json()
-    assert re.fullmatch(r"stories-\d\d\.\d\d", first["name"]), first["name"]
-    assert re.fullmatch(r"stories-\d\d\.\d\d(-2)?", second["name"]) and second["name"] != first["name"]
-    assert (first["model_name"], second["model_name"]) == (first["name"], second["name"])
-    named = client.post("/api/sessions", json={"dataset": stories, "config": config(), "name": "mine"}).json()
-    assert (named["name"], named["model_name"]) == ("mine", "mine")
