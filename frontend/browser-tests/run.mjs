@@ -82,6 +82,29 @@ async function finishedRuns(base, stepCounts) {
   return runs;
 }
 
+
+/** Stories to train on, then letter soup the stories never show as the validation part: the better a model fits the
+ *  stories, the worse it does on the soup, so validation loss rises while training loss falls (overfitting, made sure). */
+function memorizingText() {
+  const names = ["Tom", "Anna", "the dog", "a little fox", "Grandma", "the rabbit"];
+  const verbs = ["saw", "liked", "ran to", "sang for", "waved at", "found"];
+  const places = ["the park", "the river", "the old barn", "the market", "the garden", "the school"];
+  const stories = Array.from({ length: 30 }, (_, i) => `${names[i % 6]} ${verbs[(i * 5) % 6]} ${names[(i * 7 + 1) % 6].toLowerCase()} at ${places[(i * 11) % 6]}.`).join(" ");
+  let seed = 1;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const soup = Array.from({ length: 90 }, () => Array.from({ length: 2 + Math.floor(next() * 6) }, () => "qxzjkvwy"[Math.floor(next() * 8)]).join("")).join(" ");
+  const text = `${stories} ${soup}`;
+  return { text, valFraction: Math.round((soup.length / text.length) * 1000) / 1000 };
+}
+
+/** A session that trains at `speed` steps per second (set before it starts, so no step runs unthrottled). */
+async function slowSession(base, body, speed) {
+  const s = await api(base, "POST", "/api/sessions", { ...body, start: false });
+  await api(base, "POST", `/api/sessions/${s.id}/speed`, { steps_per_second: speed });
+  await api(base, "POST", `/api/sessions/${s.id}/start`);
+  return s;
+}
+
 /** Later tests need the trained session and model; without them they fail at once instead of timing out. */
 function needTraining() {
   check(shared.sessionId && shared.modelName, "skipped: the training test did not produce a session and model");
@@ -241,6 +264,21 @@ const tests = [
     await lines.filter({ hasText: `${short.name}: 24 points` }).filter({ hasText: `${long.name}: 60 points` }).waitFor();
   }],
 
+  ["a run's checkpoints are listed in Runs and open the attention of their step", async (page, base) => {
+    check(shared.runs.length === 2, "skipped: the switching test did not produce finished runs");
+    const [, long] = shared.runs;
+    await page.goto(`${base}/runs`);
+    await page.getByRole("button", { name: `Checkpoints of ${long.name}` }).click();
+    const rows = page.locator("[data-testid=checkpoints] tbody tr");
+    await rows.first().waitFor();
+    check((await rows.filter({ hasText: "best so far" }).count()) === 1, "no best checkpoint is listed");
+    const last = rows.filter({ hasText: "last weights" });
+    check((await last.locator("td").first().textContent()) === "60", "the last weights are not at step 60");
+    await last.getByRole("button", { name: "Attention" }).click();
+    await page.waitForURL(new RegExp(`/attention/${long.id}\\?step=60$`));
+    await page.getByTestId("attention-step").filter({ hasText: "step 60 (5 of 5)" }).waitFor();
+  }],
+
   ["a run shows its own settings; a new run starts from them with Train now in view at 900 px", async (page, base) => {
     check(shared.runs.length === 2, "skipped: the switching test did not produce finished runs");
     const [, long] = shared.runs;
@@ -261,6 +299,62 @@ const tests = [
     check((await page.getByLabel("Tokenizer", { exact: true }).inputValue()) === "char", "the form did not start from the run's tokenizer");
     await page.getByText("On poetry.").waitFor();
     await page.screenshot({ path: join(results, "new-run-from-settings.png") });
+  }],
+
+  ["overfitting is shown with 'stop and keep the best'; the export says it took the best, the last weights one click away", async (page, base) => {
+    const { text, valFraction } = memorizingText();
+    const config = { ...QUICK_RUN, hidden_size: 64, num_layers: 1, max_seq_len: 16, batch_size: 4, learning_rate: 0.01, eval_every: 10,
+      eval_batches: 4, sample_every: 20, attention_every: 20, checkpoint_every: 50, total_steps: 2000, val_fraction: valFraction };
+    const s = await slowSession(base, { text, name: "memorizer", config }, 10);
+    await page.goto(`${base}/train/${s.id}`);
+    const warning = page.getByTestId("overfit-warning");
+    await warning.filter({ hasText: "validation loss has risen over 3 evaluations" }).waitFor({ timeout: TIMEOUT });
+    await page.screenshot({ path: join(results, "overfitting-warned.png") });
+    await warning.getByRole("button", { name: "Stop and keep the best" }).click();
+    await page.getByTestId("session-state").filter({ hasText: "stopped" }).waitFor({ timeout: TIMEOUT });
+    const source = page.getByTestId("export-source");
+    await source.filter({ hasText: "Made from the best checkpoint by validation loss" }).waitFor({ timeout: TIMEOUT });
+    const best = await page.locator("[data-testid=checkpoints] tr", { hasText: "best so far" }).locator("td").first().textContent();
+    check((await source.textContent()).includes(`step ${best}`), `the export does not name the best step ${best}: ${await source.textContent()}`);
+    await page.getByRole("button", { name: /Export the last weights instead/ }).click();
+    await source.filter({ hasText: "Made from the last weights" }).waitFor({ timeout: TIMEOUT });
+  }],
+
+  ["a paused run keeps its slot, the queued one says why, and freeing the slot starts it", async (page, base) => {
+    const config = { ...QUICK_RUN, total_steps: 5000 };
+    const [a, b] = [await slowSession(base, { dataset: "poetry", name: "slot A", config }, 4), await slowSession(base, { dataset: "poetry", name: "slot B", config }, 4)];
+    const c = await api(base, "POST", "/api/sessions", { dataset: "poetry", name: "slot C", config, start: true });
+    try {
+      await page.goto(`${base}/train/${c.id}`);
+      await page.getByRole("status").filter({ hasText: /Queued \(number 1 in line\): all 2 running slots are taken/ }).waitFor();
+      await page.locator(".session-list button", { hasText: "slot A" }).click();
+      await page.getByRole("button", { name: "Pause" }).click();
+      await page.getByTestId("session-state").filter({ hasText: "paused" }).waitFor();
+      await page.waitForTimeout(1500);
+      check((await api(base, "GET", `/api/sessions/${c.id}`)).state === "queued", "pausing gave the slot away");
+      await page.getByRole("button", { name: "Free its slot" }).click();
+      await page.getByTestId("session-state").filter({ hasText: "interrupted" }).waitFor({ timeout: TIMEOUT });
+      for (let i = 0; (await api(base, "GET", `/api/sessions/${c.id}`)).state !== "running"; i++) {
+        check(i < 120, "freeing the slot did not start the queued run");
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      for (const s of [a, b, c]) await api(base, "POST", `/api/sessions/${s.id}/stop`).catch(() => undefined);
+    }
+  }],
+
+  ["a session is renamed and deleted after confirmation", async (page, base) => {
+    const [run] = await finishedRuns(base, [12]);
+    await page.goto(`${base}/train/${run.id}`);
+    await page.getByRole("button", { name: "Rename" }).click();
+    await page.getByLabel("Session name").fill("my first poem model");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.locator(".session-title", { hasText: "my first poem model" }).waitFor();
+    await page.locator(".session-list button", { hasText: "my first poem model" }).waitFor();
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("button", { name: "Yes, delete" }).click();
+    await page.waitForURL(/\/train$/);
+    check(!(await api(base, "GET", "/api/sessions")).some((s) => s.id === run.id), "the session is still listed");
   }],
 
   ["attention shows a heat map per layer and head, a large view and the timeline", async (page, base) => {
@@ -448,7 +542,8 @@ async function main() {
   let failed = 0;
   try {
     browser = await launchChromium();
-    for (const [suite, args, first] of [[tests, [], 1], [networkTests, ["--host", "0.0.0.0"], tests.length + 1]]) {
+    // Two running slots whatever the machine's cores, so the queue test knows when a third session waits.
+    for (const [suite, args, first] of [[tests, ["--max-running", "2"], 1], [networkTests, ["--host", "0.0.0.0"], tests.length + 1]]) {
       const [p, f] = await runSuite(browser, suite, args, first);
       passed += p;
       failed += f;

@@ -33,6 +33,7 @@ export function App() {
       : pathOf(tab, tab === "train" || tab === "attention" ? lastSession : tab === "playground" ? lastModel : null);
 
   const openAttention = useCallback((id: string, replace = false) => navigate(pathOf("attention", id), replace), []);
+  const openAttentionAt = (id: string, step: number) => navigate(`${pathOf("attention", id)}?step=${step}`);
   const online = status.data !== null && status.error === null;
   return (
     <div className="app">
@@ -62,13 +63,14 @@ export function App() {
       {status.error && <Banner kind="warning">Lost the connection to the server: {status.error.message} Retrying every few seconds.</Banner>}
       <main id="main" className="content" tabIndex={-1}>
         {route.tab === "train" && (
-          <TrainPage sessionId={route.id} initialDataset={route.query.get("dataset")} onOpenSession={(id) => navigate(pathOf("train", id))} />
+          <TrainPage sessionId={route.id} initialDataset={route.query.get("dataset")} onOpenSession={(id) => navigate(pathOf("train", id))}
+            onOpenAttention={openAttentionAt} />
         )}
         {route.tab === "runs" && (
           <RunsPage compared={route.query.get("compare")?.split(",").filter(Boolean) ?? []} onCompare={(ids) => navigate(runsPath(ids), true)}
-            onOpenSession={(id) => navigate(pathOf("train", id))} />
+            onOpenSession={(id) => navigate(pathOf("train", id))} onOpenAttention={openAttentionAt} />
         )}
-        {route.tab === "attention" && <AttentionPage sessionId={route.id} onOpenSession={openAttention} />}
+        {route.tab === "attention" && <AttentionPage sessionId={route.id} atStep={Number(route.query.get("step") ?? "") || null} onOpenSession={openAttention} />}
         {route.tab === "style" && <StylePage sessionId={route.id} onOpenSession={(id) => navigate(pathOf("style", id || null))} />}
         {route.tab === "playground" && <PlaygroundPage model={route.id} onOpenModel={(name) => navigate(pathOf("playground", name))} />}
         {route.tab === "models" && <ModelsPage onOpenInPlayground={(name) => navigate(pathOf("playground", name))} />}

@@ -73,6 +73,8 @@ export type Metrics = {
 };
 
 export type Verification = {
+  /** The checkpoint folder an export of a finished session was made from ("best", "step-0000300"). */
+  checkpoint?: string;
   float_perplexity?: number;
   bq4_perplexity?: number;
   perplexity_ratio?: number;
@@ -96,15 +98,25 @@ export type SessionSummary = {
   last_seq: number;
   metrics: Metrics | null;
   model_name: string | null;
-  exports: { model: string; step?: number }[];
+  /** Every export of the session: the model, the step and the checkpoint folder it was made from. */
+  exports: { model: string; step?: number | null; checkpoint?: string | null }[];
   can_resume_from_checkpoint: boolean;
+  best_val_loss?: number | null;
+  best_step?: number | null;
+  /** The worker process training the session, while one runs. */
+  pid?: number | null;
+  /** A queued session's place in the queue and why it waits. */
+  waiting?: { position: number; reason: string } | null;
 };
+/** A checkpoint still on disk; `path` ends in its folder name ("best", "step-0000200"). */
+export type Checkpoint = { step: number | null; path: string; best: boolean; val_loss: number | null };
 export type SessionDetail = SessionSummary & {
   config: TrainConfig;
   resolved_config: TrainConfig | null;
   auto_export: boolean;
   verification: Verification | null;
   error: string | null;
+  checkpoints?: Checkpoint[];
 };
 
 /** A session as a row of the Runs table (GET /api/runs). */
@@ -325,12 +337,16 @@ export const api = {
   createSession: (body: { config: TrainConfig; dataset?: string; text?: string; name?: string; start: boolean; auto_export?: boolean }) =>
     request<SessionDetail>("POST", "/api/sessions", body),
   deleteSession: (id: string) => request<void>("DELETE", `/api/sessions/${enc(id)}`),
-  control: (id: string, action: "start" | "pause" | "resume" | "stop") => request<SessionDetail>("POST", `/api/sessions/${enc(id)}/${action}`),
+  control: (id: string, action: "start" | "pause" | "resume" | "stop" | "release") => request<SessionDetail>("POST", `/api/sessions/${enc(id)}/${action}`),
+  rename: (id: string, name: string) => request<SessionDetail>("PATCH", `/api/sessions/${enc(id)}`, { name }),
   step: (id: string, steps = 1) => request<SessionDetail>("POST", `/api/sessions/${enc(id)}/step`, { steps }),
   speed: (id: string, stepsPerSecond: number) => request<SessionDetail>("POST", `/api/sessions/${enc(id)}/speed`, { steps_per_second: stepsPerSecond }),
-  resumeFromCheckpoint: (id: string) => request<SessionDetail>("POST", `/api/sessions/${enc(id)}/resume-from-checkpoint`),
-  exportModel: (id: string, modelName?: string) =>
-    request<{ model_name: string; verification: Verification }>("POST", `/api/sessions/${enc(id)}/export`, modelName ? { model_name: modelName } : {}),
+  resumeFromCheckpoint: (id: string, checkpoint?: string) =>
+    request<SessionDetail>("POST", `/api/sessions/${enc(id)}/resume-from-checkpoint${checkpoint ? `?checkpoint=${enc(checkpoint)}` : ""}`),
+  /** Exports a live session's current weights, or a finished one's named checkpoint (default: the best, else the last weights). */
+  exportModel: (id: string, options: { modelName?: string; checkpoint?: string } = {}) =>
+    request<{ model_name: string; verification: Verification }>("POST", `/api/sessions/${enc(id)}/export`,
+      { ...(options.modelName ? { model_name: options.modelName } : {}), ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}) }),
   attentionIndex: (id: string) => request<{ snapshots: { seq: number; step?: number }[] }>("GET", `/api/sessions/${enc(id)}/attention`),
   attentionSnapshot: (id: string, seq: number) => request<AttentionSnapshot>("GET", `/api/sessions/${enc(id)}/attention/${seq}`),
   eventsUrl: (id: string) => `/api/sessions/${enc(id)}/events`,

@@ -33,7 +33,8 @@ class SessionRecord:
         self.last_seq = event["seq"]
         self.state = event.get("state", self.state)
         kind = event["type"]
-        if "step" in event and isinstance(event["step"], int):
+        # An export's step is that of the weights it took (the best checkpoint's, say), not how far training got.
+        if "step" in event and isinstance(event["step"], int) and kind != "exported":
             self.step = event["step"]
         if kind == "started":
             if self.started is not None:

@@ -46,3 +46,6 @@ def test_training_time_adds_up_over_resumes_and_bits_per_character_are_kept():
         record.observe(event)
     assert record.training_seconds == 5.5
     assert (record.best_val_loss, record.best_step, record.best_val_bpc) == (2.5, 2, 1.2)
+    # Exporting the best checkpoint (step 1) does not move the session's progress back.
+    record.observe({"seq": 6, "type": "exported", "step": 1, "checkpoint": "best"})
+    assert record.step == 2

@@ -1,5 +1,6 @@
 import { useMemo, useState } from "react";
 import { api, type RunRow } from "@/lib/api";
+import { CheckpointList } from "@/components/CheckpointList";
 import { ErrorText } from "@/components/Feedback";
 import { SortHeader } from "@/components/SortHeader";
 import { ChartSettingsBar, LossPlot, useChartSettings, ValuePlot } from "@/components/RunCharts";
@@ -32,10 +33,16 @@ const learningRate = (c: Curves) => c.lr;
 const throughput = (c: Curves) => c.tokensPerSec;
 const formatLr = (v: number) => (v === 0 ? "0" : v.toExponential(1));
 
-export type RunsPageProps = { compared: string[]; onCompare: (ids: string[]) => void; onOpenSession: (id: string) => void };
+export type RunsPageProps = {
+  compared: string[];
+  onCompare: (ids: string[]) => void;
+  onOpenSession: (id: string) => void;
+  onOpenAttention: (id: string, step: number) => void;
+};
 
 /** Every session as a sortable row; ticked runs are overlaid on one chart. */
-export function RunsPage({ compared, onCompare, onOpenSession }: RunsPageProps) {
+export function RunsPage({ compared, onCompare, onOpenSession, onOpenAttention }: RunsPageProps) {
+  const [expanded, setExpanded] = useState<string | null>(null);
   const runs = usePoll(() => api.runs(), 3000, []);
   const [sort, setSort] = useState<Sort<Column>>({ key: "created", descending: true });
   const all = runs.data ?? [];
@@ -56,6 +63,7 @@ export function RunsPage({ compared, onCompare, onOpenSession }: RunsPageProps) 
               <thead>
                 <tr>
                   <th scope="col"><span className="sr-only">Compare</span></th>
+                  <th scope="col"><span className="sr-only">Checkpoints</span></th>
                   {columns.map((c) => (
                     <SortHeader key={c.key} column={c.key} label={c.label} title={c.title} numeric={c.numeric} sort={sort}
                       onSort={(key) => setSort(nextSort(sort, key, ["created", "parameters", "step", "tokens_per_sec"]))} />
@@ -63,9 +71,13 @@ export function RunsPage({ compared, onCompare, onOpenSession }: RunsPageProps) 
                 </tr>
               </thead>
               <tbody>
-                {rows.map((r) => (
+                {rows.map((r) => [
                   <tr key={r.id} className={chosen.includes(r.id) ? "row-chosen" : undefined}>
                     <td><input type="checkbox" checked={chosen.includes(r.id)} onChange={() => toggle(r.id)} aria-label={`Compare ${sessionLabel(r)}`} /></td>
+                    <td>
+                      <button type="button" className="expand" aria-expanded={expanded === r.id} aria-label={`Checkpoints of ${sessionLabel(r)}`}
+                        onClick={() => setExpanded(expanded === r.id ? null : r.id)}>{expanded === r.id ? "▾" : "▸"}</button>
+                    </td>
                     {columns.map((c) => (
                       <td key={c.key} className={c.numeric ? "num" : c.key === "state" ? `state-text state-${r.state}` : undefined}>
                         {c.key === "name"
@@ -73,8 +85,13 @@ export function RunsPage({ compared, onCompare, onOpenSession }: RunsPageProps) 
                           : c.show(r)}
                       </td>
                     ))}
-                  </tr>
-                ))}
+                  </tr>,
+                  expanded === r.id && (
+                    <tr key={`${r.id}-checkpoints`} className="expanded-row">
+                      <td colSpan={columns.length + 2}><RunCheckpoints id={r.id} onOpenAttention={(step) => onOpenAttention(r.id, step)} /></td>
+                    </tr>
+                  ),
+                ])}
               </tbody>
             </table>
           </div>
@@ -83,6 +100,14 @@ export function RunsPage({ compared, onCompare, onOpenSession }: RunsPageProps) 
       <Comparison rows={all} ids={chosen} />
     </div>
   );
+}
+
+/** A run's checkpoints with their actions, read from its detail while the row is open. */
+function RunCheckpoints({ id, onOpenAttention }: { id: string; onOpenAttention: (step: number) => void }) {
+  const detail = usePoll(() => api.session(id), 3000, [id]);
+  if (!detail.data) return detail.error ? <ErrorText error={detail.error} /> : <p className="muted small">Loading…</p>;
+  if (!detail.data.checkpoints?.length) return <p className="muted small">No checkpoints on disk for this run.</p>;
+  return <CheckpointList session={detail.data} onChanged={detail.reload} onOpenAttention={onOpenAttention} />;
 }
 
 /** The chosen runs' loss curves on one chart, with learning rate and throughput below. */

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { api, ApiError, type SessionSummary, type TrainConfig, type Verification as VerificationNumbers } from "@/lib/api";
 import { Banner, ErrorText } from "@/components/Feedback";
 import { usePoll } from "@/hooks/usePoll";
-import { sessionLabel } from "@/lib/sessionLabel";
+import { isFinished } from "@/lib/sessionStates";
 import { ConfigPanel } from "./components/ConfigPanel";
 import { Controls } from "./components/Controls";
 import { DataPicker } from "./components/DataPicker";
@@ -11,9 +11,19 @@ import { RunSettings } from "./components/RunSettings";
 import { ConsoleLog, Samples } from "./components/Samples";
 import { SessionList } from "./components/SessionList";
 import { Verification } from "./components/Verification";
+import { CheckpointList } from "@/components/CheckpointList";
+import { OverfitWarning } from "./components/OverfitWarning";
+import { SessionHeader } from "./components/SessionHeader";
+import { checkpointName, exportSource, lastWeights } from "@/lib/checkpoints";
 import { useSession } from "./hooks/useSession";
 
-export type TrainPageProps = { sessionId: string | null; initialDataset: string | null; onOpenSession: (id: string) => void };
+export type TrainPageProps = {
+  sessionId: string | null;
+  initialDataset: string | null;
+  onOpenSession: (id: string | null) => void;
+  /** Opens the Attention tab on a session at the snapshot nearest a step. */
+  onOpenAttention: (id: string, step: number) => void;
+};
 
 type Session = ReturnType<typeof useSession>;
 /** Where a new run's form starts: a preset, or the settings and data of an earlier run. */
@@ -23,7 +33,7 @@ type Draft = { from: TrainConfig | null; dataset: string | null };
  * The sessions and, beside the open one, its settings (read-only) — or the new-run form with its data and a "Train now"
  * bar that stays in view; the open session's controls, charts, samples, console and result on the right.
  */
-export function TrainPage({ sessionId, initialDataset, onOpenSession }: TrainPageProps) {
+export function TrainPage({ sessionId, initialDataset, onOpenSession, onOpenAttention }: TrainPageProps) {
   const presets = usePoll(() => api.presets(), 0, []);
   const sessions = usePoll(() => api.sessions(), 3000, []);
   const session = useSession(sessionId);
@@ -54,7 +64,10 @@ export function TrainPage({ sessionId, initialDataset, onOpenSession }: TrainPag
         )}
       </aside>
       <div className="main-column">
-        {sessionId ? <SessionView key={sessionId} id={sessionId} session={session} /> : (
+        {sessionId ? (
+          <SessionView key={sessionId} id={sessionId} session={session} onDeleted={() => (sessions.reload(), onOpenSession(null))}
+            onOpenAttention={(step) => onOpenAttention(sessionId, step)} />
+        ) : (
           <section className="panel empty">
             <h2>No session open</h2>
             <p>Pick a preset and a dataset, then press <b>Train now</b>. Earlier sessions are listed on the left.</p>
@@ -109,37 +122,46 @@ function NewRun({ presets, draft, initialDataset, onStarted, onCancel }: {
   );
 }
 
-function SessionView({ id, session }: { id: string; session: Session }) {
+function SessionView({ id, session, onDeleted, onOpenAttention }: {
+  id: string; session: Session; onDeleted: () => void; onOpenAttention: (step: number) => void;
+}) {
   const { view, stream, detail, detailError, reload } = session;
   const [built, setBuilt] = useState<{ model: string; numbers: VerificationNumbers } | null>(null);
   const [buildError, setBuildError] = useState<ApiError | null>(null);
   const [building, setBuilding] = useState(false);
   if (!detail) return detailError ? <ErrorText error={detailError} /> : <p className="muted">Loading session…</p>;
 
-  const build = async () => {
+  const build = async (options: { checkpoint?: string; modelName?: string } = {}) => {
     setBuildError(null);
     setBuilding(true);
     try {
-      const r = await api.exportModel(id);
+      const r = await api.exportModel(id, options);
       setBuilt({ model: r.model_name, numbers: r.verification });
     } catch (e) {
       setBuildError(e as ApiError);
     } finally {
       setBuilding(false);
+      reload();
     }
   };
+  const checkpoints = detail.checkpoints ?? [];
   const lastExport = detail.exports.at(-1)?.model ?? detail.model_name;
   const result = built ?? (view.verification && lastExport ? { model: lastExport, numbers: view.verification } : null);
-  const canBuild = ["paused", "completed", "stopped", "early_stopped", "ready"].includes(detail.state) && (view.latest?.step ?? 0) > 0;
+  const canBuild = (["paused", "ready"].includes(detail.state) || isFinished(detail.state)) && (view.latest?.step ?? 0) > 0;
+  const last = lastWeights(checkpoints);
+  // An export that took the best checkpoint leaves the last weights one click away.
+  const lastInstead = result?.numbers.checkpoint === "best" && last && detail.pid == null ? last : null;
   return (
     <>
       {stream === "lost" && <Banner kind="warning">Connection to the event stream lost: reconnecting; no events will be missed.</Banner>}
-      <div className="session-head">
-        <h2 className="session-title">{sessionLabel(detail)}</h2>
-        <span className="muted small">{detail.dataset ?? "pasted text"} · {view.parameters ? `${view.parameters.toLocaleString("en-US")} parameters` : ""}</span>
-      </div>
-      {detail.state === "queued" && <Banner kind="info">Queued: the server runs at most its limit of sessions at once; this one starts when a slot frees.</Banner>}
+      <SessionHeader session={detail} parameters={view.parameters} onChanged={reload} onDeleted={onDeleted} />
+      {detail.state === "queued" && (
+        <Banner kind="info">
+          Queued{detail.waiting ? ` (number ${detail.waiting.position} in line)` : ""}: {detail.waiting?.reason ?? "every running slot is taken; it starts when one frees"}.
+        </Banner>
+      )}
       {(detail.error || view.error) && <ErrorText error={`The session failed: ${detail.error ?? view.error}`} />}
+      {view.overfitting && <OverfitWarning sign={view.overfitting} session={detail} onChanged={reload} />}
       <Controls session={detail} view={view} onChanged={reload} />
       <LossChart view={view} />
       <div className="two-col">
@@ -147,11 +169,21 @@ function SessionView({ id, session }: { id: string; session: Session }) {
         <ConsoleLog lines={view.console} />
       </div>
       <section className="panel">
-        <button type="button" onClick={build} disabled={!canBuild || building}>{building ? "Building…" : "Build .bullet"}</button>
-        <span className="muted small"> Quantize to BQ4 now, verify against the float model and add it to Models.</span>
+        <button type="button" onClick={() => build()} disabled={!canBuild || building}>{building ? "Building…" : "Build .bullet"}</button>
+        <span className="muted small"> Quantize to BQ4 and verify against the float model; a finished run takes its best checkpoint.</span>
         <ErrorText error={buildError} />
       </section>
-      {result && <Verification model={result.model} numbers={result.numbers} />}
+      {result && (
+        <Verification model={result.model} numbers={result.numbers} source={exportSource(result.numbers, checkpoints)}>
+          {lastInstead && (
+            <button type="button" disabled={building}
+              onClick={() => build({ checkpoint: checkpointName(lastInstead), modelName: `${detail.model_name ?? id}-last` })}>
+              Export the last weights instead (step {lastInstead.step})
+            </button>
+          )}
+        </Verification>
+      )}
+      <CheckpointList session={detail} onChanged={reload} onOpenAttention={onOpenAttention} />
     </>
   );
 }

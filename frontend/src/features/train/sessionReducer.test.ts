@@ -70,6 +70,12 @@ describe("reduceSession", () => {
     expect(v.console[0].text).toBe("started: 10 parameters, 60 steps, vocabulary 40; chosen for this text: character tokenizer: the text is short");
   });
 
+  it("keeps the overfitting warning and says it in the console", () => {
+    const v = replay([{ seq: 1, type: "overfitting", step: 40, val_loss: 6.4, best_val_loss: 4.8, best_step: 10, evaluations: 3 }]);
+    expect(v.overfitting).toMatchObject({ step: 40, best_step: 10 });
+    expect(v.console[0].text).toBe("step 40: validation loss has risen over 3 evaluations (best 4.800 at step 10) while training loss fell: the model is overfitting");
+  });
+
   it("puts evaluated metrics in the console but not every step", () => {
     const v = replay([metrics(1, 1, 6), metrics(2, 2, 5, 5.25)]);
     expect(v.console).toEqual([{ seq: 2, type: "metrics", text: "step 2: train loss 5.000, val loss 5.250" }]);

@@ -23,7 +23,11 @@ export type SessionView = {
   verification: Verification | null;
   modelPath: string | null;
   error: string | null;
+  /** The latest overfitting warning: validation loss rising over several evaluations while training loss fell. */
+  overfitting: Overfitting | null;
 };
+
+export type Overfitting = { step: number; val_loss: number; best_val_loss: number; best_step: number; evaluations: number };
 
 export const CONSOLE_LIMIT = 400;
 
@@ -40,6 +44,7 @@ export const emptyView: SessionView = {
   verification: null,
   modelPath: null,
   error: null,
+  overfitting: null,
 };
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -59,10 +64,15 @@ export function describeEvent(e: SessionEvent): string | null {
       return `step ${e.step}: attention snapshot`;
     case "checkpoint":
       return `step ${e.step}: ${e.best ? "best " : ""}checkpoint saved`;
+    case "compute":
+      return `training with ${e.threads} thread${e.threads === 1 ? "" : "s"}`;
     case "paused":
       return `paused at step ${e.step}`;
     case "resumed":
       return `resumed at step ${e.step}`;
+    case "overfitting":
+      return `step ${e.step}: validation loss has risen over ${e.evaluations} evaluations (best ${formatLoss(num(e.best_val_loss))} ` +
+        `at step ${e.best_step}) while training loss fell: the model is overfitting`;
     case "early_stopped":
       return `early stop at step ${e.step}: best val loss ${formatLoss(num(e.best_val_loss))} at step ${e.best_step}`;
     case "completed":
@@ -116,6 +126,8 @@ export function reduceSession(view: SessionView, e: SessionEvent): SessionView {
     }
     case "early_stopped":
       return { ...next, phase: "early_stopped" };
+    case "overfitting":
+      return { ...next, overfitting: e as unknown as Overfitting };
     case "exported":
       return { ...next, verification: e as Verification, modelPath: typeof e.path === "string" ? e.path : null };
     case "error":

@@ -2,10 +2,15 @@ import { useState } from "react";
 import { api, ApiError, type SessionDetail } from "@/lib/api";
 import { ErrorText, ProgressBar } from "@/components/Feedback";
 import { formatCount, formatRate } from "@/lib/format";
+import { isFinished } from "@/lib/sessionStates";
 import { progressOf, type SessionView } from "../sessionReducer";
 
 const FULL_SPEED = 31;
-const ENDED: Record<string, string> = { completed: "finished", stopped: "stopped before the last step", early_stopped: "stopped early: validation loss stopped improving", failed: "failed" };
+/** What the progress line says instead of an ETA when the run is not training. */
+const NOT_TRAINING: Record<string, string> = {
+  completed: "finished", stopped: "stopped before the last step", early_stopped: "stopped early: validation loss stopped improving", failed: "failed",
+  interrupted: "not training: Play resumes it from its latest checkpoint", queued: "waiting for a running slot",
+};
 
 /** Play/pause/stop/step, the speed slider and the progress bar with step, ETA and tokens/s. */
 export function Controls({ session, view, onChanged }: { session: SessionDetail; view: SessionView; onChanged: () => void }) {
@@ -22,7 +27,7 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
     onChanged();
   };
   const running = state === "running" || state === "queued" || state === "preparing";
-  const finished = ["completed", "stopped", "early_stopped", "failed"].includes(state);
+  const finished = isFinished(state);
   const play = () =>
     act(() =>
       state === "paused" ? api.control(session.id, "resume")
@@ -46,6 +51,12 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
         <button type="button" onClick={() => act(() => api.step(session.id, 1))} disabled={!(state === "paused" || state === "ready")} aria-label="Step">
           Step
         </button>
+        {state === "paused" && (
+          <button type="button" onClick={() => act(() => api.control(session.id, "release"))}
+            title="A paused run keeps its running slot and memory; this checkpoints it and ends its worker (resume from the checkpoint later)">
+            Free its slot
+          </button>
+        )}
         <label className="speed">
           Speed
           <input
@@ -65,7 +76,7 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
       <ProgressBar value={progress.fraction} label="Training progress" />
       <div className="progress-text small" data-testid="progress-text">
         <span>step {formatCount(progress.step)}{total ? ` / ${formatCount(total)}` : ""}</span>
-        <span>{progress.eta !== null ? `ETA ${progress.eta}` : ENDED[view.phase] ?? ""}</span>
+        <span>{progress.eta !== null && (state === "running" || state === "paused") ? `ETA ${progress.eta}` : NOT_TRAINING[state] ?? ""}</span>
         <span>{formatRate(view.latest?.tokens_per_sec)} tokens/s</span>
       </div>
       <ErrorText error={error} />

@@ -14,7 +14,8 @@ export function SessionList({ sessions, current, onOpen }: { sessions: SessionSu
             <button type="button" className={s.id === current ? "row row-on" : "row"} aria-current={s.id === current ? "page" : undefined} onClick={() => onOpen(s.id)}>
               <span className="row-title">{sessionLabel(s)}</span>
               <span className="muted small">
-                {s.dataset ?? "text"} · <span className={`state-text state-${s.state}`}>{s.state.replace("_", " ")}</span> · {formatCount(s.step ?? 0)}/{formatCount(s.total_steps ?? 0)}
+                {s.dataset ?? "text"} · <span className={`state-text state-${s.state}`}>{s.state.replace("_", " ")}{s.waiting ? ` #${s.waiting.position}` : ""}</span>
+                {s.total_steps ? ` · ${formatCount(s.step ?? 0)}/${formatCount(s.total_steps)}` : ""}
               </span>
             </button>
           </li>
