@@ -2,7 +2,7 @@ import { useState } from "react";
 import { api, ApiError, type SessionDetail } from "@/lib/api";
 import { ErrorText } from "@/components/Feedback";
 import { formatLoss } from "@/lib/format";
-import { isFinished } from "@/lib/sessionStates";
+import { isFinished, isLive } from "@/lib/sessionStates";
 import type { Overfitting } from "../sessionReducer";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,7 +29,7 @@ async function stopAndKeepBest(session: SessionDetail): Promise<void> {
 export function OverfitWarning({ sign, session, onChanged }: { sign: Overfitting; session: SessionDetail; onChanged: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const live = !isFinished(session.state) && session.state !== "interrupted";
+  const live = isLive(session.state);
   const stop = async () => {
     setBusy(true);
     setError(null);

@@ -3,6 +3,7 @@ import { api, type SessionDetail } from "@/lib/api";
 import type { SessionEvent } from "@/lib/eventStream";
 import { useEventStream } from "@/lib/useEventStream";
 import { usePoll } from "@/hooks/usePoll";
+import { isLive } from "@/lib/sessionStates";
 import { emptyView, reduceSession, type SessionView } from "../sessionReducer";
 
 /** The view built from one session's events; `id` says which session it belongs to. */
@@ -35,7 +36,7 @@ export function useSession(id: string | null) {
   useEffect(() => {
     if (view.phase !== "waiting") reloadDetail();
   }, [view.phase, reloadDetail]);
-  const live = detail && ["running", "queued", "preparing", "paused", "ready"].includes(detail.state);
+  const live = detail && isLive(detail.state);
   // The server ends a stream when a session finished; training again (resume from checkpoint) needs a new one.
   useEffect(() => {
     if (stream === "ended" && live) setGeneration((g) => g + 1);
