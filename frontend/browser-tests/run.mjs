@@ -136,7 +136,7 @@ const tests = [
     await page.waitForTimeout(1500);
     check((await points()) === pausedAt, "the chart kept growing while paused");
     await page.screenshot({ path: join(results, "02a-train-paused.png"), fullPage: true });
-    await page.getByRole("button", { name: "Resume" }).click();
+    await page.getByRole("button", { name: "Resume", exact: true }).click();
     await page.getByTestId("download").waitFor({ timeout: TIMEOUT });
     check((await points()) > pausedAt, "the chart did not grow after resuming");
     await page.getByTestId("session-state").filter({ hasText: "completed" }).waitFor();
@@ -379,7 +379,9 @@ const tests = [
   ["playground streams tokens, with a second model side by side", async (page, base) => {
     needTraining();
     await page.goto(`${base}/models`);
-    await page.getByRole("button", { name: "Open in Playground" }).first().click();
+    // Other tests export models too: open the one the training test built.
+    await page.locator(".models-table tr", { has: page.locator("code", { hasText: new RegExp(`^${shared.modelName}$`) }) })
+      .getByRole("button", { name: "Open in Playground" }).click();
     await page.waitForURL(/\/playground\/[\w.-]+$/);
     await page.getByText("Tensors (").waitFor({ timeout: TIMEOUT });
     await page.getByLabel("Max tokens").fill("80");
