@@ -1,9 +1,13 @@
 #!/usr/bin/python3
-"""docs/format.md's model (Forward math) and the shakespeare-char recipe in plain PyTorch: the peer for bench train_shakespeare.
+"""docs/format.md's model (Forward math) and nanoGPT's CPU shakespeare-char recipe in plain PyTorch: the peer for the training benches.
 
 The model is bullet_native.torch's BulletTransformer (same architecture and init as the C# trainer: RMSNorm,
-interleaved-pair RoPE, SwiGLU 4d, no biases, untied head); the recipe is the same data split (first 90 % train, last
-10 % val, character vocabulary), AdamW (no decay on norms and embeddings), warmup + cosine, clipping.
+interleaved-pair RoPE, SwiGLU 4d, no biases, untied head); the recipe is nanoGPT's "baby" CPU run (4 layers, 4 heads,
+width 128, context 64, batch 12, character vocabulary, AdamW lr 1e-3 with no decay on norms and embeddings, warmup 100
+then cosine to 1e-4, clipping at 1), on the same split (first 90 % train, last 10 % validation).
+With --steps it trains that many steps (bench train_shakespeare); with --time-budget it trains for that many seconds
+of training time, the cosine following the share of the budget spent (bench speedrun), and then scores the whole
+validation part in consecutive windows as our exporter's verification does: nats per character.
 Prints one JSON object. Run with Debian's /usr/bin/python3 and python3-torch; never a product dependency.
 """
 import argparse
@@ -25,6 +29,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True)
     parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--time-budget", type=float, help="train for this many seconds instead of --steps")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--eval-batches", type=int, default=50)
@@ -36,7 +41,7 @@ def main():
     chars = sorted(set(text))
     index = {c: i for i, c in enumerate(chars)}
     ids = torch.tensor([index[c] for c in text])
-    split = int(0.9 * len(ids))
+    split = len(ids) - round(0.1 * len(ids))
     train, val = ids[:split], ids[split:]
     batch, ctx, lr, min_lr, warmup = 12, 64, 1e-3, 1e-4, 100
 
@@ -59,15 +64,31 @@ def main():
         model.train()
         return sum(losses) / len(losses)
 
-    val_losses, train_seconds = {}, 0.0
-    start = time.perf_counter()
-    for step in range(args.steps):
+    @torch.no_grad()
+    def score_validation():
+        """Mean loss over every whole window of the validation part, consecutive back from its end (nats per character)."""
+        model.eval()
+        count = (len(val) - 1) // ctx
+        total = 0.0
+        for first in range(0, count, 32):
+            starts = [len(val) - 1 - (w + 1) * ctx for w in range(first, min(count, first + 32))]
+            x = torch.stack([val[s:s + ctx] for s in starts])
+            y = torch.stack([val[s + 1:s + 1 + ctx] for s in starts])
+            total += F.cross_entropy(model(x).view(-1, len(chars)), y.view(-1), reduction="sum").item()
+        model.train()
+        return total / (count * ctx)
+
+    def rate_at(step, progress):
         if step < warmup:
-            rate = lr * (step + 1) / warmup
-        else:
-            rate = min_lr + 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / (args.steps - warmup)))) * (lr - min_lr)
+            return lr * (step + 1) / warmup
+        return min_lr + 0.5 * (1 + math.cos(math.pi * min(1.0, progress))) * (lr - min_lr)
+
+    val_losses, train_seconds, step = {}, 0.0, 0
+    start = time.perf_counter()
+    while (train_seconds < args.time_budget) if args.time_budget else (step < args.steps):
+        progress = train_seconds / args.time_budget if args.time_budget else (step - warmup) / (args.steps - warmup)
         for group in opt.param_groups:
-            group["lr"] = rate
+            group["lr"] = rate_at(step, progress)
         t0 = time.perf_counter()
         x, y = windows(train)
         loss = F.cross_entropy(model(x).view(-1, len(chars)), y.view(-1))
@@ -76,10 +97,17 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         train_seconds += time.perf_counter() - t0
-        if (step + 1) % args.eval_every == 0 or step + 1 == args.steps:
-            val_losses[step + 1] = round(evaluate(), 4)
-    print(json.dumps({"val_loss": val_losses, "tokens_per_sec": round(args.steps * batch * ctx / train_seconds, 1),
-                      "wall_sec": round(time.perf_counter() - start, 2), "threads": args.threads, "torch": torch.__version__}))
+        step += 1
+        if not args.time_budget and (step % args.eval_every == 0 or step == args.steps):
+            val_losses[step] = round(evaluate(), 4)
+    result = {"steps": step, "tokens_per_sec": round(step * batch * ctx / train_seconds, 1), "train_sec": round(train_seconds, 2),
+              "threads": args.threads, "torch": torch.__version__}
+    if args.time_budget:
+        result["val_nats_per_char"] = round(score_validation(), 5)
+    else:
+        result["val_loss"] = val_losses
+    result["wall_sec"] = round(time.perf_counter() - start, 2)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

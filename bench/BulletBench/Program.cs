@@ -5,6 +5,7 @@ var benchmarks = new Dictionary<string, Action<string[]>>
 {
     ["bq4"] = Bq4Bench.Run,
     ["generate"] = GenerateBench.Run,
+    ["speedrun"] = SpeedrunBench.Run,
     ["tokenizer"] = TokenizerBench.Run,
     ["train_shakespeare"] = TrainShakespeareBench.Run,
     ["train_step_profile"] = TrainStepProfileBench.Run,

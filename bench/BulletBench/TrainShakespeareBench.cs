@@ -51,14 +51,15 @@ public static class TrainShakespeareBench
         Console.WriteLine($"  TorchSharp: {ours:N0} training tokens/s, wall time {wall.Elapsed.TotalSeconds:F1} s (training steps {trainSeconds:F1} s)");
         if (args.Contains("--no-pytorch")) return;
 
-        var peer = RunPyTorch(dataPath, steps, torchThreads);
+        var peer = RunPeer(dataPath, $"--steps {steps} --threads {torchThreads}");
         if (peer is null) return;
         var theirs = peer["tokens_per_sec"]!.GetValue<double>();
         Console.WriteLine($"  PyTorch {peer["torch"]} ({torchThreads} thread): {theirs:N0} tokens/s, wall {peer["wall_sec"]} s, val loss {peer["val_loss"]!.ToJsonString()}");
         Console.WriteLine($"  ratio TorchSharp / PyTorch tokens/s: {ours / theirs:F2}x");
     }
 
-    private static JsonObject? RunPyTorch(string dataPath, int steps, int threads)
+    /// <summary>Runs bench/pytorch_reference.py on <paramref name="dataPath"/> with <paramref name="arguments"/> (installing Debian's torch once); null when it cannot run.</summary>
+    internal static JsonObject? RunPeer(string dataPath, string arguments)
     {
         if (!HasTorch() && !InstallTorch())
         {
@@ -66,7 +67,7 @@ public static class TrainShakespeareBench
             return null;
         }
         var script = Path.Combine(RepoRoot(), "bench", "pytorch_reference.py");
-        var output = RunProcess("/usr/bin/python3", $"{script} --data {dataPath} --steps {steps} --threads {threads}");
+        var output = RunProcess("/usr/bin/python3", $"{script} --data {dataPath} {arguments}");
         return output is null ? null : JsonNode.Parse(output.Trim().Split('\n')[^1])!.AsObject();
     }
 

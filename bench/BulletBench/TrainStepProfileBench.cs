@@ -40,7 +40,7 @@ public static class TrainStepProfileBench
             loss.backward();
             times[1] = clock.Elapsed.TotalMilliseconds;
             clock.Restart();
-            optimizer.ClipGradients(config.GradClip);
+            parameters.ClipGradients(config.GradClip);
             times[2] = clock.Elapsed.TotalMilliseconds;
             clock.Restart();
             optimizer.Step(1e-3);

@@ -39,11 +39,17 @@ public class TrainingSessionFactoryTests
     }
 
     [Test]
-    public void A_vocab_bigger_than_the_text_allows_is_a_clear_error_event()
+    public void A_vocab_bigger_than_the_text_makes_trains_with_what_it_makes_and_says_so()
     {
         using var session = TrainingSessionFactory.Create(TinyJson("bpe", 5000), new JsonObject { ["text"] = Text });
-        var error = Last(session);
-        Assert.That((string?)error["message"], Does.Contain("larger than the number of distinct tokens the text can make"));
+        session.Start();
+        Assert.That((string?)Last(session)["type"], Is.EqualTo("completed"));
+        var started = session.Events.Since(0).First(e => (string?)e!["type"] == "started")!;
+        var vocab = (int)started["vocab_size"]!;
+        Assert.That(vocab, Is.LessThan(5000).And.GreaterThan(Text.Distinct().Count()));
+        Assert.That((int)started["config"]!["vocab_size"]!, Is.EqualTo(vocab), "the resolved config says what was trained");
+        Assert.That(started["notes"]!.AsArray().Select(n => (string)n!),
+            Has.Some.EqualTo($"vocab_size 5000 is more than this text makes: {vocab} tokens"));
     }
 
     [Test]

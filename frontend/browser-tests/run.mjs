@@ -132,6 +132,8 @@ const tests = [
     const points = async () => Number((await page.getByTestId("chart-points").textContent()).split(" ")[0]);
     await page.getByRole("button", { name: "Pause" }).click();
     await page.getByTestId("session-state").filter({ hasText: "paused" }).waitFor();
+    // Events arrive in order: once the stream has delivered "paused", every step before it is on the chart.
+    await page.getByTestId("console").locator(".console-paused").first().waitFor();
     const pausedAt = await points();
     await page.waitForTimeout(1500);
     check((await points()) === pausedAt, "the chart kept growing while paused");

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out")
     p.set_defaults(run=_build)
     commands.add_parser("generate", help="stream text from a .bullet model (generate FILE PROMPT --help for options)")
-    commands.add_parser("train", help="train a preset on a text file and export a verified .bullet (train --help)")
+    commands.add_parser("train", help="train on a text file (for a time budget, or a preset) and export a verified .bullet (train --help)")
     commands.add_parser("export-gguf", help="export a .bullet / .safetensors / float folder as llama.cpp GGUF (--type q4_0)")
     commands.add_parser("worker", help="run one training session controlled over stdin/stdout (what the dashboard starts)")
     args = parser.parse_args(argv)

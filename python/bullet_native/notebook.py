@@ -18,6 +18,7 @@ _CELL = "padding:2px 10px 2px 0;text-align:left;vertical-align:top"
 # (label, key of the float model's number, key of the BQ4 file's number).
 VERIFICATION_PAIRS = [
     ("val perplexity float → BQ4", "float_perplexity", "bq4_perplexity"),
+    ("val bits per character float → BQ4", "float_bpc", "bq4_bpc"),
 ]
 
 
@@ -149,6 +150,7 @@ def session_html(status: dict[str, Any]) -> str:
                   f"layers={config.get('num_layers')}, heads={config.get('num_heads')}, context={config.get('max_seq_len')}"),
         ("train loss", format_number(metrics.get("train_loss")) if metrics else None),
         ("best val loss", format_number(status.get("best_val_loss"))),
+        ("best val bits per character", format_number(status.get("best_val_bpc"))),
         ("tokens/s", format_number(metrics.get("tokens_per_sec")) if metrics else None),
     ])
 

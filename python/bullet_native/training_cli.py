@@ -18,28 +18,35 @@ def _duration(seconds: float) -> str:
 def _progress(event: dict) -> str:
     """One line per evaluation: step, losses, tokens/s, ETA."""
     return (f"step {event['step']}/{event['total_steps']}  train {event['train_loss']:.4f}  val {event['val_loss']:.4f}"
-            f"  {event['tokens_per_sec']:,.0f} tok/s  elapsed {_duration(event['elapsed_sec'])}  ETA {_duration(event['eta_sec'])}")
+            f" ({event['val_bpc']:.3f} bits/char)  {event['tokens_per_sec']:,.0f} tok/s"
+            f"  trained {_duration(event['training_sec'])}  ETA {_duration(event['eta_sec'])}")
 
 
 def main_train(argv: list[str] | None = None) -> int:
-    """Trains on --data with a preset (plus --set overrides), prints progress per evaluation, exports --out."""
+    """Trains on --data (a preset, or without one a shape chosen for the text and this machine), prints progress per
+    evaluation, exports --out."""
     parser = argparse.ArgumentParser(prog="python -m bullet_native train", description=__doc__)
-    parser.add_argument("--preset", default="tiny", choices=sorted(presets()), help="starting config")
+    parser.add_argument("--preset", choices=sorted(presets()),
+                        help="starting config (default: none; the trainer chooses shape and recipe for the text and machine)")
     parser.add_argument("--data", required=True, help="UTF-8 text file to train on")
     parser.add_argument("--out", required=True, help="the .bullet file to write")
     parser.add_argument("--config", help="JSON file or JSON text of config keys over the preset")
     parser.add_argument("--steps", type=int, help="total optimizer steps")
+    parser.add_argument("--time-budget", type=float, metavar="SECONDS",
+                        help="train for this many seconds of training time (tokenizer and export come on top)")
     parser.add_argument("--threads", type=int, help="torch threads")
     parser.add_argument("--output-dir", help="folder for checkpoints (default: none)")
     parser.add_argument("--samples", action="store_true", help="print generated samples as they come")
     args = parser.parse_args(argv)
 
-    config: dict = {"preset": args.preset}
+    config: dict = {"preset": args.preset} if args.preset else {}
     if args.config:
         text = Path(args.config).read_text() if Path(args.config).is_file() else args.config
         config.update(json.loads(text))
     if args.steps is not None:
         config["total_steps"] = args.steps
+    if args.time_budget is not None:
+        config["time_budget_s"] = args.time_budget
     if args.threads is not None:
         config["threads"] = args.threads
 
@@ -49,8 +56,12 @@ def main_train(argv: list[str] | None = None) -> int:
             for event in session:
                 kind = event["type"]
                 if kind == "started":
+                    for note in event.get("notes", []):
+                        print(f"note: {note}")
+                    limit = (f"for {event['time_budget_s']:g} s (about {event['total_steps']} steps)" if event.get("time_budget_s")
+                             else f"{event['total_steps']} steps")
                     print(f"training {event['parameters']:,} parameters on {event['train_tokens']:,} tokens "
-                          f"(validation {event['val_tokens']:,}), vocabulary {event['vocab_size']}, {event['total_steps']} steps")
+                          f"(validation {event['val_tokens']:,}), vocabulary {event['vocab_size']}, {limit}")
                 elif kind == "metrics" and event.get("val_loss") is not None:
                     print(_progress(event), flush=True)
                 elif kind == "sample" and args.samples:
@@ -66,6 +77,7 @@ def main_train(argv: list[str] | None = None) -> int:
         return 1
     print(f"wrote {result['path']} ({result['bytes']:,} bytes)")
     print(f"verification on {result['verify_tokens']:,} held-out tokens: float val loss {result['float_val_loss']:.4f} "
-          f"(ppl {result['float_perplexity']:.3f}), BQ4 val loss {result['bq4_val_loss']:.4f} (ppl {result['bq4_perplexity']:.3f}), "
+          f"(ppl {result['float_perplexity']:.3f}, {result['float_bpc']:.4f} bits/char), BQ4 val loss {result['bq4_val_loss']:.4f} "
+          f"(ppl {result['bq4_perplexity']:.3f}, {result['bq4_bpc']:.4f} bits/char), "
           f"ratio {result['perplexity_ratio']:.4f}, top-1 agreement {result['top1_agreement']:.2%}")
     return 0

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +73,7 @@ def pytest_sessionfinish(session, exitstatus):
                 thread.queue.put_nowait(None)
             except Exception:  # a full queue means the worker is busy and will see the loop close
                 pass
+
+
+# The trainer caches its speed calibration per machine; tests measure into a folder of their own.
+os.environ.setdefault("BULLET_NATIVE_CACHE_DIR", tempfile.mkdtemp(prefix="bullet-native-cache-"))

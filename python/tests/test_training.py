@@ -76,6 +76,37 @@ def test_bad_config_and_bad_data_are_clear_errors():
             session.start()
 
 
+# A letter of 100 words, written for these tests.
+LETTER = ("Dear Margaret, thank you for the lovely afternoon last Sunday. The garden looked wonderful, and I have not "
+          "stopped thinking about your roses by the old stone wall. Tom says the lemon cake was the best he has ever "
+          "eaten, and I am inclined to agree with him. We walked home along the river as the sun went down, and the "
+          "light on the water made everything feel slow and golden. I hope your knee is feeling better and that the "
+          "doctor was kind. Please keep the books as long as you like. Write soon. "
+          "With all my love, Helen")
+
+
+def test_a_100_word_text_trains_with_default_settings():
+    with TrainingSession(text=LETTER) as session:
+        session.start()
+        events = list(session)
+    started, completed = events[0], events[-1]
+    assert started["type"] == "started" and started["notes"] and started["config"]["tokenizer"] == "char"
+    assert completed["type"] == "completed" and completed["reason"] == "completed"
+    assert any(e["type"] == "sample" and e["text"] for e in events)
+    val = [m for m in events if m["type"] == "metrics" and m["val_loss"] is not None]
+    assert val and all(m["val_bpc"] > 0 and m["val_bpb"] > 0 for m in val)
+
+
+def test_epochs_without_steps_train_that_many_epochs():
+    config = {k: v for k, v in TINY.items() if k != "total_steps"} | {"epochs": 1}
+    with TrainingSession(config, text=TEXT) as session:
+        session.start()
+        events = list(session)
+    assert events[-1]["type"] == "completed"
+    assert abs([e for e in events if e["type"] == "metrics"][-1]["epoch"] - 1) <= 0.1
+    assert "epochs 1 given: the tiny preset's total_steps 600 is not used" in events[0]["notes"]
+
+
 def test_closed_session_is_an_error():
     session = TrainingSession(TINY, text=TEXT)
     session.close()
@@ -94,3 +125,16 @@ def test_train_command_prints_progress_and_verification(tmp_path, capsys):
     assert code == 0, printed
     assert "step 5/10" in printed and "step 10/10" in printed and "tok/s" in printed
     assert "top-1 agreement" in printed and out.exists()
+
+
+def test_train_command_with_a_time_budget_says_what_it_chose(tmp_path, capsys):
+    data = tmp_path / "text.txt"
+    data.write_text(TEXT)
+    out = tmp_path / "budget.bullet"
+    code = main_train(["--data", str(data), "--out", str(out), "--time-budget", "3", "--config",
+                       '{"hidden_size": 32, "num_layers": 1, "max_seq_len": 16, "batch_size": 4}'])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "note: time_budget_s 3 given" not in printed, "no preset: nothing was replaced"
+    assert "note: shape chosen for" in printed and "for 3 s (about" in printed
+    assert "bits/char" in printed and out.exists()

@@ -3,25 +3,32 @@ using static TorchSharp.torch;
 namespace BulletNative.Training;
 
 /// <summary>
-/// AdamW with decoupled weight decay over <see cref="FlatParameters"/>, written out so its state (two moments and
-/// the step count) is plain named tensors a checkpoint can store beside the weights. Norm weights and embeddings are
-/// not decayed: decay pulls norm gains toward 0 and rare tokens' embeddings toward nothing.
+/// AdamW with decoupled weight decay over a segment of <see cref="FlatParameters"/> (all of it, or what Muon leaves),
+/// written out so its state (two moments and the step count) is plain named tensors a checkpoint can store beside
+/// the weights. Norm weights and embeddings are not decayed: decay pulls norm gains toward 0 and rare tokens'
+/// embeddings toward nothing.
 /// </summary>
 public sealed class AdamW : IDisposable
 {
-    private readonly FlatParameters _parameters;
+    private readonly FlatSegment _parameters;
     private readonly Tensor _m, _v, _decayMask;
     private readonly double _beta1, _beta2, _eps, _weightDecay;
 
     /// <summary>Optimizer steps taken so far (drives bias correction).</summary>
     public long StepCount { get; set; }
 
-    /// <summary>Decay applies to matrices other than the embedding.</summary>
+    /// <summary>Over every parameter; decay applies to matrices other than the embedding.</summary>
     public AdamW(FlatParameters parameters, double beta1, double beta2, double eps, double weightDecay)
+        : this(parameters.All, beta1, beta2, eps, weightDecay)
+    {
+    }
+
+    /// <summary>Over the parameters of <paramref name="parameters"/>; decay applies to matrices other than the embedding.</summary>
+    public AdamW(FlatSegment parameters, double beta1, double beta2, double eps, double weightDecay)
     {
         (_parameters, _beta1, _beta2, _eps, _weightDecay) = (parameters, beta1, beta2, eps, weightDecay);
-        _m = zeros_like(parameters.Weights).DetachFromDisposeScope();
-        _v = zeros_like(parameters.Weights).DetachFromDisposeScope();
+        _m = zeros(parameters.Length).DetachFromDisposeScope();
+        _v = zeros(parameters.Length).DetachFromDisposeScope();
         _decayMask = parameters.Mask(IsDecayed);
     }
 
@@ -41,16 +48,6 @@ public sealed class AdamW : IDisposable
         _v.mul_(_beta2).addcmul_(g, g, 1 - _beta2);
         var denominator = _v.sqrt().div_(correction2Sqrt).add_(_eps);
         w.addcdiv_(_m, denominator, -lr / correction1);
-    }
-
-    /// <summary>The global gradient norm, after scaling the gradients down to <paramref name="maxNorm"/> if above it (0 = no clipping).</summary>
-    public double ClipGradients(double maxNorm)
-    {
-        using var noGrad = no_grad();
-        var norm = _parameters.Gradients.norm().item<float>();
-        // The same coefficient as torch.nn.utils.clip_grad_norm_ (with its 1e-6 guard).
-        if (maxNorm > 0 && norm > maxNorm) _parameters.Gradients.mul_(maxNorm / (norm + 1e-6));
-        return norm;
     }
 
     /// <summary>The moments as named tensors ("adam_m.{name}", "adam_v.{name}") for a checkpoint.</summary>

@@ -1,15 +1,28 @@
 namespace BulletNative.Training;
 
-/// <summary>Linear warmup to the peak learning rate, then cosine decay to the floor (peak × min_lr_ratio), as nanoGPT does.</summary>
+/// <summary>
+/// The learning rate as a share of its peak, from the step (for warmup) and the share of the run done at the end of
+/// that step (for decay), so one schedule serves a step count, an epoch count and a time budget alike. Warmup is
+/// linear over warmup_steps; then either cosine decay to the floor over the whole run (nanoGPT's), or
+/// warmup–stable–decay: the peak until the last decay_fraction of the run, then a straight line to the floor.
+/// The lower of the warmup and decay shares wins, so a run shorter than its warmup still ends at the floor.
+/// </summary>
 public static class LrSchedule
 {
-    /// <summary>The learning rate for optimizer step <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>.</summary>
-    public static double At(long step, long totalSteps, int warmupSteps, double peak, double minRatio)
+    /// <summary>The schedule names, as the lr_schedule config key takes them.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["cosine", "wsd"];
+
+    /// <summary>
+    /// The share of the peak for optimizer step <paramref name="step"/> (0-based) ending at <paramref name="progress"/>
+    /// (0..1) of the run; 1 at the plateau, <paramref name="minRatio"/> when the run is done.
+    /// </summary>
+    public static double Factor(string schedule, long step, double progress, int warmupSteps, double minRatio, double decayFraction)
     {
-        if (step < warmupSteps) return peak * (step + 1) / warmupSteps;
-        var floor = peak * minRatio;
-        var decaySteps = Math.Max(1, totalSteps - warmupSteps);
-        var progress = Math.Min(1.0, (double)(step - warmupSteps) / decaySteps);
-        return floor + 0.5 * (1 + Math.Cos(Math.PI * progress)) * (peak - floor);
+        var warm = step < warmupSteps ? (step + 1.0) / warmupSteps : 1.0;
+        var p = Math.Clamp(progress, 0, 1);
+        var decay = schedule == "wsd"
+            ? (p <= 1 - decayFraction || decayFraction <= 0 ? 1.0 : minRatio + (1 - minRatio) * (1 - p) / decayFraction)
+            : minRatio + (1 - minRatio) * 0.5 * (1 + Math.Cos(Math.PI * p));
+        return p >= 1 ? minRatio : Math.Min(warm, decay);
     }
 }

@@ -84,6 +84,7 @@ public static class ModelExporter
         var windows = Math.Max(1, Math.Min(maxWindows, (tokens.Length - 1) / t));
         const int batch = 32;
         double floatLoss = 0, fileLoss = 0, agree = 0;
+        long chars = 0, bytes = 0;
         trainer.WithEvalWeights(() =>
         {
             for (var first = 0; first < windows; first += batch)
@@ -97,6 +98,8 @@ public static class ModelExporter
                     var start = tokens.Length - 1 - (first + w + 1) * t; // consecutive windows back from the end
                     for (var i = 0; i < t; i++) (inputs[w * t + i], targets[w * t + i]) = (tokens[start + i], tokens[start + i + 1]);
                 }
+                var (c, b) = trainer.Data.Lengths.Count(targets);
+                (chars, bytes) = (chars + c, bytes + b);
                 using var x = tensor(inputs, [count, t]);
                 using var y = tensor(targets, [count * t]);
                 var floatLogits = trainer.Model.forward(x).view(count * t, -1);
@@ -108,16 +111,23 @@ public static class ModelExporter
             }
             return 0;
         });
-        var tokenCount = (double)windows * t;
+        var tokenCount = windows * t;
+        var floatText = new TextLoss(floatLoss, tokenCount, chars, bytes);
+        var fileText = new TextLoss(fileLoss, tokenCount, chars, bytes);
         (floatLoss, fileLoss, agree) = (floatLoss / tokenCount, fileLoss / tokenCount, agree / tokenCount);
         return new JsonObject
         {
-            ["verify_tokens"] = windows * t,
+            ["verify_tokens"] = tokenCount,
+            ["verify_chars"] = chars,
             ["float_val_loss"] = Math.Round(floatLoss, 5),
             ["bq4_val_loss"] = Math.Round(fileLoss, 5),
             ["float_perplexity"] = Math.Round(Math.Exp(floatLoss), 4),
             ["bq4_perplexity"] = Math.Round(Math.Exp(fileLoss), 4),
             ["perplexity_ratio"] = Math.Round(Math.Exp(fileLoss - floatLoss), 5),
+            ["float_bpc"] = Math.Round(floatText.BitsPerChar, 5),
+            ["bq4_bpc"] = Math.Round(fileText.BitsPerChar, 5),
+            ["float_bpb"] = Math.Round(floatText.BitsPerByte, 5),
+            ["bq4_bpb"] = Math.Round(fileText.BitsPerByte, 5),
             ["top1_agreement"] = Math.Round(agree, 5),
         };
     }

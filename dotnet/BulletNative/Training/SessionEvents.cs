@@ -7,7 +7,7 @@ namespace BulletNative.Training;
 internal static class SessionEvents
 {
     /// <summary>"started": the recipe, the model, the data and what decides speed, once the session is prepared.</summary>
-    public static JsonObject Started(TrainConfig config, Trainer trainer, string? resumedFrom, int threads) => new()
+    public static JsonObject Started(TrainConfig config, Trainer trainer, string? resumedFrom, int threads, IReadOnlyList<string> notes) => new()
     {
         ["config"] = config.ToJson(),
         ["model"] = trainer.Model.Config.ToJson(),
@@ -16,8 +16,10 @@ internal static class SessionEvents
         ["val_tokens"] = trainer.Data.Val.Length,
         ["vocab_size"] = trainer.Data.Codec.VocabSize,
         ["total_steps"] = trainer.TotalSteps,
+        ["time_budget_s"] = trainer.Limits.BudgetSeconds,
         ["step"] = trainer.Step,
         ["resumed_from"] = resumedFrom,
+        ["notes"] = new JsonArray(notes.Select(n => (JsonNode)n).ToArray()),
         ["compute"] = Compute(threads),
     };
 
@@ -29,20 +31,27 @@ internal static class SessionEvents
         ["omp_wait_policy"] = TorchNatives.OpenMpWaitPolicy,
     };
 
-    /// <summary>"metrics": the step's losses, learning rate, speed and time left.</summary>
-    public static JsonObject Metrics(Trainer trainer, StepMetrics result, double? valLoss, TrainingClock clock) => new()
+    /// <summary>
+    /// "metrics": the step's losses (also in bits per character and, for validation, per byte), learning rate, speed,
+    /// training time (what a time budget counts: steps and the work after them) and time left.
+    /// </summary>
+    public static JsonObject Metrics(Trainer trainer, StepMetrics result, TextLoss? val, TrainingClock clock) => new()
     {
         ["step"] = result.Step,
         ["total_steps"] = trainer.TotalSteps,
         ["epoch"] = Math.Round((double)result.Step * result.Tokens / trainer.Data.Train.Length, 4),
         ["train_loss"] = result.TrainLoss,
-        ["val_loss"] = valLoss,
-        ["perplexity"] = Math.Exp(valLoss ?? result.TrainLoss),
+        ["val_loss"] = val?.Loss,
+        ["perplexity"] = Math.Exp(val?.Loss ?? result.TrainLoss),
+        ["train_bpc"] = Math.Round(result.TrainBpc, 5),
+        ["val_bpc"] = val is { } v ? Math.Round(v.BitsPerChar, 5) : null,
+        ["val_bpb"] = val is { } b ? Math.Round(b.BitsPerByte, 5) : null,
         ["lr"] = result.LearningRate,
         ["grad_norm"] = result.GradNorm,
         ["tokens_per_sec"] = Math.Round(clock.Steps * result.Tokens / Math.Max(clock.Seconds, 1e-9), 1),
         ["elapsed_sec"] = Math.Round(clock.Seconds, 3),
-        ["eta_sec"] = Math.Round(clock.Seconds / Math.Max(1, clock.Steps) * (trainer.TotalSteps - result.Step), 1),
+        ["training_sec"] = Math.Round(trainer.Clock.Seconds, 3),
+        ["eta_sec"] = Math.Round(trainer.SecondsLeft, 1),
     };
 
     /// <summary>"sample": a continuation of the configured prompt.</summary>
@@ -81,7 +90,9 @@ internal static class SessionEvents
         ["reason"] = reason.Name(),
         ["metrics"] = lastMetrics?.DeepClone(),
         ["best_val_loss"] = double.IsFinite(trainer.BestValLoss) ? trainer.BestValLoss : null,
+        ["best_val_bpc"] = double.IsFinite(trainer.BestValBpc) ? Math.Round(trainer.BestValBpc, 5) : null,
         ["best_step"] = trainer.BestStep,
+        ["training_sec"] = Math.Round(trainer.Clock.Seconds, 3),
         ["output_dir"] = outputDir,
     };
 

@@ -21,9 +21,10 @@ internal sealed class StepSchedule(TrainConfig config, string? outputDir, Action
     public SessionState? AfterStep(Trainer trainer, StepMetrics result, TrainingClock clock)
     {
         var step = result.Step;
-        var last = step >= trainer.TotalSteps;
-        double? valLoss = IsDue(config.EvalEvery, step, last) ? trainer.Evaluate() : null;
-        LastMetrics = SessionEvents.Metrics(trainer, result, valLoss, clock);
+        var last = trainer.IsComplete;
+        var val = IsDue(config.EvalEvery, step, last) ? trainer.EvaluateText() : null;
+        var valLoss = val?.Loss;
+        LastMetrics = SessionEvents.Metrics(trainer, result, val, clock);
         emit("metrics", LastMetrics.DeepClone().AsObject());
         _overfit.Trained(result.TrainLoss);
         if (valLoss is { } val && _overfit.Evaluated(step, val) is { } sign) emit("overfitting", SessionEvents.Overfitting(sign));

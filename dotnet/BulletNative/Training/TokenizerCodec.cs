@@ -19,6 +19,8 @@ public sealed class TokenizerCodec(BulletTokenizer tokenizer) : ITextCodec
 
     public BulletVocabulary ToVocabulary() => new(Tokenizer.Tokens, Tokenizer.Scores, Tokenizer.Merges);
 
+    public int? UnknownId => 0;
+
     /// <summary>
     /// Tokenizes <paramref name="text"/> with <paramref name="tokenizer"/>, or with one trained on it as the config
     /// says (bpe to vocab_size; char with every character, vocab_size 0 meaning no limit), and splits it.
@@ -26,14 +28,40 @@ public sealed class TokenizerCodec(BulletTokenizer tokenizer) : ITextCodec
     public static TokenData Prepare(TrainConfig config, string text, BulletTokenizer? tokenizer = null)
     {
         if (string.IsNullOrEmpty(text)) throw new BulletArgumentException("the training text is empty");
-        tokenizer ??= TrainTokenizer(config, text);
+        if (tokenizer is null)
+        {
+            tokenizer = TrainTokenizer(config, text);
+            if (config.Tokenizer == "bpe" && tokenizer.VocabSize < config.VocabSize)
+                throw new BulletArgumentException(
+                    $"vocab_size {config.VocabSize} is larger than the number of distinct tokens the text can make ({tokenizer.VocabSize}); use at most {tokenizer.VocabSize} or more text");
+        }
         if (config.VocabSize > 0 && tokenizer.VocabSize > config.VocabSize && config.Tokenizer == "char")
             throw new BulletArgumentException(
                 $"the text has {tokenizer.VocabSize - 1} distinct characters, more than vocab_size {config.VocabSize} allows; raise vocab_size or set it to 0");
-        return new TokenData(tokenizer.Encode(text), new TokenizerCodec(tokenizer), config.ValFraction, config.MaxSeqLen);
+        return Split(text, tokenizer, config.ValFraction, config.MaxSeqLen);
     }
 
-    private static BulletTokenizer TrainTokenizer(TrainConfig config, string text)
+    /// <summary>
+    /// Cuts <paramref name="text"/> by characters (the last <paramref name="valFraction"/> is validation, so the
+    /// validation part is the same text whatever the tokenizer) and tokenizes each part.
+    /// </summary>
+    public static TokenData Split(string text, BulletTokenizer tokenizer, double valFraction, int window)
+    {
+        var cut = ValidationStart(text, valFraction);
+        var codec = new TokenizerCodec(tokenizer);
+        return new TokenData(tokenizer.Encode(text[..cut]), cut < text.Length ? tokenizer.Encode(text[cut..]) : [], codec, window, valFraction);
+    }
+
+    /// <summary>Where the validation part of <paramref name="text"/> starts (never inside a surrogate pair).</summary>
+    public static int ValidationStart(string text, double valFraction)
+    {
+        var cut = text.Length - (int)Math.Round(text.Length * valFraction);
+        if (cut > 0 && cut < text.Length && char.IsLowSurrogate(text[cut])) cut--;
+        return cut;
+    }
+
+    /// <summary>A tokenizer trained on <paramref name="text"/> as the config says (bpe: up to vocab_size tokens; char: every character).</summary>
+    public static BulletTokenizer TrainTokenizer(TrainConfig config, string text)
     {
         var bpe = config.Tokenizer == "bpe";
         var options = new TokenizerTrainingOptions
@@ -41,10 +69,6 @@ public sealed class TokenizerCodec(BulletTokenizer tokenizer) : ITextCodec
             Mode = bpe ? TokenizerMode.Bpe : TokenizerMode.Char,
             VocabSize = bpe ? config.VocabSize : TokenizerTrainingOptions.MaxVocabSize,
         };
-        var tokenizer = BpeTrainer.Train(text, options);
-        if (bpe && tokenizer.VocabSize < config.VocabSize)
-            throw new BulletArgumentException(
-                $"vocab_size {config.VocabSize} is larger than the number of distinct tokens the text can make ({tokenizer.VocabSize}); use at most {tokenizer.VocabSize} or more text");
-        return tokenizer;
+        return BpeTrainer.Train(text, options);
     }
 }

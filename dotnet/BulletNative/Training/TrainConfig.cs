@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using BulletNative.Format;
 using BulletNative.Model;
+using BulletNative.Tokenizer;
 
 namespace BulletNative.Training;
 
@@ -29,6 +30,12 @@ public sealed class TrainConfig
     public int WarmupSteps { get; set; } = 50;
     public int TotalSteps { get; set; } = 600;
     public double Epochs { get; set; }
+    public double TimeBudgetSeconds { get; set; }
+    public string Schedule { get; set; } = "cosine";
+    public double DecayFraction { get; set; } = 0.4;
+    public string Optimizer { get; set; } = "adamw";
+    public double MuonLr { get; set; } = 0.02;
+    public double MuonMomentum { get; set; } = 0.95;
     public double Beta1 { get; set; } = 0.9;
     public double Beta2 { get; set; } = 0.99;
     public double AdamEps { get; set; } = 1e-8;
@@ -56,6 +63,9 @@ public sealed class TrainConfig
     public bool KeepBest { get; set; } = true;
     public bool Qat { get; set; }
     public int QatStartStep { get; set; }
+
+    /// <summary>The longest time budget accepted (a week), so a typo cannot ask for centuries.</summary>
+    public const double MaxTimeBudgetSeconds = 7 * 24 * 3600;
 
     /// <summary>The preset names, in the order a UI should offer them.</summary>
     public static IReadOnlyList<string> PresetNames { get; } = ["tiny", "small", "medium", "shakespeare-char"];
@@ -169,7 +179,8 @@ public sealed class TrainConfig
         var p = problems;
         p.Require(Tokenizer is "bpe" or "char", "tokenizer", $"tokenizer '{Tokenizer}' must be \"bpe\" or \"char\"");
         p.Require(VocabSize >= 0, "vocab_size", $"vocab_size {VocabSize} must not be negative (0 means: as many as the text has characters)");
-        p.Require(Tokenizer != "bpe" || VocabSize >= 2, "vocab_size", $"vocab_size {VocabSize} must be at least 2 for a BPE tokenizer");
+        p.Require(Tokenizer != "bpe" || VocabSize is >= TokenizerTrainingOptions.MinVocabSize and <= TokenizerTrainingOptions.MaxVocabSize, "vocab_size",
+            $"vocab_size {VocabSize} must be between {TokenizerTrainingOptions.MinVocabSize} and {TokenizerTrainingOptions.MaxVocabSize} for a BPE tokenizer");
         ToModelConfig(p.Has("vocab_size") ? 2 : Math.Max(VocabSize, 2)).Check(p); // one message per wrong vocab_size
         Positive(p, BatchSize, "batch_size");
         Positive(p, GradAccum, "grad_accum");
@@ -178,7 +189,14 @@ public sealed class TrainConfig
         NotNegative(p, WarmupSteps, "warmup_steps");
         p.Require(TotalSteps >= 0, "total_steps", $"total_steps {TotalSteps} must not be negative");
         p.Require(Epochs >= 0, "epochs", $"epochs {Epochs} must not be negative");
-        p.Require(TotalSteps != 0 || Epochs != 0, "total_steps", "set total_steps or epochs (both are 0)");
+        p.Require(TimeBudgetSeconds is >= 0 and <= MaxTimeBudgetSeconds, "time_budget_s",
+            $"time_budget_s {TimeBudgetSeconds} must be between 0 (no budget) and {MaxTimeBudgetSeconds} (a week)");
+        p.Require(TotalSteps != 0 || Epochs != 0 || TimeBudgetSeconds != 0, "total_steps", "set total_steps, epochs or time_budget_s (all are 0)");
+        p.Require(LrSchedule.Names.Contains(Schedule), "lr_schedule", $"lr_schedule '{Schedule}' must be one of {string.Join(", ", LrSchedule.Names)}");
+        p.Require(DecayFraction is > 0 and <= 1, "decay_fraction", $"decay_fraction {DecayFraction} must be in (0, 1]");
+        p.Require(Optimizer is "adamw" or "muon", "optimizer", $"optimizer '{Optimizer}' must be \"adamw\" or \"muon\"");
+        p.Require(MuonLr > 0 && double.IsFinite(MuonLr), "muon_lr", $"muon_lr {MuonLr} must be a positive number");
+        p.Require(MuonMomentum is >= 0 and < 1, "muon_momentum", $"muon_momentum {MuonMomentum} must be in [0, 1)");
         p.Require(Beta1 is >= 0 and < 1, "beta1", $"beta1 {Beta1} must be in [0, 1)");
         p.Require(Beta2 is >= 0 and < 1, "beta2", $"beta2 {Beta2} must be in [0, 1)");
         p.Require(AdamEps > 0, "adam_eps", $"adam_eps {AdamEps} must be positive");
@@ -241,6 +259,12 @@ public sealed class TrainConfig
         Int("warmup_steps", c => c.WarmupSteps, (c, v) => c.WarmupSteps = v),
         Int("total_steps", c => c.TotalSteps, (c, v) => c.TotalSteps = v),
         Num("epochs", c => c.Epochs, (c, v) => c.Epochs = v),
+        Num("time_budget_s", c => c.TimeBudgetSeconds, (c, v) => c.TimeBudgetSeconds = v),
+        Str("lr_schedule", c => c.Schedule, (c, v) => c.Schedule = v),
+        Num("decay_fraction", c => c.DecayFraction, (c, v) => c.DecayFraction = v),
+        Str("optimizer", c => c.Optimizer, (c, v) => c.Optimizer = v),
+        Num("muon_lr", c => c.MuonLr, (c, v) => c.MuonLr = v),
+        Num("muon_momentum", c => c.MuonMomentum, (c, v) => c.MuonMomentum = v),
         Num("beta1", c => c.Beta1, (c, v) => c.Beta1 = v),
         Num("beta2", c => c.Beta2, (c, v) => c.Beta2 = v),
         Num("adam_eps", c => c.AdamEps, (c, v) => c.AdamEps = v),

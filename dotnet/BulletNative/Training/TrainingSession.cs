@@ -15,9 +15,9 @@ public sealed class TrainingSession : IDisposable
     private readonly object _gate = new();
     private readonly Thread _thread;
     private readonly Queue<Action> _work = new();
-    private readonly Func<TokenData> _prepareData;
+    private readonly Func<PreparedRun> _prepare;
     private readonly string? _resumeFrom;
-    private readonly StepSchedule _schedule;
+    private StepSchedule _schedule;
     private readonly TrainingClock _clock = new();
     private Trainer? _trainer;
     private SessionState _state = SessionState.Preparing;
@@ -26,8 +26,8 @@ public sealed class TrainingSession : IDisposable
     private double _stepsPerSecond;
     private int _threads, _appliedThreads;
 
-    /// <summary>The recipe.</summary>
-    public TrainConfig Config { get; }
+    /// <summary>The recipe (once prepared, as resolved for the text: see <see cref="TrainPlan"/>).</summary>
+    public TrainConfig Config { get; private set; }
 
     /// <summary>Folder for checkpoints and exports (null: nowhere on disk unless a path is given).</summary>
     public string? OutputDir { get; }
@@ -42,10 +42,20 @@ public sealed class TrainingSession : IDisposable
     /// </summary>
     public TrainingSession(TrainConfig config, Func<TokenData> prepareData, string? outputDir = null, string? resumeFrom = null,
         EventLog? events = null)
+        : this(config, () => new PreparedRun(config, prepareData(), []), outputDir, resumeFrom, events)
+    {
+    }
+
+    /// <summary>
+    /// As above, with a preparation that also resolves the config for the text (<see cref="TrainPlan.ForText"/>):
+    /// the session trains the resolved config, and the notes of what was chosen go into the "started" event.
+    /// </summary>
+    public TrainingSession(TrainConfig config, Func<PreparedRun> prepare, string? outputDir = null, string? resumeFrom = null,
+        EventLog? events = null)
     {
         config.Validate();
         Config = config;
-        _prepareData = prepareData;
+        _prepare = prepare;
         OutputDir = outputDir;
         _resumeFrom = resumeFrom;
         _threads = config.Threads;
@@ -141,6 +151,7 @@ public sealed class TrainingSession : IDisposable
                 ["threads"] = _threads,
                 ["last_seq"] = Events.LastSeq,
                 ["best_val_loss"] = _trainer is { BestValLoss: var b } && double.IsFinite(b) ? b : null,
+                ["best_val_bpc"] = _trainer is { BestValBpc: var bpc } && double.IsFinite(bpc) ? bpc : null,
                 ["best_step"] = _trainer?.BestStep,
                 ["metrics"] = _schedule.LastMetrics?.DeepClone(),
                 ["config"] = Config.ToJson(),
@@ -283,15 +294,17 @@ public sealed class TrainingSession : IDisposable
     /// <summary>Tokenizes, splits, builds the model (or restores a checkpoint), and emits "started".</summary>
     private void Prepare()
     {
-        var data = _prepareData();
-        var trainer = new Trainer(Config, data);
+        var run = _prepare();
+        var trainer = new Trainer(run.Config, run.Data);
         if (_resumeFrom != null) trainer.LoadCheckpoint(_resumeFrom);
         lock (_gate)
         {
+            Config = run.Config;
+            _schedule = new StepSchedule(Config, OutputDir, Emit);
             _trainer = trainer;
             _appliedThreads = Config.Threads;
             SetState(_running ? SessionState.Running : SessionState.Ready, "started",
-                SessionEvents.Started(Config, trainer, _resumeFrom, _appliedThreads));
+                SessionEvents.Started(Config, trainer, _resumeFrom, _appliedThreads, run.Notes));
         }
     }
 
@@ -300,6 +313,7 @@ public sealed class TrainingSession : IDisposable
     {
         var trainer = _trainer!;
         ApplyThreads();
+        using var measuring = trainer.Clock.Measure(); // a time budget counts the step and what follows it
         var result = _clock.Time(trainer.TrainStep);
         var ended = _schedule.AfterStep(trainer, result, _clock);
         lock (_gate)

@@ -25,25 +25,26 @@ public static class TrainingSessionFactory
         var tokenizerPath = read.OptionalString(options, "tokenizer_path");
         var resumeFrom = read.OptionalString(options, "resume_from");
 
-        var trainConfig = TrainConfig.ReadValid(config);
+        var plan = TrainPlan.FromJson(config);
         if (resumeFrom != null)
         {
             var (_, _, state) = Checkpoint.Load(resumeFrom);
-            trainConfig = TrainConfig.ReadValid(JsonFields.OfFile(Checkpoint.StateFile).RequiredObject(state, "config"));
+            plan = TrainPlan.Fixed(TrainConfig.ReadValid(JsonFields.OfFile(Checkpoint.StateFile).RequiredObject(state, "config")));
             var saved = Path.Combine(resumeFrom, Checkpoint.TokenizerFile);
             if (File.Exists(saved)) tokenizerPath ??= saved;
         }
+        plan.Config.Validate();
         Model.TorchNatives.ThrowIfForeignLibtorch(); // now, not as a crash or an error event once training starts
         if (textPath != null && !File.Exists(textPath))
             throw new BulletException(NativeStatus.IoError, $"text file {textPath} does not exist");
         if (text is { Length: 0 }) throw new BulletArgumentException("the training text is empty");
         var eventsPath = read.OptionalString(options, "events_path");
 
-        return new TrainingSession(trainConfig, () =>
+        return new TrainingSession(plan.Config, () =>
         {
             var corpus = text ?? File.ReadAllText(textPath!);
             var tokenizer = tokenizerPath is null ? null : BulletTokenizer.Load(tokenizerPath);
-            return TokenizerCodec.Prepare(trainConfig, corpus, tokenizer);
+            return plan.ForText(corpus, tokenizer);
         }, read.OptionalString(options, "output_dir"), resumeFrom, eventsPath is null ? null : new EventLog(eventsPath));
     }
 

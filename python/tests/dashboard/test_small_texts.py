@@ -1,0 +1,47 @@
+"""Any text from about 100 words trains with default settings, and what the user sets wins over preset defaults."""
+from __future__ import annotations
+
+import json
+
+from .conftest import events_of, story_text
+
+# A letter of 100 words, written for these tests.
+LETTER = ("Dear Margaret, thank you for the lovely afternoon last Sunday. The garden looked wonderful, and I have not "
+          "stopped thinking about your roses by the old stone wall. Tom says the lemon cake was the best he has ever "
+          "eaten, and I am inclined to agree with him. We walked home along the river as the sun went down, and the "
+          "light on the water made everything feel slow and golden. I hope your knee is feeling better and that the "
+          "doctor was kind. Please keep the books as long as you like. Write soon. "
+          "With all my love, Helen")
+
+
+def test_the_letter_has_100_words():
+    assert len(LETTER.split()) == 100
+
+
+def test_a_100_word_text_trains_with_defaults_through_post_train(client):
+    r = client.post("/train", data={"model_config": "{}"}, files={"training_text": ("letter.txt", LETTER.encode())})
+    assert r.status_code == 201, r.text
+    events = events_of(client.get("/logs").text)
+    started = events[0]
+    assert started["type"] == "started" and started["time_budget_s"] > 0
+    assert any(note.startswith("shape chosen for") for note in started["notes"])
+    assert [e for e in events if e["type"] == "sample"], "a passage was generated"
+    assert events[-1]["type"] == "exported" and events[-1]["bq4_bpc"] > 0
+
+
+def test_a_100_word_text_trains_with_defaults_through_the_sessions_api(client):
+    r = client.post("/api/sessions", json={"text": LETTER, "config": {}, "start": True})
+    assert r.status_code == 201, r.text
+    events = events_of(client.get(f"/api/sessions/{r.json()['id']}/events").text)
+    completed = next(e for e in events if e["type"] == "completed")
+    assert completed["reason"] == "completed" and completed["best_val_bpc"] is not None
+
+
+def test_epochs_1_without_steps_trains_one_epoch(client):
+    r = client.post("/train", data={"model_config": json.dumps({"epochs": 1, "embedding_dim": 32, "num_layers": 1})},
+                    files={"training_text": ("stories.txt", story_text().encode())})
+    assert r.status_code == 201, r.text
+    events = events_of(client.get("/logs").text)
+    metrics = [e for e in events if e["type"] == "metrics"]
+    assert abs(metrics[-1]["epoch"] - 1) <= 0.1
+    assert (events[0]["config"]["epochs"], events[0]["config"]["total_steps"]) == (1, 0)
