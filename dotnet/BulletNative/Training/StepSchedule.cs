@@ -27,7 +27,7 @@ internal sealed class StepSchedule(TrainConfig config, string? outputDir, Action
         LastMetrics = SessionEvents.Metrics(trainer, result, val, clock);
         emit("metrics", LastMetrics.DeepClone().AsObject());
         _overfit.Trained(result.TrainLoss);
-        if (valLoss is { } val && _overfit.Evaluated(step, val) is { } sign) emit("overfitting", SessionEvents.Overfitting(sign));
+        if (valLoss is { } loss && _overfit.Evaluated(step, loss) is { } sign) emit("overfitting", SessionEvents.Overfitting(sign));
         if (IsDue(config.SampleEvery, step, last) && config.SampleLength > 0)
             emit("sample", SessionEvents.Sample(step, config.SamplePrompt,
                 trainer.Sample(config.SamplePrompt, config.SampleLength, config.SampleTemperature, (ulong)(config.Seed + step))));
