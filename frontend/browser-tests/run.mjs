@@ -303,6 +303,27 @@ const tests = [
     await page.screenshot({ path: join(results, "new-run-from-settings.png") });
   }],
 
+  ["'Train for 1 min' starts a run with a one-minute budget, and 'until stopped' shows no end", async (page, base) => {
+    await page.goto(`${base}/train`);
+    await page.getByRole("radio", { name: /Poetry/ }).click();
+    await page.getByRole("radio", { name: "1 min" }).click();
+    await page.getByText("Config is valid.").waitFor();
+    await page.getByRole("button", { name: "Train now" }).click();
+    await page.waitForURL(/\/train\/[\w.-]+$/);
+    const id = decodeURIComponent(new URL(page.url()).pathname.split("/")[2]);
+    try {
+      await page.getByTestId("session-state").filter({ hasText: "running" }).waitFor({ timeout: TIMEOUT });
+      const [started] = await api(base, "GET", `/api/sessions/${id}/log?types=started`);
+      check(started.time_budget_s === 60 && started.config.total_steps === 0, `the run's budget is ${started.time_budget_s} s, ${started.config.total_steps} steps`);
+    } finally {
+      await api(base, "POST", `/api/sessions/${id}/stop`);
+    }
+    await page.getByRole("button", { name: "New run from these settings" }).click();
+    await page.getByRole("radio", { name: "1 min", checked: true }).waitFor();
+    await page.getByRole("radio", { name: "until stopped" }).click();
+    await page.getByText("trains until you press Stop").waitFor();
+  }],
+
   ["overfitting is shown with 'stop and keep the best'; the export says it took the best, the last weights one click away", async (page, base) => {
     const { text, valFraction } = memorizingText();
     const config = { ...QUICK_RUN, hidden_size: 64, num_layers: 1, max_seq_len: 16, batch_size: 4, learning_rate: 0.01, eval_every: 10,
@@ -445,6 +466,23 @@ const tests = [
     await page.getByRole("button", { name: "Write another passage" }).click();
     await page.getByTestId("style-generated").filter({ hasText: /^Beneath / }).waitFor();
     check((await page.getByTestId("style-generated").textContent()) !== first, "no new passage was written");
+  }],
+
+  ["a 150-word letter pasted into Style gives a passage with its copied share", async (page, base) => {
+    const letter = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "fixtures", "letter.txt"), "utf8");
+    await page.goto(`${base}/style`);
+    await page.getByLabel("Your writing").fill(letter);
+    await page.getByText("Vocabulary richness (type/token)").waitFor();
+    await page.getByRole("button", { name: "Learn my style" }).click();
+    await page.waitForURL(/\/style\/[\w.-]+$/);
+    const passage = page.getByTestId("style-generated");
+    await passage.waitFor({ timeout: TIMEOUT });
+    const copied = await page.getByTestId("style-copied").textContent();
+    check(/Copied from your text\s*\d+ %/.test(copied), `no copied share: ${copied}`);
+    check(/8-word sequences appear word for word|too short to tell/.test(copied), `the share is not explained: ${copied}`);
+    // The passage starts from a word that opens the letter's sentences, not from the letter's start ("Dear Maren").
+    check(!(await passage.textContent()).startsWith("Dear"), "the passage starts where the letter starts");
+    await page.screenshot({ path: join(results, "style-letter.png"), fullPage: true });
   }],
 
   ["models table sorts and deletes after confirmation", async (page, base) => {

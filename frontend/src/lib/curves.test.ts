@@ -38,4 +38,9 @@ describe("curves", () => {
     expect(c.steps).toEqual([1, 2, 3]);
     expect(c.elapsed).toEqual([1, 2, 3.5]);
   });
+
+  it("takes the session's own training time when the metrics carry it", () => {
+    const c = curvesOf([{ seq: 1, type: "started", config: {} }, metrics(2, 1, { elapsed_sec: 0.5, training_sec: 7.5 })]);
+    expect(xValues(c, "time")).toEqual([7.5]);
+  });
 });

@@ -57,6 +57,8 @@ export function addToCurves(curves: Curves, e: SessionEvent): Curves {
     for (const key of SERIES) (next[key] as unknown[]) = curves[key].slice(0, cut);
   }
   const rawElapsed = num(e.elapsed_sec);
+  // training_sec counts the whole session's training time itself (it survives resumes); older logs only have elapsed_sec.
+  const total = num(e.training_sec) ?? (rawElapsed === null ? null : next.elapsedBase + rawElapsed);
   return {
     ...next,
     steps: [...next.steps, step],
@@ -66,7 +68,7 @@ export function addToCurves(curves: Curves, e: SessionEvent): Curves {
     valBpc: [...next.valBpc, num(e.val_bpc)],
     lr: [...next.lr, num(e.lr)],
     tokensPerSec: [...next.tokensPerSec, num(e.tokens_per_sec)],
-    elapsed: [...next.elapsed, rawElapsed === null ? null : next.elapsedBase + rawElapsed],
+    elapsed: [...next.elapsed, total],
     lastElapsed: rawElapsed ?? next.lastElapsed,
   };
 }

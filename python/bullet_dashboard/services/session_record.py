@@ -25,6 +25,7 @@ class SessionRecord:
         # Training seconds of the runs before the last resume (each run's clock starts at 0), and of the latest run.
         self.seconds_before = 0.0
         self.seconds = 0.0
+        self.session_seconds: float | None = None  # the metrics' own count over resumes, when they carry it
         self.last_checkpoint_time = 0.0
         self._checkpoints: dict[str, dict[str, Any]] = {}
 
@@ -53,6 +54,7 @@ class SessionRecord:
             if isinstance(bpc, (int, float)) and (self.best_val_bpc is None or bpc < self.best_val_bpc):
                 self.best_val_bpc = bpc
             self.seconds = event.get("elapsed_sec") or self.seconds
+            self.session_seconds = event.get("training_sec", self.session_seconds)
         elif kind == "compute":
             self.compute = {**(self.compute or {}), **{k: v for k, v in event.items() if k not in ("seq", "type", "time", "state")}}
         elif kind == "checkpoint":
@@ -67,7 +69,9 @@ class SessionRecord:
     @property
     def training_seconds(self) -> float | None:
         """Time spent training over every run of the session (pauses excluded); None before the first metrics."""
-        return None if self.metrics is None else round(self.seconds_before + self.seconds, 3)
+        if self.metrics is None:
+            return None
+        return round(self.session_seconds if self.session_seconds is not None else self.seconds_before + self.seconds, 3)
 
     def checkpoints(self) -> list[dict[str, Any]]:
         """The checkpoints that still exist on disk, by step (the best one marked)."""

@@ -26,14 +26,14 @@ def test_every_session_is_a_row_with_its_best_validation_and_bq4_ratio(client, s
         assert (row["best_val_loss"], row["best_val_step"]) == min(evaluated)
         assert row["step"] == row["total_steps"] == steps and row["state"] == "completed"
         assert row["tokenizer"] == "char" and row["parameters"] > 0
-        assert row["training_seconds"] == metrics[-1]["elapsed_sec"] and row["tokens_per_sec"] == metrics[-1]["tokens_per_sec"]
+        assert row["training_seconds"] == metrics[-1]["training_sec"] and row["tokens_per_sec"] == metrics[-1]["tokens_per_sec"]
         exported = client.get(f"/api/sessions/{session_id}").json()["verification"]
         assert row["perplexity_ratio"] == exported["perplexity_ratio"] and row["model_name"]
     assert client.delete(f"/api/sessions/{short}").status_code == 204
     assert [r["id"] for r in client.get("/api/runs").json()] == [longer]
 
 
-def test_training_time_adds_up_over_resumes_and_bits_per_character_are_kept():
+def test_training_time_adds_up_over_resumes_in_logs_without_training_sec_and_bits_per_character_are_kept():
     record = SessionRecord()
     events = [
         {"seq": 1, "type": "started"},

@@ -15,13 +15,12 @@ const METRICS: [string, string][] = [
   ["formality", "Formality score"],
 ];
 
-/** What "Learn my style" trains. */
-const STYLE_CONFIG = { preset: "tiny" };
+/** What "Learn my style" trains: nothing set, so the server chooses the model, tokenizer and time budget for the text. */
+const STYLE_CONFIG = {};
 
-/** Saves pasted writing as a dataset named "writing-<hh.mm>" (with -2, -3, … when that name is taken). */
+/** Saves pasted writing as a dataset named "writing" (then "writing-2", "writing-3", … when the name is taken). */
 async function saveWriting(text: string) {
-  const now = new Date();
-  const base = `writing-${String(now.getHours()).padStart(2, "0")}.${String(now.getMinutes()).padStart(2, "0")}`;
+  const base = "writing";
   for (let n = 1; ; n++) {
     try {
       return await api.datasetFromText(n === 1 ? base : `${base}-${n}`, text);

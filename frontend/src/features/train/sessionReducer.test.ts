@@ -108,7 +108,9 @@ describe("sampleNearest and progressOf", () => {
   });
   it("reports step, ETA and fraction; a stopped run is not shown as full and has no ETA", () => {
     const running = replay([{ seq: 1, type: "started", total_steps: 60 }, metrics(2, 15, 5)]);
-    expect(progressOf(running)).toEqual({ fraction: 0.25, step: 15, total: 60, eta: "10 s" });
+    expect(progressOf(running)).toEqual({ fraction: 0.25, step: 15, total: 60, eta: "10 s", untilStopped: false });
+    const endless = replay([{ seq: 1, type: "started", total_steps: 9e9, time_budget_s: 7 * 24 * 3600 }, metrics(2, 15, 5)]);
+    expect(progressOf(endless)).toMatchObject({ total: null, eta: null, untilStopped: true });
     const stopped = replay([{ seq: 3, type: "completed", step: 15, reason: "stopped" }], running);
     expect(progressOf(stopped)).toMatchObject({ fraction: 0.25, eta: null });
     const done = replay([metrics(4, 60, 4), { seq: 5, type: "completed", step: 60, reason: "completed" }], running);

@@ -4,6 +4,7 @@ import type { Metrics, Verification } from "@/lib/api";
 import { addToCurves, emptyCurves, type Curves } from "@/lib/curves";
 import type { SessionEvent } from "@/lib/eventStream";
 import { formatDuration, formatLoss, formatPercent, formatPerplexity } from "@/lib/format";
+import { UNTIL_STOPPED_SECONDS } from "./configForm";
 
 export type Sample = { seq: number; step: number; prompt: string; text: string };
 export type ConsoleLine = { seq: number; type: string; text: string };
@@ -13,6 +14,8 @@ export type SessionView = {
   /** Phase as the events tell it; the server's state is authoritative when they disagree. */
   phase: "waiting" | "running" | "paused" | "completed" | "stopped" | "early_stopped" | "failed";
   totalSteps: number | null;
+  /** The run's time budget in seconds (0: none), from its started event. */
+  budgetSeconds: number;
   parameters: number | null;
   /** The chart series, one entry per logged step. */
   curves: Curves;
@@ -35,6 +38,7 @@ export const emptyView: SessionView = {
   lastSeq: 0,
   phase: "waiting",
   totalSteps: null,
+  budgetSeconds: 0,
   parameters: null,
   curves: emptyCurves,
   latest: null,
@@ -100,7 +104,7 @@ export function reduceSession(view: SessionView, e: SessionEvent): SessionView {
   const next: SessionView = { ...view, lastSeq: e.seq, console: withConsole(view, e), curves: addToCurves(view.curves, e) };
   switch (e.type) {
     case "started":
-      return { ...next, phase: "running", totalSteps: num(e.total_steps), parameters: num(e.parameters), error: null };
+      return { ...next, phase: "running", totalSteps: num(e.total_steps), budgetSeconds: num(e.time_budget_s) ?? 0, parameters: num(e.parameters), error: null };
     case "metrics": {
       const m = e as unknown as Metrics;
       if (num(m.step) === null) return next;
@@ -151,12 +155,17 @@ export function sampleNearest(samples: Sample[], step: number): Sample | null {
   return best;
 }
 
-/** Progress: step, total, fraction done, and the ETA while the run can still go on (null once it has ended). */
-export function progressOf(view: SessionView): { fraction: number; step: number; total: number | null; eta: string | null } {
+/** Progress: step, total, fraction done, and the ETA while the run can still go on (null once it has ended or when it
+ *  trains until stopped, which has no end to count down to). */
+export function progressOf(view: SessionView): { fraction: number; step: number; total: number | null; eta: string | null; untilStopped: boolean } {
   const step = view.latest?.step ?? 0;
-  const total = view.totalSteps;
+  const untilStopped = view.budgetSeconds >= UNTIL_STOPPED_SECONDS;
+  const total = untilStopped ? null : view.totalSteps;
   const fraction = total ? Math.min(1, step / total) : 0;
   const ended = view.phase === "completed" || view.phase === "stopped" || view.phase === "early_stopped" || view.phase === "failed";
   // Only a run that reached its last step is full; a stopped one shows how far it got, and neither has an ETA.
-  return { fraction: view.phase === "completed" ? 1 : fraction, step, total, eta: ended ? null : formatDuration(view.latest?.eta_sec) };
+  return {
+    fraction: view.phase === "completed" ? 1 : fraction, step, total, untilStopped,
+    eta: ended || untilStopped ? null : formatDuration(view.latest?.eta_sec),
+  };
 }

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from "react";
 import type { TrainConfig } from "@/lib/api";
-import { configFromRaw, fieldsFor, mergeErrors, rawFromConfig, type FieldSpec, type RawValues } from "../configForm";
+import { configFromRaw, fieldsFor, LIMIT_KEYS, mergeErrors, rawFromConfig, type FieldSpec, type RawValues } from "../configForm";
 import { useConfigValidation } from "../hooks/useConfigValidation";
+import { TrainFor } from "./TrainFor";
 
 export type ConfigPanelProps = {
   presets: Record<string, TrainConfig>;
@@ -55,7 +56,13 @@ export function ConfigPanel({ presets, initial, onChange }: ConfigPanelProps) {
       {general.map((m) => (
         <p key={m} className="error-text" role="alert">{m}</p>
       ))}
-      {groups.map((g, i) => (
+      {groups.includes("Train for") && (
+        <>
+          <h3 className="train-for-title">Train for</h3>
+          <TrainFor raw={raw} error={LIMIT_KEYS.map((k) => byField[k]).find(Boolean)} onChange={setRaw} />
+        </>
+      )}
+      {groups.filter((g) => g !== "Train for").map((g, i) => (
         <details key={g} open={i === 0 || fields.some((f) => f.group === g && byField[f.key])}>
           <summary>{g}</summary>
           <div className="fields">

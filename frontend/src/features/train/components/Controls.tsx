@@ -35,7 +35,7 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
         : api.control(session.id, "start"),
     );
   const progress = progressOf(view);
-  const total = progress.total ?? session.total_steps;
+  const total = progress.untilStopped ? null : progress.total ?? session.total_steps;
   return (
     <section className="panel controls" aria-label="Training controls">
       <div className="control-row">
@@ -76,7 +76,8 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
       <ProgressBar value={progress.fraction} label="Training progress" />
       <div className="progress-text small" data-testid="progress-text">
         <span>step {formatCount(progress.step)}{total ? ` / ${formatCount(total)}` : ""}</span>
-        <span>{progress.eta !== null && (state === "running" || state === "paused") ? `ETA ${progress.eta}` : NOT_TRAINING[state] ?? ""}</span>
+        <span>{progress.eta !== null && (state === "running" || state === "paused") ? `ETA ${progress.eta}`
+          : NOT_TRAINING[state] ?? (progress.untilStopped ? "trains until you stop it" : "")}</span>
         <span>{formatRate(view.latest?.tokens_per_sec)} tokens/s</span>
       </div>
       <ErrorText error={error} />
