@@ -286,8 +286,7 @@ const tests = [
     const [, long] = shared.runs;
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${base}/train/${long.id}`);
-    const settings = page.getByTestId("settings-Optimizer and schedule");
-    await page.getByText("Optimizer and schedule").click();
+    const settings = page.getByTestId("settings-Train for");
     await settings.getByText("Steps", { exact: true }).waitFor();
     check((await settings.textContent()).includes("Steps60"), `the run's settings do not say 60 steps: ${await settings.textContent()}`);
     check(await page.getByRole("button", { name: "Train now" }).count() === 0, "the new-run form shows while a run is open");
