@@ -30,7 +30,9 @@ export type Status = {
 };
 
 export type TrainConfig = Record<string, string | number | boolean>;
-export type ConfigValidation = { valid: boolean; errors: FieldError[]; config: TrainConfig | null; notes?: string[] };
+/** The native estimate of a session's peak memory, and whether the server's budget has room for it now. */
+export type MemoryEstimate = { peak_bytes: number; summary: string; budget_bytes: number; fits: boolean };
+export type ConfigValidation = { valid: boolean; errors: FieldError[]; config: TrainConfig | null; notes?: string[]; estimate?: MemoryEstimate };
 
 export type StyleValues = Record<string, number>;
 export type DatasetSummary = {
@@ -103,8 +105,9 @@ export type SessionSummary = {
   can_resume_from_checkpoint: boolean;
   best_val_loss?: number | null;
   best_step?: number | null;
-  /** The worker process training the session, while one runs. */
+  /** The worker process training the session, while one runs, and its memory: estimated before it started and in use. */
   pid?: number | null;
+  memory?: { estimate_bytes?: number | null; estimate?: string | null; limit_bytes?: number | null; rss_bytes?: number | null; peak_rss_bytes?: number | null };
   /** A queued session's place in the queue and why it waits. */
   waiting?: { position: number; reason: string } | null;
 };
@@ -324,7 +327,8 @@ export async function generateStream(
 export const api = {
   status: () => request<Status>("GET", "/api/status"),
   presets: () => request<Record<string, TrainConfig>>("GET", "/api/presets"),
-  validateConfig: (config: TrainConfig, signal?: AbortSignal) => request<ConfigValidation>("POST", "/api/config/validate", config, signal),
+  validateConfig: (config: TrainConfig, dataset: string | null, signal?: AbortSignal) =>
+    request<ConfigValidation>("POST", `/api/config/validate${dataset ? `?dataset=${enc(dataset)}` : ""}`, config, signal),
 
   datasets: () => request<DatasetSummary[]>("GET", "/api/datasets"),
   dataset: (name: string) => request<DatasetDetail>("GET", `/api/datasets/${enc(name)}`),

@@ -107,7 +107,7 @@ function NewRun({ presets, draft, initialDataset, onStarted, onCancel }: {
   };
   return (
     <>
-      <ConfigPanel presets={presets} initial={draft?.from ?? undefined} onChange={setConfig} />
+      <ConfigPanel presets={presets} initial={draft?.from ?? undefined} dataset={dataset} onChange={setConfig} />
       <DataPicker selected={dataset} onSelect={setDataset} />
       <div className="panel train-bar">
         <button type="button" className="button-primary wide" onClick={trainNow} disabled={!config || !dataset || starting}>

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from "react";
 import type { TrainConfig } from "@/lib/api";
+import { formatBytes } from "@/lib/format";
 import { configFromRaw, fieldsFor, LIMIT_KEYS, mergeErrors, rawFromConfig, type FieldSpec, type RawValues } from "../configForm";
 import { useConfigValidation } from "../hooks/useConfigValidation";
 import { TrainFor } from "./TrainFor";
@@ -8,12 +9,14 @@ export type ConfigPanelProps = {
   presets: Record<string, TrainConfig>;
   /** Settings to start from (an earlier run's) instead of a preset. */
   initial?: TrainConfig;
+  /** The dataset the run will train on: its size enters the memory estimate. */
+  dataset?: string | null;
   /** The config to train with, or null while it has errors. */
   onChange: (config: TrainConfig | null) => void;
 };
 
 /** Presets plus every field of the training config, each checked as you type with the server's rules. */
-export function ConfigPanel({ presets, initial, onChange }: ConfigPanelProps) {
+export function ConfigPanel({ presets, initial, dataset = null, onChange }: ConfigPanelProps) {
   const names = Object.keys(presets);
   // "" is an earlier run's settings rather than a preset.
   const [preset, setPreset] = useState(initial ? "" : names.includes("tiny") ? "tiny" : names[0]);
@@ -21,9 +24,10 @@ export function ConfigPanel({ presets, initial, onChange }: ConfigPanelProps) {
   const [raw, setRaw] = useState<RawValues>(() => rawFromConfig(template));
   const fields = useMemo(() => fieldsFor(template), [template]);
   const local = useMemo(() => configFromRaw(raw, fields), [raw, fields]);
-  const validation = useConfigValidation(local.config);
+  const validation = useConfigValidation(local.config, dataset);
   const { byField, general } = mergeErrors(local.errors, validation.serverErrors, fields);
-  const valid = local.errors.length === 0 && validation.serverErrors.length === 0 && !validation.checking;
+  const estimate = validation.estimate;
+  const valid = local.errors.length === 0 && validation.serverErrors.length === 0 && !validation.checking && (estimate?.fits ?? true);
 
   useEffect(() => {
     onChange(valid ? local.config : null);
@@ -48,8 +52,13 @@ export function ConfigPanel({ presets, initial, onChange }: ConfigPanelProps) {
         ))}
       </div>
       <p className="muted small" aria-live="polite">
-        {validation.checking ? "Checking…" : validation.unreachable ? `Cannot check: ${validation.unreachable}` : valid ? "Config is valid." : "Fix the fields marked below."}
+        {validation.checking ? "Checking…" : validation.unreachable ? `Cannot check: ${validation.unreachable}` : valid ? "Config is valid." : estimate && !estimate.fits ? "Too large for the memory free now: a smaller model or batch fits." : "Fix the fields marked below."}
       </p>
+      {estimate && (
+        <p className={`small ${estimate.fits ? "muted" : "error-text"}`} data-testid="memory-estimate">
+          Memory: {estimate.summary}{estimate.fits ? "" : ` — more than the ${formatBytes(estimate.budget_bytes)} the machine has free now`}
+        </p>
+      )}
       {valid && validation.notes.length > 0 && (
         <ul className="notes small" aria-label="What the server chose">{validation.notes.map((n) => <li key={n}>{n}</li>)}</ul>
       )}

@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { api, ApiError, type SessionDetail } from "@/lib/api";
 import { ErrorText } from "@/components/Feedback";
+import { formatBytes } from "@/lib/format";
 import { sessionLabel } from "@/lib/sessionLabel";
 
 /** The session's name with rename and delete (deleting asks first; exported models stay). */
@@ -24,7 +25,10 @@ export function SessionHeader({ session, parameters, onChanged, onDeleted }: {
       {editing === null ? (
         <>
           <h2 className="session-title">{sessionLabel(session)}</h2>
-          <span className="muted small">{session.dataset ?? "pasted text"}{parameters ? ` · ${parameters.toLocaleString("en-US")} parameters` : ""}</span>
+          <span className="muted small">{session.dataset ?? "pasted text"}{parameters ? ` · ${parameters.toLocaleString("en-US")} parameters` : ""}
+            {session.pid != null && <span data-testid="worker"> · worker {session.pid}{session.memory?.rss_bytes != null
+              ? `, ${formatBytes(session.memory.rss_bytes)} in use${session.memory.estimate_bytes ? ` (estimated ${formatBytes(session.memory.estimate_bytes)})` : ""}` : ""}</span>}
+          </span>
           <span className="session-actions">
             <button type="button" className="link-button" onClick={() => setEditing(session.name ?? "")}>Rename</button>
             {confirming ? (
