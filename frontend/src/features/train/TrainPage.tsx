@@ -57,8 +57,7 @@ export function TrainPage({ sessionId, initialDataset, onOpenSession, onOpenAtte
               <button type="button" onClick={() => setDraft({ from: null, dataset: session.detail?.dataset ?? null })}>+ New run</button>
             </div>
             {session.detail && (
-              <RunSettings config={session.detail.resolved_config ?? session.detail.config}
-                onNewFrom={() => setDraft({ from: session.detail!.resolved_config ?? session.detail!.config, dataset: session.detail!.dataset })} />
+              <RunSettings config={settingsOf(session)} onNewFrom={() => setDraft({ from: settingsOf(session), dataset: session.detail!.dataset })} />
             )}
           </>
         )}
@@ -76,6 +75,11 @@ export function TrainPage({ sessionId, initialDataset, onOpenSession, onOpenAtte
       </div>
     </div>
   );
+}
+
+/** The settings a run trains with: its started event's (what the server chose for the text included), else as created. */
+function settingsOf(session: Session): TrainConfig {
+  return session.view.config ?? session.detail?.resolved_config ?? session.detail?.config ?? {};
 }
 
 /** The open session's card shows what its panel shows: the streamed step, not the list's last poll. */

@@ -20,6 +20,7 @@ describe("reduceSession", () => {
     expect(v.curves.valLoss).toEqual([null, 5.8, null]);
     expect(v.totalSteps).toBe(60);
     expect(v.parameters).toBe(196928);
+    expect(replay([{ seq: 1, type: "started", config: { hidden_size: 96 } }]).config).toEqual({ hidden_size: 96 });
     expect(v.latest?.step).toBe(3);
     expect(v.phase).toBe("running");
   });

@@ -1,6 +1,6 @@
 // Builds everything the Train tab draws from a session's events: chart series, samples, console, attention index,
 // progress and the verification numbers. Pure, so a replayed session and a live one end in the same state.
-import type { Metrics, Verification } from "@/lib/api";
+import type { Metrics, TrainConfig, Verification } from "@/lib/api";
 import { addToCurves, emptyCurves, type Curves } from "@/lib/curves";
 import type { SessionEvent } from "@/lib/eventStream";
 import { formatDuration, formatLoss, formatPercent, formatPerplexity } from "@/lib/format";
@@ -16,6 +16,8 @@ export type SessionView = {
   totalSteps: number | null;
   /** The run's time budget in seconds (0: none), from its started event. */
   budgetSeconds: number;
+  /** The config the run trains with, as its started event says (after what the server chose for the text). */
+  config: TrainConfig | null;
   parameters: number | null;
   /** The chart series, one entry per logged step. */
   curves: Curves;
@@ -39,6 +41,7 @@ export const emptyView: SessionView = {
   phase: "waiting",
   totalSteps: null,
   budgetSeconds: 0,
+  config: null,
   parameters: null,
   curves: emptyCurves,
   latest: null,
@@ -104,7 +107,10 @@ export function reduceSession(view: SessionView, e: SessionEvent): SessionView {
   const next: SessionView = { ...view, lastSeq: e.seq, console: withConsole(view, e), curves: addToCurves(view.curves, e) };
   switch (e.type) {
     case "started":
-      return { ...next, phase: "running", totalSteps: num(e.total_steps), budgetSeconds: num(e.time_budget_s) ?? 0, parameters: num(e.parameters), error: null };
+      return {
+        ...next, phase: "running", totalSteps: num(e.total_steps), budgetSeconds: num(e.time_budget_s) ?? 0, parameters: num(e.parameters), error: null,
+        config: typeof e.config === "object" && e.config !== null ? (e.config as TrainConfig) : view.config,
+      };
     case "metrics": {
       const m = e as unknown as Metrics;
       if (num(m.step) === null) return next;
