@@ -75,7 +75,9 @@ class SessionRecord:
 
     def checkpoints(self) -> list[dict[str, Any]]:
         """The checkpoints that still exist on disk, by step (the best one marked)."""
-        return sorted((c for c in self._checkpoints.values() if Path(c["path"]).is_dir()), key=lambda c: (c["step"] or 0, c["seq"]))
+        # A copy first: the thread following the event log may add one meanwhile.
+        known = list(self._checkpoints.values())
+        return sorted((c for c in known if Path(c["path"]).is_dir()), key=lambda c: (c["step"] or 0, c["seq"]))
 
     def latest_checkpoint(self) -> Path | None:
         """The existing checkpoint of the highest step (the newest among equals)."""

@@ -62,6 +62,7 @@ class ManagedSession:
         self.active = False       # holds a running slot (started and not finished; a pause keeps it)
         self.finishing = False    # finished, and its automatic export is still to come
         self.autosaved = 0.0      # when the server last asked for a safety checkpoint
+        self.waiting: dict[str, Any] | None = None   # while queued: its position and why it waits
         self.lock = threading.RLock()   # one control at a time, and never two processes writing the event log
         self._on_event = on_event
         self.events = EventFile(folder / "events.jsonl", on_event=self._observe)
@@ -137,7 +138,7 @@ class ManagedSession:
                 "rss_bytes": live.process.rss if live is not None else None,
                 "peak_rss_bytes": live.process.peak_rss if live is not None else None,
             },
-            "waiting": self.meta.get("waiting") if self.queued else None,
+            "waiting": self.waiting if self.queued else None,
         }
 
     def detail(self) -> dict[str, Any]:
@@ -187,17 +188,21 @@ class SessionManager:
             raise NotFound(f"no session {session_id!r}")
         return session
 
+    def _all(self) -> list[ManagedSession]:
+        """Every session, as a list: request threads read while others add and remove sessions."""
+        return list(self.sessions.values())
+
     def list(self) -> list[dict[str, Any]]:
-        return [s.summary() for s in sorted(self.sessions.values(), key=lambda s: s.meta.get("created", ""), reverse=True)]
+        return [s.summary() for s in sorted(self._all(), key=lambda s: s.meta.get("created", ""), reverse=True)]
 
     def latest(self) -> ManagedSession:
         if not self.sessions:
             raise NotFound("there is no session yet")
-        return max(self.sessions.values(), key=lambda s: (s.meta.get("created", ""), s.id))
+        return max(self._all(), key=lambda s: (s.meta.get("created", ""), s.id))
 
     def running_count(self) -> int:
         """Sessions holding a running slot."""
-        return sum(1 for s in self.sessions.values() if s.active)
+        return sum(1 for s in self._all() if s.active)
 
     def queued_count(self) -> int:
         return len(self._queue)
@@ -205,7 +210,7 @@ class SessionManager:
     # --- creating ---------------------------------------------------------------------------------------------------
     def _live_workers(self, excluding: ManagedSession | None = None) -> list[LiveWorker]:
         return [LiveWorker(int((s.meta.get("estimate") or {}).get("peak_bytes") or 0), s.live.process.rss)
-                for s in self.sessions.values() if s.live is not None and s is not excluding]
+                for s in self._all() if s.live is not None and s is not excluding]
 
     def budget(self, excluding: ManagedSession | None = None) -> int:
         """Bytes a new session may use now (see planning.memory_budget)."""
@@ -265,7 +270,7 @@ class SessionManager:
         """Starts a worker holding the session (continuing from ``resume_from``); its events continue the log."""
         config = dict(session.meta.get("config") or {})
         if self._pinned_threads(session) is None:
-            running = 1 + sum(1 for s in self.sessions.values() if s.active and s is not session)
+            running = 1 + sum(1 for s in self._all() if s.active and s is not session)
             config["threads"] = max(1, self.settings.cores // running)
         options = {"text_path": str(session.folder / "train.txt"), "output_dir": str(session.folder)}
         if resume_from is not None:
@@ -300,11 +305,11 @@ class SessionManager:
 
     def _explain_waiting(self) -> None:
         """Tells each queued session why it waits and for whom (shown in its summary)."""
-        holders = [f"{s.meta.get('name')} ({s.state})" for s in self.sessions.values() if s.active]
+        holders = [f"{s.meta.get('name')} ({s.state})" for s in self._all() if s.active]
         for position, session_id in enumerate(self._queue, 1):
             session = self.sessions.get(session_id)
             if session is not None:
-                session.meta["waiting"] = {"position": position, "reason": (
+                session.waiting = {"position": position, "reason": (
                     f"all {self.settings.max_running_sessions} running slots are taken by {', '.join(holders)}; "
                     "a paused session keeps its slot until it is stopped or released")}
 
@@ -314,7 +319,7 @@ class SessionManager:
             return False
         session.queued = False
         self._queue.remove(session.id)
-        session.meta.pop("waiting", None)
+        session.waiting = None
         self._explain_waiting()
         return True
 
@@ -338,7 +343,7 @@ class SessionManager:
     def _replan(self) -> None:
         """Shares the cores out among the running sessions; changed thread counts reach the workers in the background."""
         with self._lock:
-            running = {s.id: self._pinned_threads(s) for s in self.sessions.values()
+            running = {s.id: self._pinned_threads(s) for s in self._all()
                        if s.live is not None and s.active and s.state in ("running", "preparing")}
             plan = thread_plan(running, self.settings.cores)
             changes = {sid: n for sid, n in plan.items() if self._threads_sent.get(sid) != n}
@@ -538,19 +543,21 @@ class SessionManager:
     def _worker_ended(self, worker: SessionWorker, end: WorkerExit) -> None:
         """A worker ended. Asked to or not, its slot is free; an abnormal end fails an unfinished session with the reason."""
         session = worker.session
-        if session.worker is not worker:
-            return
-        record = session.record
-        finished = record.state in FINISHED_STATES and record.last_seq >= worker.first_seq
-        if finished:
-            session.meta["state"] = record.state
-        elif end.abnormal:
-            self._record_error(session, end.message, "failed")
-            session.meta["state"] = "failed"
-        elif session.meta.get("state") not in FINISHED_STATES:
-            session.meta["state"] = "interrupted"
-        session.save_meta()
-        session.active = False
+        # The session's lock orders this after a control that was waiting on the worker (it has failed by now).
+        with session.lock:
+            if session.worker is not worker:
+                return
+            record = session.record
+            finished = record.state in FINISHED_STATES and record.last_seq >= worker.first_seq
+            if finished:
+                session.meta["state"] = record.state
+            elif end.abnormal:
+                self._record_error(session, end.message, "failed")
+                session.meta["state"] = "failed"
+            elif session.meta.get("state") not in FINISHED_STATES:
+                session.meta["state"] = "interrupted"
+            session.save_meta()
+            session.active = False
         self._submit(self._replan)
         self._submit(self._schedule)
         session.subscribers.notify()
@@ -564,7 +571,7 @@ class SessionManager:
         """Checkpoints running sessions at least every autosave interval, so a crash loses little."""
         while not self._closed.wait(1.0):
             now = time.time()
-            for session in list(self.sessions.values()):
+            for session in self._all():
                 live = session.live
                 if live is None or session.record.state != "running":
                     continue
@@ -590,7 +597,7 @@ class SessionManager:
     def end_streams(self) -> None:
         """Tells every event stream to end (the server is going down)."""
         self.ending = True
-        for session in list(self.sessions.values()):
+        for session in self._all():
             session.subscribers.notify()
 
     def shutdown(self) -> None:
@@ -599,9 +606,9 @@ class SessionManager:
         self._closed.set()
         with self._lock:
             self._queue.clear()
-            for session in self.sessions.values():
+            for session in self._all():
                 session.queued = False
-        live = [s for s in self.sessions.values() if s.live is not None]
+        live = [s for s in self._all() if s.live is not None]
         for session in live:
             if session.state not in FINISHED_STATES:
                 session.meta["state"] = "interrupted"
