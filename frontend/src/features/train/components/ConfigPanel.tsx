@@ -56,7 +56,7 @@ export function ConfigPanel({ presets, initial, dataset = null, onChange }: Conf
       </p>
       {estimate && (
         <p className={`small ${estimate.fits ? "muted" : "error-text"}`} data-testid="memory-estimate">
-          Memory: {estimate.summary}{estimate.fits ? "" : ` — more than the ${formatBytes(estimate.budget_bytes)} the machine has free now`}
+          Estimate: {estimate.summary}{estimate.fits ? "" : ` — more than the ${formatBytes(estimate.budget_bytes)} the machine has free now`}
         </p>
       )}
       {valid && validation.notes.length > 0 && (
