@@ -54,6 +54,7 @@ function TokenPopover({ index, choice, sampling, style, onClose }: {
         Model probability <b>{formatProbability(choice.chosen.p)}</b>, drawn with <b>{formatProbability(choice.chosen.p_sampled)}</b>
         {shape.rank ? ` — the ${ordinal(shape.rank)} likeliest` : ` — not among the ${choice.top.length} likeliest`}.
       </p>
+      {/* Bars are relative to the likeliest candidate, so small probabilities can still be compared. */}
       <table className="table candidates small">
         <thead>
           <tr><th scope="col">#</th><th scope="col">token</th><th scope="col" className="num">model</th><th scope="col" className="num" title="after the repetition penalty, temperature, top-k and top-p">drawn with</th></tr>
@@ -63,7 +64,7 @@ function TokenPopover({ index, choice, sampling, style, onClose }: {
             <tr key={c.id} className={c.chosen ? "candidate-chosen" : c.p_sampled === 0 ? "candidate-cut" : undefined}>
               <td>{i + 1}</td>
               <td><code>{showToken(c.text)}</code>{c.chosen && <span className="sr-only"> (chosen)</span>}</td>
-              <td className="num"><span className="bar" style={{ width: `${Math.round(c.p * 60)}px` }} />{formatProbability(c.p)}</td>
+              <td className="num"><span className="bar" style={{ width: `${Math.round((c.p / (choice.top[0]?.p || 1)) * 60)}px` }} />{formatProbability(c.p)}</td>
               <td className="num">{c.p_sampled === 0 ? "cut" : formatProbability(c.p_sampled)}</td>
             </tr>
           ))}
