@@ -3,6 +3,7 @@ using BulletNative.Training;
 namespace BulletNative.Runtime;
 
 /// <summary>One candidate of a token choice: its model probability and the probability the sampler gave it.</summary>
+/// <param name="Id">the token id.</param>
 /// <param name="Probability">softmax of the raw logits (temperature 1, nothing cut).</param>
 /// <param name="SampledProbability">the probability of being drawn: after the repetition penalty, temperature, top-k and
 /// top-p (1 for the greedy pick, 0 for a token that was cut).</param>

@@ -3,10 +3,11 @@ namespace BulletNative.Training;
 /// <summary>The sign of overfitting at an evaluation: validation loss rising while training loss falls.</summary>
 /// <param name="Step">the evaluation's step.</param>
 /// <param name="ValLoss">its validation loss.</param>
-/// <param name="BestValLoss">the lowest validation loss so far, and <paramref name="BestStep"/> where it was.</param>
+/// <param name="BestValLoss">the lowest validation loss so far.</param>
+/// <param name="BestStep">the step of that lowest validation loss.</param>
 /// <param name="Evaluations">how many evaluations validation loss has been rising over.</param>
-/// <param name="TrainLossBefore">the mean training loss before the first of those evaluations, and
-/// <paramref name="TrainLossNow"/> before the last.</param>
+/// <param name="TrainLossBefore">the mean training loss before the first of those evaluations.</param>
+/// <param name="TrainLossNow">the mean training loss before the last of them.</param>
 public sealed record OverfitSign(long Step, double ValLoss, double BestValLoss, long BestStep, int Evaluations,
     double TrainLossBefore, double TrainLossNow);
 
