@@ -15,7 +15,10 @@ $PyPkg = Join-Path $Root "python/bullet_native"
 function Build-Native {
     if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) { throw "the .NET SDK 10 is required (https://dot.net)" }
     dotnet publish dotnet/BulletNative/BulletNative.csproj -c Release -r win-x64 -o $NativeOut --nologo -v quiet
+    # The AVX-512 kernel, compiled for x86-64-v4; the library loads it from beside itself when the processor has AVX-512.
+    dotnet publish dotnet/BulletKernels512/BulletKernels512.csproj -c Release -r win-x64 -o $NativeOut --nologo -v quiet
     Copy-Item (Join-Path $NativeOut "libbullet_native.dll") (Join-Path $PyPkg "libbullet_native.dll") -Force
+    Copy-Item (Join-Path $NativeOut "libbullet_kernels_avx512.dll") (Join-Path $PyPkg "libbullet_kernels_avx512.dll") -Force
 }
 
 function Build-Python {

@@ -63,15 +63,19 @@ changed_since() {
 
 build_native() {
   local stamp="$NATIVE_OUT/.stamp"
-  if changed_since "$stamp" dotnet/BulletNative dotnet/native dotnet/TorchNatives.targets tools/weaken_glibcxx.py tools/elf_needs.py \
+  if changed_since "$stamp" dotnet/BulletNative dotnet/BulletKernels512 dotnet/native dotnet/TorchNatives.targets tools/weaken_glibcxx.py tools/elf_needs.py \
        || [ ! -f "$PY_PKG/libbullet_native.so" ]; then
     log "publishing the native library (NativeAOT)"
     dotnet publish dotnet/BulletNative/BulletNative.csproj -c Release -o "$NATIVE_OUT" --nologo -v quiet \
+      -p:DebugType=none -p:DebugSymbols=false
+    # The AVX-512 kernel, compiled for x86-64-v4; the library loads it from beside itself when the processor has AVX-512.
+    dotnet publish dotnet/BulletKernels512/BulletKernels512.csproj -c Release -o "$NATIVE_OUT" --nologo -v quiet \
       -p:DebugType=none -p:DebugSymbols=false
     # libtorch's test and Python-binding libraries are published too but never loaded.
     rm -f "$NATIVE_OUT"/lib{jitbackend_test,torchbind_test,aoti_custom_ops,nnapi_backend,backend_with_compiler,torch_python,shm}.so
     # A symlink, not a copy: the library finds libtorch beside its real path (build-out/native).
     ln -sfn "$NATIVE_OUT/libbullet_native.so" "$PY_PKG/libbullet_native.so"
+    ln -sfn "$NATIVE_OUT/libbullet_kernels_avx512.so" "$PY_PKG/libbullet_kernels_avx512.so"
     touch "$stamp"
   fi
 }
@@ -135,22 +139,24 @@ build_all() {
   build_frontend
 }
 
-# node-llama-cpp (llama.cpp's prebuilt CPU binaries), pinned, for the GGUF export tests and bench only.
-install_llama_cpp() {
-  local dir="$ROOT/tools/llama" stamp="$ROOT/tools/llama/node_modules/.bullet-installed"
+# A pinned npm package the tests use from tools/DIR: node-llama-cpp (llama.cpp's prebuilt CPU binaries, GGUF tests and
+# bench) and the official OpenAI client (the /v1 API tests).
+install_node_tool() {
+  local dir="$ROOT/tools/$1" stamp="$ROOT/tools/$1/node_modules/.bullet-installed"
   if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
-    echo "error: the GGUF tests need Node.js 20 or newer (https://nodejs.org); 'node' is missing or older" >&2
+    echo "error: the tests need Node.js 20 or newer (https://nodejs.org); 'node' is missing or older" >&2
     exit 1
   fi
   if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
-    log "installing node-llama-cpp 3.21.1 into tools/llama (for the GGUF tests)"
+    log "installing $2 into tools/$1 (for the tests)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp"
   fi
 }
 
 run_tests() {
-  install_llama_cpp
+  install_node_tool llama "node-llama-cpp 3.21.1"
+  install_node_tool openai "openai 5.23.2"
   log "NUnit"
   dotnet test dotnet/BulletNative.Tests/BulletNative.Tests.csproj --nologo -v quiet --logger "console;verbosity=minimal"
   log "pytest"

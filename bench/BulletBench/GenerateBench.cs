@@ -3,6 +3,7 @@ using System.Text;
 using BulletNative.Builder;
 using BulletNative.Format;
 using BulletNative.Runtime;
+using BulletNative.Runtime.Kernels;
 
 namespace BulletBench;
 
@@ -23,20 +24,20 @@ public static class GenerateBench
         var rssMedium = RssMegabytes();
         var fixturePath = Path.Combine(RepoRoot(), "..", "shared", "fixtures", "reference-597vocab.bullet");
         var fixture = BulletModel.Load(fixturePath);
-        var kernels = Enum.GetValues<Bq4Kernel>().Where(k => k != Bq4Kernel.Portable && k <= Bq4MatVec.BestKernel).Reverse().ToArray();
+        var kernels = Enum.GetValues<Q4Q8Kernel>().Where(k => k != Q4Q8Kernel.Scalar && k <= Q4Q8.Best && Q4Q8.RunsNatively(k)).Reverse().ToArray();
         var cores = Environment.ProcessorCount;
         Console.WriteLine($"cores: {cores}; greedy decoding from position 0; best of 5 runs after a warm-up (other load on the machine lowers every figure)");
         Console.WriteLine($"RSS: {rssBefore:F0} MB before loading, {rssMedium:F0} MB after loading the medium model (file {medium.File.Data.Length / 1e6:F1} MB, held in memory once)");
 
         foreach (var kernel in kernels)
         {
-            var layer = medium.Layers[0];
-            var input = new PreparedInput(layer.Gate.Cols);
-            input.Set(Enumerable.Range(0, layer.Gate.Cols).Select(i => MathF.Sin(i)).ToArray());
-            var output = new float[layer.Gate.Rows];
-            var seconds = Timing.BestSeconds(() => { for (var i = 0; i < 20; i++) Bq4MatVec.Multiply(layer.Gate, input, output, 1, kernel); }, repeats: 200) / 20;
-            var blocks = (double)layer.Gate.Rows * layer.Gate.BlocksPerRow;
-            Console.WriteLine($"kernel {kernel}: one [1024, 256] BQ4 matrix × vector {seconds * 1e6:F1} µs, {seconds * 1e9 / blocks:F2} ns per 32-value block");
+            var packed = medium.Packed(Q4Q8.GroupRows(kernel)).Layers[0].GateUp;
+            var input = new Q8Rows(packed.Cols, 1);
+            input.Quantize(0, Enumerable.Range(0, packed.Cols).Select(i => MathF.Sin(i)).ToArray());
+            var output = new float[packed.Rows];
+            var seconds = Timing.BestSeconds(() => { for (var i = 0; i < 20; i++) Multiply(packed, input, output, kernel); }, repeats: 200) / 20;
+            var blocks = (double)packed.Rows * packed.Blocks;
+            Console.WriteLine($"kernel {kernel}: one [{packed.Rows}, {packed.Cols}] packed 4-bit matrix × int8 vector {seconds * 1e6:F1} µs, {seconds * 1e9 / blocks:F2} ns per 32-value block");
         }
 
         double ours1 = 0;
@@ -55,7 +56,10 @@ public static class GenerateBench
                     var simd = TokensPerSecond(new FastForward(model, threads, kernel), count, repeats: 5);
                     var line = $"  {count} tokens, SIMD {kernel,-6} {threads} thread(s): {simd,8:F1} tok/s";
                     if (model == medium)
-                        line += $"   weights {model.WeightBytesPerToken / 1e6:F2} MB/token → {model.WeightBytesPerToken * simd / 1e9:F1} GB/s";
+                    {
+                        var bytes = model.Packed(Q4Q8.GroupRows(kernel)).BytesPerToken;
+                        line += $"   packed weights {bytes / 1e6:F2} MB/token → {bytes * simd / 1e9:F1} GB/s";
+                    }
                     Console.WriteLine(line);
                     if (model == medium && kernel == kernels[0] && threads == 1) ours1 = simd;
                 }
@@ -74,10 +78,15 @@ public static class GenerateBench
             {
                 var generator = new Generator(medium, prompt, options);
                 generator.Next();
-                if (i > 0) best = Math.Min(best, generator.TimeToFirstTokenSeconds);
+                if (i > 0) best = Math.Min(best, generator.Sequence.TimeToFirstTokenSeconds);
             }
             Console.WriteLine($"time to first token, 256-token prompt, medium model, {threads} thread(s): {best * 1e3:F1} ms ({256 / best:F0} prompt tok/s)");
         }
+    }
+
+    private static unsafe void Multiply(PackedQ4 packed, Q8Rows input, float[] output, Q4Q8Kernel kernel)
+    {
+        fixed (float* y = output) Q4Q8.Multiply(packed, input, 1, y, packed.Rows, accumulate: false, threads: 1, kernel);
     }
 
     private static double TokensPerSecond(IForwardPass pass, int count, int repeats)

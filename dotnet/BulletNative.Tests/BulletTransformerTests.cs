@@ -1,4 +1,6 @@
+using BulletNative.Format;
 using BulletNative.Model;
+using BulletNative.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,8 +25,10 @@ public class BulletTransformerTests
             foreach (var (_, p) in model.TrainableWeights) p.mul_(p.dim() == 1 ? 1.0 : 10.0).add_(p.dim() == 1 ? 0.1 : 0.0);
         int[] tokens = [3, 0, 12, 5, 5, 7, 1];
         var weights = model.NamedWeights.ToDictionary(w => w.Name, w => w.Weight.detach().data<float>().ToArray());
-        var expected = new ReferenceForward(weights, Tiny.VocabSize, Tiny.HiddenSize, Tiny.NumLayers, Tiny.NumHeads)
-            .Run(tokens, out var expectedAttention);
+        // The definition of the forward pass, one token at a time: logits [p][v] and attention [p][layer, head, p + 1].
+        var definition = new FloatForward(new ModelDimensions(Tiny.HiddenSize, Tiny.NumLayers, Tiny.NumHeads, Tiny.VocabSize, Tiny.MaxContext), weights);
+        var expectedAttention = tokens.Select((_, p) => new float[Tiny.NumLayers * Tiny.NumHeads * (p + 1)]).ToArray();
+        var expected = tokens.Select((token, p) => definition.Forward(token, expectedAttention[p])).ToArray();
 
         using var ids = tensor(tokens.Select(t => (long)t).ToArray(), [1, tokens.Length]);
         using var logits = model.forward(ids);
@@ -46,7 +50,7 @@ public class BulletTransformerTests
                 for (var p = 0; p < n; p++)
                     for (var t = 0; t < n; t++)
                     {
-                        var want = t <= p ? expectedAttention[l][h][p][t] : 0.0;
+                        var want = t <= p ? expectedAttention[p][(l * Tiny.NumHeads + h) * (p + 1) + t] : 0.0;
                         Assert.That(probs[((l * Tiny.NumHeads + h) * n + p) * n + t], Is.EqualTo(want).Within(1e-5));
                     }
     }

@@ -5,49 +5,20 @@ using BulletNative.Runtime;
 namespace BulletNative.Tests;
 
 /// <summary>The SIMD forward pass against the scalar definition, on random models and on both reference fixtures.</summary>
+/// <remarks>
+/// The stated tolerance (docs/runtime.md): int8 activations move every logit by at most 4 % of the range of the
+/// definition's logits at that position (max − min); measured 0.6–1.4 % on these models.
+/// </remarks>
 public class RuntimeForwardTests
 {
+    /// <summary>Largest logit difference allowed, as a fraction of the definition's logit range.</summary>
+    internal const float LogitTolerance = 0.04f;
+
     internal static BulletModel RandomModel(int seed, int vocab = 60, int hidden = 64, int layers = 2, int heads = 4, int context = 64)
     {
         var dims = new ModelDimensions(hidden, layers, heads, vocab, context);
         var content = new BulletModelContent("runtime-test", dims, TestModels.Vocabulary(vocab), TestModels.RandomTensors(dims, seed));
         return BulletModel.Load(BulletWriter.ToBytes(content));
-    }
-
-    [Test]
-    public void HalfConversionIsExactForEveryHalf()
-    {
-        for (var bits = 0; bits <= ushort.MaxValue; bits++)
-        {
-            var expected = (float)BitConverter.UInt16BitsToHalf((ushort)bits);
-            var actual = Bq4MatVec.HalfToSingle((ushort)bits);
-            if (float.IsNaN(expected)) Assert.That(float.IsNaN(actual), $"bits 0x{bits:x4}");
-            else Assert.That(BitConverter.SingleToInt32Bits(actual), Is.EqualTo(BitConverter.SingleToInt32Bits(expected)), $"bits 0x{bits:x4}");
-        }
-    }
-
-    [TestCase(32, 5)]
-    [TestCase(256, 40)]
-    [TestCase(1024, 17)]
-    public void SimdMatVecEqualsReference(int cols, int rows)
-    {
-        var random = new Random(cols + rows);
-        var weights = Enumerable.Range(0, rows * cols).Select(_ => (float)RandomWeights.Gaussian(random)).ToArray();
-        var data = new byte[Bq4.ByteCount(weights.Length)];
-        Bq4.Quantize(weights, data);
-        var matrix = new Bq4Matrix(data, rows, cols);
-        var x = Enumerable.Range(0, cols).Select(_ => (float)RandomWeights.Gaussian(random)).ToArray();
-        var expected = new float[rows];
-        Bq4MatVec.MultiplyReference(matrix, x, expected);
-        var prepared = new PreparedInput(cols);
-        prepared.Set(x);
-        foreach (var kernel in Enum.GetValues<Bq4Kernel>().Where(k => k <= Bq4MatVec.BestKernel))
-            foreach (var threads in new[] { 1, 2 })
-            {
-                var actual = new float[rows];
-                Bq4MatVec.Multiply(matrix, prepared, actual, threads, kernel);
-                Assert.That(actual, Is.EqualTo(expected).Within(1e-4f * MathF.Sqrt(cols)), $"{kernel}, {threads} threads");
-            }
     }
 
     [TestCase(1, 60, 64, 2, 4)]
@@ -94,14 +65,14 @@ public class RuntimeForwardTests
     {
         var model = RandomModel(5, layers: 2, heads: 4);
         var fast = new FastForward(model);
-        var reference = new Runtime.ReferenceForward(model);
+        var reference = new ReferenceForward(model);
         for (var p = 0; p < 6; p++)
         {
             var size = 2 * 4 * (p + 1);
             float[] a = new float[size], b = new float[size];
             fast.Forward(p + 1, default, a);
             reference.Forward(p + 1, default, b);
-            Assert.That(a, Is.EqualTo(b).Within(1e-5f));
+            Assert.That(a, Is.EqualTo(b).Within(5e-3f));
             for (var row = 0; row < 8; row++)
                 Assert.That(a.AsSpan(row * (p + 1), p + 1).ToArray().Sum(), Is.EqualTo(1f).Within(1e-5f));
         }
@@ -143,18 +114,20 @@ public class RuntimeForwardTests
         Assert.That(() => BulletModel.Load(bytes.AsMemory(0, bytes.Length - 100)), Throws.TypeOf<BulletFormatException>());
     }
 
-    private static void AssertSameLogits(BulletModel model, int[] tokens, int threads)
+    /// <summary>Every position's logits within <see cref="LogitTolerance"/> of the definition's logit range.</summary>
+    internal static void AssertSameLogits(BulletModel model, int[] tokens, int threads)
     {
         var vocab = model.Dimensions.VocabSize;
         var fast = new FastForward(model, threads);
-        var reference = new Runtime.ReferenceForward(model);
+        var reference = new ReferenceForward(model);
         float[] a = new float[vocab], b = new float[vocab];
         foreach (var token in tokens)
         {
             fast.Forward(token, a);
             reference.Forward(token, b);
             Assert.That(a.All(float.IsFinite));
-            Assert.That(a, Is.EqualTo(b).Within(1e-4f), $"position {fast.Position - 1}");
+            var range = b.Max() - b.Min();
+            Assert.That(a, Is.EqualTo(b).Within(LogitTolerance * range + 1e-6f), $"position {fast.Position - 1}, logit range {range}");
         }
     }
 }

@@ -168,7 +168,7 @@ public class TrainPlanTests
         var deadline = DateTime.UtcNow.AddSeconds(180);
         while (DateTime.UtcNow < deadline)
         {
-            if (session.Events.Last("error") is { } error) Assert.Fail((string?)error["message"]);
+            if (session.Events.Last("error") is { } error) Assert.Fail((string?)error["message"] ?? "the session failed");
             if (session.Events.Last("completed") is { } done) return done;
             Thread.Sleep(100);
         }

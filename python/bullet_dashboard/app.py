@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from bullet_native import BulletError, Status
 
 from .limits import BodySizeLimit
-from .routes import datasets, legacy, models, sessions, system
+from .routes import datasets, legacy, models, openai, runs, sessions, system
 from .security import AccessGuard
 from .services.datasets import DatasetStore
 from .services.errors import (BadRequest, Conflict, DashboardError, Forbidden, Invalid, NotFound, TooLarge, Unavailable,
@@ -81,7 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
                              "errors": [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]},
                             status_code=422)
 
-    for module in (system, datasets, sessions, models, legacy):
+    for module in (system, datasets, sessions, runs, models, legacy, openai):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

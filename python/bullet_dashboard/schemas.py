@@ -124,6 +124,28 @@ class AttentionProbe(BaseModel):
     text: Optional[str] = Field(None, max_length=2000, description="the probe text (default: the session's probe)")
 
 
+class RunRow(BaseModel):
+    id: str
+    name: Optional[str]
+    dataset: Optional[str]
+    created: Optional[str]
+    state: str
+    tokenizer: Optional[str] = Field(None, description="bpe or char")
+    vocab_size: Optional[int]
+    parameters: Optional[int]
+    step: Optional[int]
+    total_steps: Optional[int]
+    training_seconds: Optional[float] = Field(None, description="time spent training (pauses excluded), summed over resumes")
+    tokens_per_sec: Optional[float] = Field(None, description="training throughput of the latest run of the session")
+    train_loss: Optional[float] = Field(None, description="the last logged training loss")
+    best_val_loss: Optional[float]
+    best_val_step: Optional[int]
+    best_val_bpc: Optional[float] = Field(None, description="lowest validation bits per character, when the metrics carry it")
+    perplexity_ratio: Optional[float] = Field(None, description="BQ4 / float perplexity of the last export")
+    model_name: Optional[str] = Field(None, description="the last exported model")
+    last_seq: int
+
+
 class StepBody(BaseModel):
     steps: int = Field(1, ge=1, le=1_000_000)
 
@@ -183,6 +205,7 @@ class Sampling(BaseModel):
     repetition_penalty: float = Field(1.1, gt=0, le=10)
     max_tokens: int = Field(200, ge=1, le=8192)
     seed: Optional[int] = Field(None, ge=0, le=2**63 - 1)
+    top_logprobs: int = Field(0, ge=0, le=20, description="explain each token: its probability and the k likeliest candidates (0 = off)")
 
     def options(self) -> Dict[str, Any]:
         return self.dict()
@@ -190,7 +213,7 @@ class Sampling(BaseModel):
 
 class GenerateBody(Sampling):
     prompt: str = Field("", max_length=100_000)
-    stream: bool = Field(False, description="stream tokens as Server-Sent Events (data {text, index}; 'done' with the summary)")
+    stream: bool = Field(False, description="stream tokens as Server-Sent Events (data {text, index, elapsed_ms, choice?}; 'done' with the summary)")
 
 
 class TextForModel(BaseModel):
@@ -200,5 +223,5 @@ class TextForModel(BaseModel):
 class StyleBody(Sampling):
     text: Optional[str] = Field(None, description="the original writing (or give dataset)")
     dataset: Optional[str] = None
-    prompt: Optional[str] = Field(None, description="default: the first words of the original")
+    prompt: Optional[str] = Field(None, description="default: the word that most often starts the original's sentences (not its first word)")
     passage_chars: int = Field(600, ge=50, le=20_000, description="length of the original passage shown and scored")

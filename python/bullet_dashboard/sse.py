@@ -3,6 +3,11 @@
 Each training event is an unnamed SSE message (``onmessage``) whose data is the event JSON and whose id is its seq.
 When a session can produce no more events the stream sends ``event: end`` and closes, so a browser does not
 reconnect to a finished run forever.
+
+A replay is sent in chunks of about ``CHUNK_BYTES`` with a pass through the event loop after each: a send does not
+wait on the socket, so without that pass a long replay would hold the loop, the server would not see that the
+browser hung up (a closed tab) until the end, and every write to the dead socket would log
+"socket.send() raised exception.".
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from fastapi.responses import StreamingResponse
 
 from .services.sessions import ManagedSession
 
+CHUNK_BYTES = 64 * 1024
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
 
@@ -53,11 +59,22 @@ async def session_events(session: ManagedSession, after: int, *, follow: bool, t
             wake.clear()
             streaming = session.streaming
             batch = session.events.after(sent, limit=500)
+            chunk: list[str] = []
+            size = 0
             for event in batch:
                 sent = event["seq"]
                 if types is None or event["type"] in types:
-                    yield format_sse(event, id=event["seq"])
+                    chunk.append(format_sse(event, id=event["seq"]))
+                    size += len(chunk[-1])
+                if size >= CHUNK_BYTES:
+                    yield "".join(chunk)
+                    chunk, size = [], 0
+                    # Lets the loop notice a client that hung up (the response is then cancelled here).
+                    await asyncio.sleep(0)
+            if chunk:
+                yield "".join(chunk)
             if batch:
+                await asyncio.sleep(0)
                 continue
             if not follow or not streaming or ending():
                 yield format_sse({"last_seq": sent, "state": session.state}, event="end")

@@ -6,7 +6,7 @@ from pathlib import Path
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # The frontend's tabs (frontend/src/app/router.ts): only these page paths fall back to index.html, so an unknown
 # or hostile path is a 404 rather than the app.
-UI_TABS = frozenset({"train", "attention", "style", "playground", "models"})
+UI_TABS = frozenset({"train", "runs", "attention", "style", "playground", "models"})
 
 
 def plain_page(body: str) -> str:

@@ -1,4 +1,4 @@
-"""Command line: python -m bullet_native <command> ... (inspect, build, generate, train, export-gguf, worker)."""
+"""Command line: python -m bullet_native <command> ... (inspect, build, generate, train, export-gguf, serve, worker)."""
 from __future__ import annotations
 
 import argparse
@@ -21,7 +21,7 @@ def _build(args: argparse.Namespace) -> None:
 
 # Commands with their own argument parsers, in their own modules: name -> (module, function).
 _DELEGATED = {"generate": ("generate_cli", "main_generate"), "train": ("training_cli", "main_train"),
-              "export-gguf": ("gguf", "main_export_gguf"), "worker": ("worker", "main_worker")}
+              "export-gguf": ("gguf", "main_export_gguf"), "serve": ("serve_cli", "main_serve"), "worker": ("worker", "main_worker")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("generate", help="stream text from a .bullet model (generate FILE PROMPT --help for options)")
     commands.add_parser("train", help="train on a text file (for a time budget, or a preset) and export a verified .bullet (train --help)")
     commands.add_parser("export-gguf", help="export a .bullet / .safetensors / float folder as llama.cpp GGUF (--type q4_0)")
+    commands.add_parser("serve", help="serve .bullet models through an OpenAI-compatible HTTP API (serve --help)")
     commands.add_parser("worker", help="run one training session controlled over stdin/stdout (what the dashboard starts)")
     args = parser.parse_args(argv)
     try:

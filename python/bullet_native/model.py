@@ -21,9 +21,16 @@ register({
     "model_perplexity": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
     "model_attention": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
     "model_logits": (I32, [I64, P, I64, I32, P, I64]),
+    "scheduler_create": (I32, [I64, STR, ctypes.POINTER(ctypes.c_int64)]),
+    "scheduler_submit": (I32, [I64, STR, STR, ctypes.POINTER(ctypes.c_int64)]),
+    "request_next": (I32, [I64, I32, OUT_BUF, OUT_LEN]),
+    "request_result": (I32, [I64, OUT_BUF, OUT_LEN]),
 })
 
-SAMPLING_KEYS = ("temperature", "top_k", "top_p", "repetition_penalty", "seed", "max_tokens", "stop", "context", "threads")
+BATCH_KEYS = ("threads", "cache_mb", "tokens_per_step", "max_sequences")
+
+SAMPLING_KEYS = ("temperature", "top_k", "top_p", "repetition_penalty", "seed", "max_tokens", "stop", "context", "threads",
+                 "top_logprobs")
 
 
 def _options(sampling: dict[str, Any]) -> bytes | None:
@@ -35,29 +42,73 @@ def _options(sampling: dict[str, Any]) -> bytes | None:
 
 
 class TokenStream(NativeObject):
-    """Iterator of text pieces from a native generator; `.result` holds the summary (tokens/s, ...) once it ends."""
+    """Iterator of text pieces from a native generator (or a request on a Batch), one per token; `.result` holds the
+    summary (tokens/s, ...) once it ends. With top_logprobs=k, `.choice` is why the token just yielded was chosen:
+    {"chosen": {id, text, p, p_sampled}, "top": [k of those]} (p: the model's softmax; p_sampled: the probability it was
+    drawn with)."""
 
-    def __init__(self, model: "Model", prompt: str, sampling: dict[str, Any]):
+    def __init__(self, model: "Model", prompt: str, sampling: dict[str, Any], batch: "Batch | None" = None):
         handle = ctypes.c_int64()
-        call("generator_create", model.handle, encode_str(prompt), _options(sampling), ctypes.byref(handle))
+        if batch is None:
+            call("generator_create", model.handle, encode_str(prompt), _options(sampling), ctypes.byref(handle))
+        else:
+            call("scheduler_submit", batch.handle, encode_str(prompt), _options(sampling), ctypes.byref(handle))
         self._handle: int | None = handle.value
-        self._model = model
+        self._batched = batch is not None
+        self._owner = batch or model  # keeps the native model (or scheduler) alive while this streams
         self.result: dict[str, Any] | None = None
+        self.choice: dict[str, Any] | None = None
 
     def __iter__(self) -> Iterator[str]:
         return self
 
+    def _step(self) -> dict[str, Any]:
+        if not self._batched:
+            return call_json("generator_next", self._handle)
+        while True:  # a batched step comes when the scheduler gets to it
+            step = call_json("request_next", self._handle, 1000)
+            if not step.get("waiting"):
+                return step
+
     def __next__(self) -> str:
         if self._handle is None:
             raise StopIteration
-        step = call_json("generator_next", self._handle)
+        step = self._step()
+        self.choice = step.get("choice")
         if step["done"]:
-            self.result = call_json("generator_result", self._handle)
+            self.result = call_json("request_result" if self._batched else "generator_result", self._handle)
             self.close()
             if step["text"]:
                 return step["text"]
             raise StopIteration
         return step["text"]
+
+
+class Batch(NativeObject):
+    """Continuous batching over one model: generations submitted from any threads run together on one native thread,
+    each weight block read once per step for all of them; each gets the tokens it would get alone."""
+
+    _closed_message = "the batch is closed"
+
+    def __init__(self, model: "Model", **options: Any):
+        unknown = sorted(set(options) - set(BATCH_KEYS))
+        if unknown:
+            raise TypeError(f"unknown batching option(s) {', '.join(unknown)}; known: {', '.join(BATCH_KEYS)}")
+        handle = ctypes.c_int64()
+        call("scheduler_create", model.handle, encode_json({k: v for k, v in options.items() if v is not None}), ctypes.byref(handle))
+        self._handle: int | None = handle.value
+        self._model = model
+
+    def submit(self, prompt: str, **sampling: Any) -> TokenStream:
+        """Queues a generation (it joins at the next step): an iterator of text pieces, as Model.stream."""
+        return TokenStream(self._model, prompt, sampling, batch=self)
+
+    def generate(self, prompt: str, **sampling: Any) -> dict[str, Any]:
+        """Runs one generation through the batch to the end: the summary Model.generate returns."""
+        stream = self.submit(prompt, **sampling)
+        for _ in stream:
+            pass
+        return stream.result or {}
 
 
 class Model(NativeObject):
@@ -88,12 +139,17 @@ class Model(NativeObject):
         return self.info["header"]["vocab_size"]
 
     def generate(self, prompt: str, **sampling: Any) -> dict[str, Any]:
-        """Generates to the end: dict with text, tokens, tokens_per_second, time_to_first_token_ms, stop_reason, seed."""
+        """Generates to the end: dict with text, tokens, tokens_per_second, time_to_first_token_ms, stop_reason, seed (and
+        choices, one per token, with top_logprobs=k: see TokenStream.choice)."""
         return call_json("model_generate", self.handle, encode_str(prompt), _options(sampling))
 
     def stream(self, prompt: str, **sampling: Any) -> TokenStream:
         """Generates token by token: an iterator of text pieces (its `.result` is set when it ends)."""
         return TokenStream(self, prompt, sampling)
+
+    def batch(self, **options: Any) -> Batch:
+        """A scheduler that runs many generations together (threads, cache_mb, tokens_per_step, max_sequences)."""
+        return Batch(self, **options)
 
     def perplexity(self, text: str) -> dict[str, Any]:
         """Perplexity of text over sliding windows of max_context: perplexity, mean_nll, avg_token_probability, tokens_scored, windows."""

@@ -8,7 +8,11 @@ namespace BulletNative.Interop;
 /// <summary>Exports the dashboard needs besides sessions and models: text statistics, document conversion and config validation.</summary>
 internal static unsafe class DashboardExports
 {
-    /// <summary>Counts and style metrics of a text (options: "text" or "path", optional "preview_chars", default 400) as JSON.</summary>
+    /// <summary>
+    /// Counts and style metrics of a text (options: "text" or "path", optional "preview_chars", default 400) as JSON;
+    /// with "reference_text" or "reference_path" also how much of the text is copied from that original ("copied",
+    /// sequences of "ngram" words, default 8).
+    /// </summary>
     [UnmanagedCallersOnly(EntryPoint = "bullet_text_stats")]
     public static int TextStats(byte* optionsJson, byte** outData, long* outLength) => NativeCall.Run(() =>
     {
@@ -19,7 +23,18 @@ internal static unsafe class DashboardExports
         var text = read.OptionalString(options, "text");
         var path = read.OptionalString(options, "path");
         if ((text is null) == (path is null)) throw new BulletArgumentException("give exactly one of text and path");
-        NativeCall.ReturnJson(text != null ? TextStatistics.OfText(text, preview) : TextStatistics.OfFile(path!, preview), outData, outLength);
+        var stats = text != null ? TextStatistics.OfText(text, preview) : TextStatistics.OfFile(path!, preview);
+        var referenceText = read.OptionalString(options, "reference_text");
+        var referencePath = read.OptionalString(options, "reference_path");
+        var ngram = read.OptionalInt(options, "ngram") ?? CopiedShare.DefaultWords;
+        if (referenceText != null && referencePath != null) throw new BulletArgumentException("give at most one of reference_text and reference_path");
+        if (referenceText != null || referencePath != null)
+        {
+            var passage = text ?? throw new BulletArgumentException("the copied share is measured for a text: give text, not path, with a reference");
+            stats["copied"] = referenceText != null ? CopiedShare.Of(passage, new StringReader(referenceText), ngram)
+                : CopiedShare.OfFile(passage, referencePath!, ngram);
+        }
+        NativeCall.ReturnJson(stats, outData, outLength);
     });
 
     /// <summary>

@@ -41,7 +41,7 @@ internal static unsafe class RuntimeExports
     /// <summary>The generator's summary so far (as model_generate returns it).</summary>
     [UnmanagedCallersOnly(EntryPoint = "generator_result")]
     public static int Result(long generator, byte** outData, long* outLength) => NativeCall.Run(() =>
-        NativeCall.ReturnJson(RuntimeReports.Summary(HandleTable.Get<Generator>(generator)), outData, outLength));
+        NativeCall.ReturnJson(RuntimeReports.Summary(HandleTable.Get<Generator>(generator).Sequence), outData, outLength));
 
     /// <summary>Perplexity of a text over sliding windows of max_context; JSON.</summary>
     [UnmanagedCallersOnly(EntryPoint = "model_perplexity")]

@@ -120,7 +120,7 @@ public static unsafe class TorchNatives
     }
 
     /// <summary>This library's folder, with symlinks resolved (the Python package may load it through one).</summary>
-    private static string OwnFolder()
+    internal static string OwnFolder()
     {
         // Under the JIT (tests, benchmarks) the managed assembly sits beside the natives.
         var assemblyPath = typeof(TorchNatives).Assembly.Location;

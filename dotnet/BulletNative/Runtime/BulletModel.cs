@@ -88,6 +88,16 @@ public sealed class BulletModel
         Layers.Sum(l => l.Query.ByteSize + l.Key.ByteSize + l.Value.ByteSize + l.Output.ByteSize + l.Gate.ByteSize + l.Up.ByteSize + l.Down.ByteSize)
         + Head.ByteSize + Embedding.RowBytes;
 
+    private readonly PackedModel?[] _packed = new PackedModel?[2];
+
+    /// <summary>The weights packed for a kernel reading groups of <paramref name="groupRows"/> (8 or 16) rows, made once.</summary>
+    public PackedModel Packed(int groupRows)
+    {
+        var slot = groupRows == 16 ? 1 : 0;
+        lock (_packed)
+            return _packed[slot] ??= new PackedModel(this, groupRows);
+    }
+
     /// <summary>Throws a clear error unless <paramref name="token"/> is a valid id.</summary>
     public void CheckToken(int token)
     {

@@ -3,8 +3,10 @@ using BulletNative.Format;
 namespace BulletNative.Runtime;
 
 /// <summary>
-/// docs/format.md's forward math over float weights by tensor name, in plain scalar code with double sums: the reference that
-/// exported files (GGUF) are checked against, independent of BQ4 and of TorchSharp.
+/// The definition of the forward pass (docs/format.md, forward math) over float weights by tensor name: plain scalar
+/// code, sums and softmax in double, one token at a time with a growing list of keys and values. Independent of BQ4,
+/// of the SIMD kernels and of TorchSharp, it is what the trainer's model, exported GGUF files and the runtime are
+/// checked against; <see cref="ReferenceForward"/> runs it on a .bullet model's decoded weights.
 /// </summary>
 public sealed class FloatForward
 {
@@ -12,9 +14,11 @@ public sealed class FloatForward
     private readonly IReadOnlyDictionary<string, float[]> _w;
     private readonly List<float[]>[] _keys;
     private readonly List<float[]>[] _values;
-    private int _position;
 
-    /// <summary>A pass with an empty cache; <paramref name="weights"/> must hold every tensor of docs/format.md (Tensors).</summary>
+    /// <summary>Tokens in the cache: the position the next token takes.</summary>
+    public int Position { get; private set; }
+
+    /// <summary>A pass with an empty cache; <paramref name="weights"/> must hold every tensor of the format's table.</summary>
     public FloatForward(ModelDimensions dims, IReadOnlyDictionary<string, float[]> weights)
     {
         _dims = dims;
@@ -24,6 +28,14 @@ public sealed class FloatForward
         _w = weights;
         _keys = Enumerable.Range(0, dims.NumLayers).Select(_ => new List<float[]>()).ToArray();
         _values = Enumerable.Range(0, dims.NumLayers).Select(_ => new List<float[]>()).ToArray();
+    }
+
+    /// <summary>Empties the cache (position 0).</summary>
+    public void Reset()
+    {
+        foreach (var list in _keys) list.Clear();
+        foreach (var list in _values) list.Clear();
+        Position = 0;
     }
 
     /// <summary>Feeds <paramref name="prompt"/>, then appends <paramref name="count"/> argmax tokens; returns those tokens.</summary>
@@ -37,19 +49,20 @@ public sealed class FloatForward
         var result = new int[count];
         for (var i = 0; i < count; i++)
         {
-            var best = 0;
-            for (var v = 1; v < logits.Length; v++) if (logits[v] > logits[best]) best = v;
-            result[i] = best;
-            if (i + 1 < count) logits = Forward(best);
+            result[i] = Sampler.ArgMax(logits);
+            if (i + 1 < count) logits = Forward(result[i]);
         }
         return result;
     }
 
-    /// <summary>The logits after one more token at the next position.</summary>
-    public float[] Forward(int token)
+    /// <summary>
+    /// The logits after one more token at the next position. Fills <paramref name="attention"/>, when not empty, with
+    /// the softmax weights of every layer and head over positions 0..p, laid out [layer, head, p + 1].
+    /// </summary>
+    public float[] Forward(int token, Span<float> attention = default)
     {
         if (token < 0 || token >= _dims.VocabSize) throw new BulletArgumentException($"token {token} is outside the vocabulary of {_dims.VocabSize}");
-        int d = _dims.HiddenSize, heads = _dims.NumHeads, hd = _dims.HeadSize, p = _position;
+        int d = _dims.HiddenSize, heads = _dims.NumHeads, hd = _dims.HeadSize, p = Position;
         var x = _w[TensorNames.Embedding].AsSpan(token * d, d).ToArray();
         for (var l = 0; l < _dims.NumLayers; l++)
         {
@@ -61,7 +74,8 @@ public sealed class FloatForward
             ForwardMath.Rotate(k, p, hd);
             _keys[l].Add(k);
             _values[l].Add(v);
-            var concat = ForwardMath.Attend(q, _keys[l], _values[l], heads, default);
+            var layerWeights = attention.IsEmpty ? default : attention.Slice(l * heads * (p + 1), heads * (p + 1));
+            var concat = ForwardMath.Attend(q, _keys[l], _values[l], heads, layerWeights);
             var attn = MatVec(_w[TensorNames.AttentionOutput(l)], concat, d);
             for (var c = 0; c < d; c++) x[c] += attn[c];
             h = ForwardMath.RmsNorm(x, _w[TensorNames.FfnNorm(l)]);
@@ -70,7 +84,7 @@ public sealed class FloatForward
             var down = MatVec(_w[TensorNames.FfnDown(l)], gate, d);
             for (var c = 0; c < d; c++) x[c] += down[c];
         }
-        _position++;
+        Position++;
         return MatVec(_w[TensorNames.OutputHead], ForwardMath.RmsNorm(x, _w[TensorNames.FinalNorm]), _dims.VocabSize);
     }
 

@@ -3,8 +3,8 @@ using BulletNative.Format;
 namespace BulletNative.Runtime;
 
 /// <summary>
-/// The pieces of docs/format.md's forward math that do not depend on how weights are stored, as plain scalar code with double
-/// sums: the definition that <see cref="ReferenceForward"/> and <see cref="FloatForward"/> share.
+/// The pieces of the forward pass that do not depend on how weights are stored, as plain scalar code with double
+/// sums: the parts of the definition, <see cref="FloatForward"/>.
 /// </summary>
 internal static class ForwardMath
 {

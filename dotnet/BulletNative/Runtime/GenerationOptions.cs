@@ -15,7 +15,7 @@ public enum ContextOverflow
 /// <summary>
 /// Sampling and generation settings, with their defaults and validation in one place. JSON keys: temperature,
 /// top_k, top_p, repetition_penalty, seed, max_tokens, stop (a string or a list of strings), context ("slide" or
-/// "stop"), threads.
+/// "stop"), threads, top_logprobs.
 /// </summary>
 public sealed record GenerationOptions
 {
@@ -36,6 +36,11 @@ public sealed record GenerationOptions
     public ContextOverflow Context { get; init; } = ContextOverflow.Slide;
     /// <summary>Threads per matrix × vector product (1: the generator runs on the caller's thread only).</summary>
     public int Threads { get; init; } = 1;
+    /// <summary>For each generated token, explain the choice with this many most likely candidates (0: off).</summary>
+    public int TopLogprobs { get; init; }
+
+    /// <summary>The most candidates a token choice lists.</summary>
+    public const int MaxTopLogprobs = 20;
 
     /// <summary>Seeds travel through JSON numbers, which hold whole numbers exactly only up to 2^53.</summary>
     private const long MaxSeed = 1L << 53;
@@ -55,11 +60,13 @@ public sealed record GenerationOptions
             throw new BulletArgumentException($"max_tokens {MaxTokens} must be between 0 and 1000000");
         if (Stop.Any(string.IsNullOrEmpty)) throw new BulletArgumentException("stop strings must not be empty");
         if (Threads < 1 || Threads > 256) throw new BulletArgumentException($"threads {Threads} must be between 1 and 256");
+        if (TopLogprobs < 0 || TopLogprobs > MaxTopLogprobs)
+            throw new BulletArgumentException($"top_logprobs {TopLogprobs} must be between 0 (off) and {MaxTopLogprobs}");
         return this;
     }
 
     private static readonly string[] s_keys =
-        ["temperature", "top_k", "top_p", "repetition_penalty", "seed", "max_tokens", "stop", "context", "threads"];
+        ["temperature", "top_k", "top_p", "repetition_penalty", "seed", "max_tokens", "stop", "context", "threads", "top_logprobs"];
 
     /// <summary>Reads options from JSON (missing keys keep their defaults; unknown keys and bad values are errors).</summary>
     public static GenerationOptions FromJson(JsonObject json)
@@ -89,6 +96,7 @@ public sealed record GenerationOptions
                 var other => throw new BulletArgumentException($"context \"{other}\" must be \"slide\" or \"stop\""),
             },
             Threads = read.OptionalInt(json, "threads") ?? defaults.Threads,
+            TopLogprobs = read.OptionalInt(json, "top_logprobs") ?? defaults.TopLogprobs,
         }.Validate();
     }
 }

@@ -14,7 +14,8 @@ public static class RuntimeReports
         info["runtime"] = new JsonObject
         {
             ["head"] = model.HeadName,
-            ["kernel"] = Bq4MatVec.BestKernel.ToString(),
+            ["kernel"] = Kernels.Q4Q8.Best.ToString(),
+            ["avx512_library"] = Kernels.Avx512Library.Status,
             ["weight_bytes_per_token"] = model.WeightBytesPerToken,
             ["tokenizer"] = model.Tokenizer.Mode == Tokenizer.TokenizerMode.Bpe ? "bpe" : "char",
         };
@@ -26,36 +27,71 @@ public static class RuntimeReports
     {
         var generator = Generator.FromText(model, prompt, GenerationOptions.FromJson(options));
         generator.Complete();
-        return Summary(generator);
+        return Summary(generator.Sequence);
     }
 
-    /// <summary>Text, tokens, speed and why it stopped.</summary>
-    public static JsonObject Summary(Generator generator) => new()
+    /// <summary>Text, tokens, speed and why it stopped (and why each token, when top_logprobs asked for it).</summary>
+    public static JsonObject Summary(Sequence sequence)
     {
-        ["text"] = generator.Text,
-        ["tokens"] = Ints(generator.Tokens),
-        ["token_count"] = generator.Tokens.Count,
-        ["prompt_tokens"] = Ints(generator.PromptTokens),
-        ["prompt_tokens_dropped"] = generator.PromptTokensDropped,
-        ["stop_reason"] = generator.StopReason,
-        ["tokens_per_second"] = generator.TokensPerSecond,
-        ["time_to_first_token_ms"] = generator.TimeToFirstTokenSeconds < 0 ? null : generator.TimeToFirstTokenSeconds * 1000,
-        ["seed"] = generator.Seed,
-        ["slides"] = generator.Slides,
-    };
+        var summary = new JsonObject
+        {
+            ["text"] = sequence.Text,
+            ["tokens"] = Ints(sequence.Tokens),
+            ["token_count"] = sequence.Tokens.Count,
+            ["prompt_tokens"] = Ints(sequence.PromptTokens),
+            ["prompt_tokens_dropped"] = sequence.PromptTokensDropped,
+            ["stop_reason"] = sequence.StopReason,
+            ["tokens_per_second"] = sequence.TokensPerSecond,
+            ["time_to_first_token_ms"] = sequence.TimeToFirstTokenSeconds < 0 ? null : sequence.TimeToFirstTokenSeconds * 1000,
+            ["seed"] = sequence.Seed,
+            ["slides"] = sequence.Slides,
+        };
+        if (sequence.Options.TopLogprobs > 0)
+            summary["choices"] = new JsonArray(sequence.Choices.Select(c => (JsonNode)Choice(sequence.Model, c)).ToArray());
+        return summary;
+    }
 
     /// <summary>One streaming step; a finished generator gives {token: -1, text: "", done: true}.</summary>
-    public static JsonObject Step(Generator generator)
+    public static JsonObject Step(Generator generator) => Step(generator.Sequence, generator.Next());
+
+    /// <summary>A step of <paramref name="sequence"/> as JSON {token, text, done, stop_reason, choice?}; null is the end.</summary>
+    public static JsonObject Step(Sequence sequence, GeneratedToken? step)
     {
-        var step = generator.Next();
-        return new JsonObject
+        var json = new JsonObject
         {
             ["token"] = step?.Id ?? -1,
             ["text"] = step?.Text ?? "",
             ["done"] = step?.Done ?? true,
-            ["stop_reason"] = generator.StopReason,
+            ["stop_reason"] = step is { Done: false } ? null : sequence.StopReason,
         };
+        if (step?.Choice is { } choice) json["choice"] = Choice(sequence.Model, choice);
+        return json;
     }
+
+    /// <summary>The next step of a batched request within <paramref name="wait"/>, or {waiting: true} when none came.</summary>
+    public static JsonObject Step(GenerationRequest request, TimeSpan wait)
+    {
+        if (request.Finished) return Step(request.Sequence, null);
+        return request.TakeStep(wait) is { } step ? Step(request.Sequence, step) : new JsonObject { ["waiting"] = true };
+    }
+
+    /// <summary>
+    /// Why a token was chosen: {chosen: {id, text, p, p_sampled}, top: [{id, text, p, p_sampled}, ...]} with p the
+    /// model's softmax probability and p_sampled the probability the sampler drew it with (docs/runtime.md).
+    /// </summary>
+    public static JsonObject Choice(BulletModel model, TokenChoice choice) => new()
+    {
+        ["chosen"] = Candidate(model, choice.Chosen),
+        ["top"] = new JsonArray(choice.Top.Select(c => (JsonNode)Candidate(model, c)).ToArray()),
+    };
+
+    private static JsonObject Candidate(BulletModel model, TokenCandidate candidate) => new()
+    {
+        ["id"] = candidate.Id,
+        ["text"] = model.Tokenizer.Decode([candidate.Id]),
+        ["p"] = candidate.Probability,
+        ["p_sampled"] = candidate.SampledProbability,
+    };
 
     /// <summary>Perplexity of a text under the model.</summary>
     public static JsonObject Perplexity(BulletModel model, string text)

@@ -25,6 +25,26 @@ public static class TextStatistics
         "oh", "hey", "wow", "yeah", "yes", "ok", "okay", "hi", "hello", "ah", "um", "uh", "gonna", "wanna",
     ];
 
+    /// <summary>How many of the most frequent sentence openers the statistics list.</summary>
+    public const int OpenerCount = 5;
+
+    /// <summary>A word as the metrics compare words: lower-cased, punctuation around it removed; null when nothing is left.</summary>
+    public static string? NormalWord(ReadOnlySpan<char> raw)
+    {
+        var word = Trimmed(raw);
+        return word.IsEmpty ? null : word.ToString().ToLowerInvariant();
+    }
+
+    /// <summary>The word without the punctuation around it ("(Yes," is "Yes").</summary>
+    private static ReadOnlySpan<char> Trimmed(ReadOnlySpan<char> raw)
+    {
+        var start = 0;
+        var end = raw.Length;
+        while (start < end && !char.IsLetterOrDigit(raw[start])) start++;
+        while (end > start && !char.IsLetterOrDigit(raw[end - 1])) end--;
+        return raw[start..end];
+    }
+
     /// <summary>Statistics of the file at <paramref name="path"/>.</summary>
     public static JsonObject OfFile(string path, int previewChars)
     {
@@ -74,8 +94,10 @@ public static class TextStatistics
         private readonly HashSet<int> _distinct = [];
         private readonly HashSet<string> _wordTypes = [];
         private readonly StringBuilder _word = new();
+        // First words of sentences: how often each (normal form) opens one, and how it was first written.
+        private readonly Dictionary<string, (long Count, long First, string Written)> _openers = [];
         private char _highSurrogate;
-        private bool _inWord, _sentenceHasWords, _lastWasTerminator;
+        private bool _inWord, _sentenceHasWords, _lastWasTerminator, _wordOpensSentence;
         private long _controls, _lines, _words, _wordLetters, _lexicalWords, _sentences, _punctuation, _informal;
         private char _last;
 
@@ -102,7 +124,7 @@ public static class TextStatistics
         private void Step(char c)
         {
             if (char.IsWhiteSpace(c)) { EndWord(); return; }
-            if (!_inWord) { _inWord = true; _words++; _sentenceHasWords = true; }
+            if (!_inWord) { _inWord = true; _words++; _wordOpensSentence = !_sentenceHasWords; _sentenceHasWords = true; }
             _word.Append(c);
             if (c is '.' or '!' or '?')
             {
@@ -122,12 +144,13 @@ public static class TextStatistics
             _inWord = false;
             var raw = _word.ToString();
             _word.Clear();
-            var start = 0;
-            var end = raw.Length;
-            while (start < end && !char.IsLetterOrDigit(raw[start])) start++;
-            while (end > start && !char.IsLetterOrDigit(raw[end - 1])) end--;
-            if (start == end) return;
-            var word = raw[start..end].ToLowerInvariant();
+            var word = NormalWord(raw);
+            if (word is null) return;
+            if (_wordOpensSentence)
+            {
+                var seen = _openers.TryGetValue(word, out var o) ? o : (0, _openers.Count, Trimmed(raw).ToString());
+                _openers[word] = (seen.Count + 1, seen.First, seen.Written);
+            }
             _lexicalWords++;
             foreach (var ch in word) if (char.IsLetterOrDigit(ch)) _wordLetters++;
             _wordTypes.Add(word);
@@ -151,6 +174,8 @@ public static class TextStatistics
                 ["distinct_characters"] = _distinct.Count,
                 ["sentences"] = sentences,
                 ["preview"] = _preview.ToString(),
+                ["sentence_openers"] = new JsonArray(_openers.Values.OrderByDescending(o => o.Count).ThenBy(o => o.First)
+                    .Take(OpenerCount).Select(o => (JsonNode)o.Written).ToArray()),
                 ["style"] = new JsonObject
                 {
                     ["avg_sentence_length"] = Ratio(_words, sentences),

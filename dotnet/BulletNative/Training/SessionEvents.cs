@@ -65,6 +65,18 @@ internal static class SessionEvents
         return fields;
     }
 
+    /// <summary>"overfitting": validation loss has been rising over several evaluations while training loss fell.</summary>
+    public static JsonObject Overfitting(OverfitSign sign) => new()
+    {
+        ["step"] = sign.Step,
+        ["val_loss"] = sign.ValLoss,
+        ["best_val_loss"] = sign.BestValLoss,
+        ["best_step"] = sign.BestStep,
+        ["evaluations"] = sign.Evaluations,
+        ["train_loss_before"] = Math.Round(sign.TrainLossBefore, 5),
+        ["train_loss_now"] = Math.Round(sign.TrainLossNow, 5),
+    };
+
     /// <summary>"early_stopped": the best validation loss and when it was reached.</summary>
     public static JsonObject EarlyStopped(Trainer trainer, int patience) => new()
     {

@@ -3,11 +3,14 @@ using System.Text.Json.Nodes;
 namespace BulletNative.Training;
 
 /// <summary>
-/// What is due after each optimizer step, in order: evaluation, metrics, a sample, an attention snapshot, checkpoints
-/// (every N steps with the last K kept, and the best by validation loss), then early stopping or completion.
+/// What is due after each optimizer step, in order: evaluation, metrics, a warning when the run starts to overfit, a
+/// sample, an attention snapshot, checkpoints (every N steps with the last K kept, and the best by validation loss),
+/// then early stopping or completion.
 /// </summary>
 internal sealed class StepSchedule(TrainConfig config, string? outputDir, Action<string, JsonObject> emit)
 {
+    private readonly OverfitWatch _overfit = new();
+
     /// <summary>The last metrics event's fields.</summary>
     public JsonObject? LastMetrics { get; private set; }
 
@@ -23,6 +26,8 @@ internal sealed class StepSchedule(TrainConfig config, string? outputDir, Action
         var valLoss = val?.Loss;
         LastMetrics = SessionEvents.Metrics(trainer, result, val, clock);
         emit("metrics", LastMetrics.DeepClone().AsObject());
+        _overfit.Trained(result.TrainLoss);
+        if (valLoss is { } loss && _overfit.Evaluated(step, loss) is { } sign) emit("overfitting", SessionEvents.Overfitting(sign));
         if (IsDue(config.SampleEvery, step, last) && config.SampleLength > 0)
             emit("sample", SessionEvents.Sample(step, config.SamplePrompt,
                 trainer.Sample(config.SamplePrompt, config.SampleLength, config.SampleTemperature, (ulong)(config.Seed + step))));

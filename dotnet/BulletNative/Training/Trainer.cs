@@ -180,7 +180,7 @@ public sealed class Trainer : IDisposable
         var ids = Data.Codec.Encode(prompt).ToList();
         if (ids.Count == 0) ids.Add(0);
         var promptCount = ids.Count;
-        var random = new SplitMix64(seed);
+        var sampler = new Runtime.Sampler(new Runtime.GenerationOptions { Temperature = Math.Max(0, temperature), TopK = 0, TopP = 1 }, new SplitMix64(seed));
         WithEvalWeights(() =>
         {
             for (var i = 0; i < length; i++)
@@ -188,7 +188,7 @@ public sealed class Trainer : IDisposable
                 using var scope = NewDisposeScope();
                 var context = ids.Skip(Math.Max(0, ids.Count - Config.MaxSeqLen)).Select(t => (long)t).ToArray();
                 var logits = Model.forward(tensor(context, [1, context.Length]))[0, -1].data<float>().ToArray();
-                ids.Add(PickToken(logits, temperature, random));
+                ids.Add(sampler.Next(logits, []));
             }
             return 0;
         });
@@ -329,20 +329,6 @@ public sealed class Trainer : IDisposable
 
     private Tensor CrossEntropy(Tensor logits, Tensor targets) =>
         nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.view(-1));
-
-    private static int PickToken(float[] logits, double temperature, SplitMix64 random)
-    {
-        if (temperature <= 0) return Array.IndexOf(logits, logits.Max());
-        var max = logits.Max();
-        var weights = logits.Select(l => Math.Exp((l - max) / temperature)).ToArray();
-        var threshold = random.NextDouble() * weights.Sum();
-        for (var i = 0; i < weights.Length; i++)
-        {
-            threshold -= weights[i];
-            if (threshold < 0) return i;
-        }
-        return weights.Length - 1;
-    }
 
     public void Dispose()
     {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRoute, pathOf } from "./router";
+import { parseRoute, pathOf, runsPath } from "./router";
 
 describe("router", () => {
   it("reads the tab and the session or model from the path", () => {
@@ -13,5 +13,8 @@ describe("router", () => {
     expect(pathOf("attention", "s 1")).toBe("/attention/s%201");
     expect(parseRoute(pathOf("attention", "s 1")).id).toBe("s 1");
     expect(pathOf("models")).toBe("/models");
+    const runs = parseRoute("/runs", runsPath(["a", "b c"]).slice("/runs".length));
+    expect(runs.tab).toBe("runs");
+    expect(runs.query.get("compare")?.split(",")).toEqual(["a", "b c"]);
   });
 });

@@ -1,7 +1,7 @@
 // The URL names the tab and what it shows (/train/<session>, /playground/<model>), so reload and back/forward work.
 import { useEffect, useState } from "react";
 
-export const TABS = ["train", "attention", "style", "playground", "models"] as const;
+export const TABS = ["train", "runs", "attention", "style", "playground", "models"] as const;
 export type Tab = (typeof TABS)[number];
 export type Route = { tab: Tab; id: string | null; query: URLSearchParams };
 
@@ -15,6 +15,11 @@ export function parseRoute(pathname: string, search = ""): Route {
 /** The path of a tab and optional id. */
 export function pathOf(tab: Tab, id?: string | null): string {
   return id ? `/${tab}/${encodeURIComponent(id)}` : `/${tab}`;
+}
+
+/** The Runs view with the runs it compares. */
+export function runsPath(compared: string[]): string {
+  return compared.length ? `/runs?compare=${compared.map(encodeURIComponent).join(",")}` : "/runs";
 }
 
 /** Goes to a path in this single-page app (a history entry, no reload). */

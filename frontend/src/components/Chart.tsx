@@ -13,9 +13,10 @@ export type ChartProps = {
   label: string;
   /** The data index under the cursor (null when the cursor leaves). */
   onHover?: (index: number | null) => void;
+  testId?: string;
 };
 
-export function Chart({ options, optionsKey, data, height, label, onHover }: ChartProps) {
+export function Chart({ options, optionsKey, data, height, label, onHover, testId }: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const hover = useRef(onHover);
@@ -32,6 +33,10 @@ export function Chart({ options, optionsKey, data, height, label, onHover }: Cha
     opts.hooks = {
       ...opts.hooks,
       setCursor: [(u) => hover.current?.(u.cursor.idx ?? null)],
+      // The x range drawn, readable from the page (tests check a switched chart shows its own range).
+      setScale: [(u, key) => {
+        if (key === "x") Object.assign(el.dataset, { xMin: String(u.scales.x.min ?? ""), xMax: String(u.scales.x.max ?? "") });
+      }],
     };
     const chart = new uPlot(opts, latestData.current, el);
     plot.current = chart;
@@ -49,5 +54,5 @@ export function Chart({ options, optionsKey, data, height, label, onHover }: Cha
     plot.current?.setData(data);
   }, [data]);
 
-  return <div ref={host} className="chart" role="img" aria-label={label} />;
+  return <div ref={host} className="chart" role="img" aria-label={label} data-testid={testId} />;
 }

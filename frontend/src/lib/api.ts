@@ -1,5 +1,6 @@
 // The one typed client of the dashboard's HTTP API (python/bullet_dashboard/API.md). Every failure becomes an
 // ApiError carrying the server's sentence, so components can show it where the user acted.
+import type { SessionEvent } from "./eventStream";
 import { parseSseChunk } from "./sse";
 
 export type FieldError = { field: string; message: string };
@@ -29,7 +30,9 @@ export type Status = {
 };
 
 export type TrainConfig = Record<string, string | number | boolean>;
-export type ConfigValidation = { valid: boolean; errors: FieldError[]; config: TrainConfig | null };
+/** The native estimate of a session's peak memory, and whether the server's budget has room for it now. */
+export type MemoryEstimate = { peak_bytes: number; summary: string; budget_bytes: number; fits: boolean };
+export type ConfigValidation = { valid: boolean; errors: FieldError[]; config: TrainConfig | null; notes?: string[]; estimate?: MemoryEstimate };
 
 export type StyleValues = Record<string, number>;
 export type DatasetSummary = {
@@ -60,6 +63,9 @@ export type Metrics = {
   epoch?: number;
   train_loss: number;
   val_loss: number | null;
+  /** Bits per character of the training batch and of validation: loss that compares across tokenizers. */
+  train_bpc?: number;
+  val_bpc?: number | null;
   perplexity?: number;
   lr?: number;
   grad_norm?: number;
@@ -69,6 +75,8 @@ export type Metrics = {
 };
 
 export type Verification = {
+  /** The checkpoint folder an export of a finished session was made from ("best", "step-0000300"). */
+  checkpoint?: string;
   float_perplexity?: number;
   bq4_perplexity?: number;
   perplexity_ratio?: number;
@@ -92,15 +100,49 @@ export type SessionSummary = {
   last_seq: number;
   metrics: Metrics | null;
   model_name: string | null;
-  exports: { model: string; step?: number }[];
+  /** Every export of the session: the model, the step and the checkpoint folder it was made from. */
+  exports: { model: string; step?: number | null; checkpoint?: string | null }[];
   can_resume_from_checkpoint: boolean;
+  best_val_loss?: number | null;
+  best_step?: number | null;
+  /** The worker process training the session, while one runs, and its memory: estimated before it started and in use. */
+  pid?: number | null;
+  memory?: { estimate_bytes?: number | null; estimate?: string | null; limit_bytes?: number | null; rss_bytes?: number | null; peak_rss_bytes?: number | null };
+  /** A queued session's place in the queue and why it waits. */
+  waiting?: { position: number; reason: string } | null;
 };
+/** A checkpoint still on disk; `path` ends in its folder name ("best", "step-0000200"). */
+export type Checkpoint = { step: number | null; path: string; best: boolean; val_loss: number | null };
 export type SessionDetail = SessionSummary & {
   config: TrainConfig;
   resolved_config: TrainConfig | null;
   auto_export: boolean;
   verification: Verification | null;
   error: string | null;
+  checkpoints?: Checkpoint[];
+};
+
+/** A session as a row of the Runs table (GET /api/runs). */
+export type RunRow = {
+  id: string;
+  name: string | null;
+  dataset: string | null;
+  created: string | null;
+  state: string;
+  tokenizer: string | null;
+  vocab_size: number | null;
+  parameters: number | null;
+  step: number | null;
+  total_steps: number | null;
+  training_seconds: number | null;
+  tokens_per_sec: number | null;
+  train_loss: number | null;
+  best_val_loss: number | null;
+  best_val_step: number | null;
+  best_val_bpc: number | null;
+  perplexity_ratio: number | null;
+  model_name: string | null;
+  last_seq: number;
 };
 
 export type AttentionSnapshot = {
@@ -157,11 +199,19 @@ export type Sampling = {
   repetition_penalty: number;
   max_tokens: number;
   seed: number | null;
+  /** Explain each token with this many likeliest candidates (0 = off). */
+  top_logprobs?: number;
 };
+/** A token the model could have picked: `p` its softmax probability, `p_sampled` the probability the sampler drew it with. */
+export type Candidate = { id: number; text: string; p: number; p_sampled: number };
+/** Why a token was chosen (computed by the native runtime): the chosen one and the likeliest candidates, likeliest first. */
+export type TokenChoice = { chosen: Candidate; top: Candidate[] };
 export type GenerateDone = { text: string; token_count?: number; tokens_per_second?: number; stop_reason?: string; time_to_first_token_ms?: number };
+/** How much of a generated passage is copied from the original (computed natively). */
+export type Copied = { ngram: number; ngrams: number; copied: number; share: number | null; longest_copied_words: number; definition: string };
 export type StyleReport = {
   original: { passage: string; metrics: StyleValues; words: number };
-  generated: { prompt: string; text: string; metrics: StyleValues | null; tokens_per_second?: number };
+  generated: { prompt: string; text: string; metrics: StyleValues | null; copied: Copied | null; tokens_per_second?: number };
   confidence: { perplexity: number; avg_token_probability: number } & Record<string, number>;
   definitions: Record<string, string>;
 };
@@ -241,7 +291,7 @@ export async function generateStream(
   model: string,
   prompt: string,
   sampling: Sampling,
-  onToken: (text: string, index: number, elapsedMs: number) => void,
+  onToken: (text: string, index: number, elapsedMs: number, choice: TokenChoice | null) => void,
   signal?: AbortSignal,
 ): Promise<GenerateDone> {
   let response: Response;
@@ -268,7 +318,7 @@ export async function generateStream(
       const data = JSON.parse(message.data);
       if (message.event === "done") return data as GenerateDone;
       if (message.event === "error") throw new ApiError(data.detail ?? "generation failed", 422);
-      onToken(data.text, data.index, data.elapsed_ms);
+      onToken(data.text, data.index, data.elapsed_ms, data.choice ?? null);
     }
   }
   throw new ApiError("The generation stream ended before it finished.", 0);
@@ -277,7 +327,8 @@ export async function generateStream(
 export const api = {
   status: () => request<Status>("GET", "/api/status"),
   presets: () => request<Record<string, TrainConfig>>("GET", "/api/presets"),
-  validateConfig: (config: TrainConfig, signal?: AbortSignal) => request<ConfigValidation>("POST", "/api/config/validate", config, signal),
+  validateConfig: (config: TrainConfig, dataset: string | null, signal?: AbortSignal) =>
+    request<ConfigValidation>("POST", `/api/config/validate${dataset ? `?dataset=${enc(dataset)}` : ""}`, config, signal),
 
   datasets: () => request<DatasetSummary[]>("GET", "/api/datasets"),
   dataset: (name: string) => request<DatasetDetail>("GET", `/api/datasets/${enc(name)}`),
@@ -290,15 +341,22 @@ export const api = {
   createSession: (body: { config: TrainConfig; dataset?: string; text?: string; name?: string; start: boolean; auto_export?: boolean }) =>
     request<SessionDetail>("POST", "/api/sessions", body),
   deleteSession: (id: string) => request<void>("DELETE", `/api/sessions/${enc(id)}`),
-  control: (id: string, action: "start" | "pause" | "resume" | "stop") => request<SessionDetail>("POST", `/api/sessions/${enc(id)}/${action}`),
+  control: (id: string, action: "start" | "pause" | "resume" | "stop" | "release") => request<SessionDetail>("POST", `/api/sessions/${enc(id)}/${action}`),
+  rename: (id: string, name: string) => request<SessionDetail>("PATCH", `/api/sessions/${enc(id)}`, { name }),
   step: (id: string, steps = 1) => request<SessionDetail>("POST", `/api/sessions/${enc(id)}/step`, { steps }),
   speed: (id: string, stepsPerSecond: number) => request<SessionDetail>("POST", `/api/sessions/${enc(id)}/speed`, { steps_per_second: stepsPerSecond }),
-  resumeFromCheckpoint: (id: string) => request<SessionDetail>("POST", `/api/sessions/${enc(id)}/resume-from-checkpoint`),
-  exportModel: (id: string, modelName?: string) =>
-    request<{ model_name: string; verification: Verification }>("POST", `/api/sessions/${enc(id)}/export`, modelName ? { model_name: modelName } : {}),
+  resumeFromCheckpoint: (id: string, checkpoint?: string) =>
+    request<SessionDetail>("POST", `/api/sessions/${enc(id)}/resume-from-checkpoint${checkpoint ? `?checkpoint=${enc(checkpoint)}` : ""}`),
+  /** Exports a live session's current weights, or a finished one's named checkpoint (default: the best, else the last weights). */
+  exportModel: (id: string, options: { modelName?: string; checkpoint?: string } = {}) =>
+    request<{ model_name: string; verification: Verification }>("POST", `/api/sessions/${enc(id)}/export`,
+      { ...(options.modelName ? { model_name: options.modelName } : {}), ...(options.checkpoint ? { checkpoint: options.checkpoint } : {}) }),
   attentionIndex: (id: string) => request<{ snapshots: { seq: number; step?: number }[] }>("GET", `/api/sessions/${enc(id)}/attention`),
   attentionSnapshot: (id: string, seq: number) => request<AttentionSnapshot>("GET", `/api/sessions/${enc(id)}/attention/${seq}`),
   eventsUrl: (id: string) => `/api/sessions/${enc(id)}/events`,
+  sessionLog: (id: string, after: number, types: string[]) =>
+    request<SessionEvent[]>("GET", `/api/sessions/${enc(id)}/log?after=${after}&types=${types.join(",")}`),
+  runs: () => request<RunRow[]>("GET", "/api/runs"),
 
   models: () => request<ModelSummary[]>("GET", "/api/models"),
   model: (name: string) => request<ModelInspect>("GET", `/api/models/${enc(name)}`),
@@ -307,5 +365,5 @@ export const api = {
   downloadUrl: (name: string) => `/api/models/${enc(name)}/download`,
   ggufUrl: (name: string, type: GgufType) => `/api/models/${enc(name)}/gguf?type=${type}`,
   gguf: (name: string, type: GgufType) => fetchFile(`/api/models/${enc(name)}/gguf?type=${type}`),
-  style: (model: string, body: { text?: string; dataset?: string } & Partial<Sampling>) => request<StyleReport>("POST", `/api/models/${enc(model)}/style`, body),
+  style: (model: string, body: { text?: string; dataset?: string; prompt?: string } & Partial<Sampling>) => request<StyleReport>("POST", `/api/models/${enc(model)}/style`, body),
 };

@@ -22,3 +22,8 @@ export const FINISHED_STATES: readonly SessionState[] = ["completed", "stopped",
 export function isFinished(state: string): boolean {
   return (FINISHED_STATES as readonly string[]).includes(state);
 }
+
+/** True while a worker holds the session (it trains, waits or takes controls): neither finished nor interrupted. */
+export function isLive(state: string): boolean {
+  return !isFinished(state) && state !== "interrupted";
+}

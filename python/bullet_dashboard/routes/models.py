@@ -81,7 +81,8 @@ async def generate(name: str, body: GenerateBody, run: ModelRunner = Depends(dep
 
 
 async def stream_tokens(run: ModelRunner, name: str, prompt: str, options: dict[str, Any]) -> AsyncIterator[str]:
-    """Pieces as they are generated (id = token index from 1), then 'done' with the native summary, or 'error'."""
+    """Pieces as they are generated (id = token index from 1; with top_logprobs, each with the token's choice), then
+    'done' with the native summary, or 'error'."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
     cancelled = threading.Event()
@@ -94,7 +95,10 @@ async def stream_tokens(run: ModelRunner, name: str, prompt: str, options: dict[
                     if cancelled.is_set():
                         return
                     elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-                    loop.call_soon_threadsafe(queue.put_nowait, ("token", {"index": index, "text": piece, "elapsed_ms": elapsed_ms}))
+                    event = {"index": index, "text": piece, "elapsed_ms": elapsed_ms}
+                    if tokens.choice is not None:
+                        event["choice"] = tokens.choice
+                    loop.call_soon_threadsafe(queue.put_nowait, ("token", event))
                 result = tokens.result or {}
             loop.call_soon_threadsafe(queue.put_nowait, ("done", result))
         except (BulletError, DashboardError) as e:
@@ -130,23 +134,34 @@ def attention(name: str, body: TextForModel, run: ModelRunner = Depends(deps.run
     return {"tokens": tokens, "layers": len(maps), "heads": len(maps[0]) if maps else 0, "maps": maps}
 
 
+def style_prompt(original: dict[str, Any]) -> str:
+    """A prompt that is not the start of the original: the word that most often opens its sentences (not its first
+    word), and a space, so the model goes on with the next word."""
+    first = (original["preview"].split() or [""])[0].strip(".,;:!?\"'()").lower()
+    openers = original.get("sentence_openers") or []
+    return next((o for o in openers if o.lower() != first), openers[0] if openers else "The") + " "
+
+
 @router.post("/{name}/style", response_model=Dict[str, Any], responses={422: {"model": ErrorBody}},
-             summary="Original vs generated passage with style metrics for both and the model's confidence on the original")
+             summary="Original vs generated passage with style metrics for both, how much of the passage is copied, "
+                     "and the model's confidence on the original")
 def style(name: str, body: StyleBody, run: ModelRunner = Depends(deps.runner), datasets: DatasetStore = Depends(deps.datasets)) -> dict[str, Any]:
     if (body.text is None) == (body.dataset is None):
         raise Invalid("give exactly one of text and dataset")
     source = {"path": datasets.path(body.dataset)} if body.dataset else {"text": body.text}
+    reference = {"reference_path": source["path"]} if body.dataset else {"reference_text": body.text}
     original = text_stats(preview_chars=body.passage_chars, **source)
     passage = original["preview"]
-    prompt = body.prompt if body.prompt is not None else " ".join(passage.split()[:4])
+    prompt = body.prompt if body.prompt is not None else style_prompt(original)
     options = Sampling(**body.dict(include=set(Sampling.__fields__))).options()
     with run.use(name) as model:
         generated = model.generate(prompt, **options)
         confidence = model.perplexity(passage)
-    generated_stats = text_stats(generated["text"], preview_chars=0) if generated["text"].strip() else None
+    generated_stats = text_stats(generated["text"], preview_chars=0, **reference) if generated["text"].strip() else None
     return {
         "original": {"passage": passage, "metrics": original["style"], "words": original["words"]},
         "generated": {"prompt": prompt, "text": generated["text"], "metrics": generated_stats["style"] if generated_stats else None,
+                      "copied": generated_stats["copied"] if generated_stats else None,
                       "tokens_per_second": generated.get("tokens_per_second")},
         "confidence": confidence,
         "definitions": {**original["definitions"],

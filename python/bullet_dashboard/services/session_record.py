@@ -21,6 +21,11 @@ class SessionRecord:
         self.error: str | None = None
         self.best_val_loss: float | None = None
         self.best_step: int | None = None
+        self.best_val_bpc: float | None = None
+        # Training seconds of the runs before the last resume (each run's clock starts at 0), and of the latest run.
+        self.seconds_before = 0.0
+        self.seconds = 0.0
+        self.session_seconds: float | None = None  # the metrics' own count over resumes, when they carry it
         self.last_checkpoint_time = 0.0
         self._checkpoints: dict[str, dict[str, Any]] = {}
 
@@ -29,9 +34,12 @@ class SessionRecord:
         self.last_seq = event["seq"]
         self.state = event.get("state", self.state)
         kind = event["type"]
-        if "step" in event and isinstance(event["step"], int):
+        # An export's step is that of the weights it took (the best checkpoint's, say), not how far training got.
+        if "step" in event and isinstance(event["step"], int) and kind != "exported":
             self.step = event["step"]
         if kind == "started":
+            if self.started is not None:
+                self.seconds_before, self.seconds = self.seconds_before + self.seconds, 0.0
             self.started = event
             self.total_steps = event.get("total_steps")
             self.compute = event.get("compute")
@@ -42,6 +50,11 @@ class SessionRecord:
             val = event.get("val_loss")
             if isinstance(val, (int, float)) and (self.best_val_loss is None or val < self.best_val_loss):
                 self.best_val_loss, self.best_step = val, event.get("step")
+            bpc = event.get("val_bpc")
+            if isinstance(bpc, (int, float)) and (self.best_val_bpc is None or bpc < self.best_val_bpc):
+                self.best_val_bpc = bpc
+            self.seconds = event.get("elapsed_sec") or self.seconds
+            self.session_seconds = event.get("training_sec", self.session_seconds)
         elif kind == "compute":
             self.compute = {**(self.compute or {}), **{k: v for k, v in event.items() if k not in ("seq", "type", "time", "state")}}
         elif kind == "checkpoint":
@@ -52,6 +65,13 @@ class SessionRecord:
             self.verification = event
         elif kind == "error":
             self.error = event.get("message")
+
+    @property
+    def training_seconds(self) -> float | None:
+        """Time spent training over every run of the session (pauses excluded); None before the first metrics."""
+        if self.metrics is None:
+            return None
+        return round(self.session_seconds if self.session_seconds is not None else self.seconds_before + self.seconds, 3)
 
     def checkpoints(self) -> list[dict[str, Any]]:
         """The checkpoints that still exist on disk, by step (the best one marked)."""

@@ -34,7 +34,12 @@ def test_perplexity_attention_and_style(client, trained):
     assert (att["layers"], att["heads"]) == (1, 2) and len(att["maps"][0][0]) == len(att["tokens"])
     assert all(abs(sum(row) - 1) < 1e-3 for row in att["maps"][0][1])
     style = client.post(f"/api/models/{trained}/style", json={"text": story_text(40), "passage_chars": 300, **SAMPLING}).json()
-    assert len(style["original"]["passage"]) == 300 and style["generated"]["prompt"]
+    assert len(style["original"]["passage"]) == 300
+    # The prompt is the word that most often opens the sentences ("the dog ..."), not the original's own start ("Tom saw ...").
+    assert style["generated"]["prompt"] == "the "
+    copied = style["generated"]["copied"]
+    assert copied["ngram"] == 8 and 0 <= copied["copied"] <= copied["ngrams"]
+    assert copied["share"] is None if copied["ngrams"] == 0 else copied["share"] == round(copied["copied"] / copied["ngrams"], 4)
     assert set(style["original"]["metrics"]) == {"avg_sentence_length", "type_token_ratio", "avg_word_length", "punctuation_rate", "formality"}
     assert 0 < style["confidence"]["avg_token_probability"] < 1
     assert abs(style["confidence"]["avg_token_probability"] * style["confidence"]["perplexity"] - 1) < 1e-3

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
+import struct
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ import pytest
 
 import bullet_native
 
-from .conftest import assert_continuous, sse_messages, wait_until
+from .conftest import assert_continuous, config, sse_messages, story_text, wait_until
 
 SHORT_TINY = {"preset": "tiny", "total_steps": 20, "warmup_steps": 5, "eval_every": 10, "sample_every": 10, "attention_every": 10}
 
@@ -110,6 +112,34 @@ def test_train_tiny_preset_on_a_bundled_dataset_over_http(server, tmp_path):
     assert process.wait(timeout=30) == 0
 
 
+def hang_up_mid_replay(url: str, path: str) -> None:
+    """Reads the start of an event stream, then resets the connection as a closed tab's socket does."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        sock.recv(2000)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def test_a_browser_hanging_up_during_a_replay_is_noticed_without_log_noise(server):
+    client, process = server
+    long_run = config(total_steps=300, eval_every=1, sample_every=5, attention_every=10)
+    r = client.post("/api/sessions", json={"text": story_text(), "config": long_run, "auto_export": False, "start": True})
+    assert r.status_code == 201, r.text
+    session_id = r.json()["id"]
+    wait_until(lambda: client.get(f"/api/sessions/{session_id}").json()["state"] == "completed", what="the run to finish")
+    for _ in range(3):
+        hang_up_mid_replay(str(client.base_url), f"/api/sessions/{session_id}/events")
+    # The server still streams the whole log to a client that stays.
+    replay = client.get(f"/api/sessions/{session_id}/events", params={"follow": "false"})
+    assert_continuous([m["data"] for m in sse_messages(replay.text) if m["event"] == "message"])
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    log = process.stderr.read()
+    assert "socket.send() raised exception" not in log, log[:2000]
+
+
 def test_bound_beyond_loopback_every_route_needs_the_printed_token(tmp_path):
     with launched(tmp_path, "--host", "0.0.0.0") as (process, printed):
         url = urlsplit(printed)
@@ -136,7 +166,10 @@ def test_bound_beyond_loopback_every_route_needs_the_printed_token(tmp_path):
             assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
             assert client.get("/api/datasets/poetry/text").status_code == 200
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
+        process.wait(timeout=30)
+        # Read through the text wrappers: the first readline may have buffered the lines after it, which
+        # communicate() (reading the raw pipes) would miss.
+        out, err = process.stdout.read(), process.stderr.read()
         # Printed in the URLs for this machine and for others, and nowhere else.
         lines = [line.split(": ", 1)[0] for line in (out + err).splitlines() if token in line]
         assert lines == ["From other machines"] and token not in err, out + err

@@ -3,10 +3,21 @@ import { api, ApiError, type AttentionSnapshot } from "@/lib/api";
 import { ErrorText } from "@/components/Feedback";
 import { Heatmap } from "@/components/Heatmap";
 import { usePoll } from "@/hooks/usePoll";
+import { sessionLabel } from "@/lib/sessionLabel";
 
 /** Every layer × head of the selected session's probe text, a large view of one head, and a timeline over training. */
-export function AttentionPage({ sessionId, onOpenSession }: { sessionId: string | null; onOpenSession: (id: string) => void }) {
+export function AttentionPage({ sessionId, atStep = null, onOpenSession }: {
+  sessionId: string | null;
+  /** Open at the last snapshot taken at or before this step (a checkpoint's), instead of the newest. */
+  atStep?: number | null;
+  onOpenSession: (id: string, replace?: boolean) => void;
+}) {
   const sessions = usePoll(() => api.sessions(), 5000, []);
+  // With a single session there is nothing to choose.
+  const only = sessions.data?.length === 1 ? sessions.data[0].id : null;
+  useEffect(() => {
+    if (!sessionId && only) onOpenSession(only, true);
+  }, [sessionId, only, onOpenSession]);
   const index = usePoll(() => (sessionId ? api.attentionIndex(sessionId) : Promise.resolve({ snapshots: [] })), 3000, [sessionId]);
   const snapshots = index.data?.snapshots ?? [];
   const [position, setPosition] = useState<number | null>(null); // null follows the newest snapshot
@@ -21,6 +32,14 @@ export function AttentionPage({ sessionId, onOpenSession }: { sessionId: string 
     setSelected(null);
     setSnapshot(null);
   }, [sessionId]);
+  // Positioned once the snapshots are known; a later atStep (another checkpoint) positions again.
+  const placed = useRef<string | null>(null);
+  useEffect(() => {
+    const key = `${sessionId}@${atStep}`;
+    if (atStep === null || snapshots.length === 0 || placed.current === key) return;
+    placed.current = key;
+    setPosition(snapshotAtOrBefore(snapshots, atStep));
+  }, [sessionId, atStep, snapshots]);
 
   const at = position ?? snapshots.length - 1;
   const current = snapshots[at];
@@ -65,7 +84,7 @@ export function AttentionPage({ sessionId, onOpenSession }: { sessionId: string 
             <select value={sessionId ?? ""} onChange={(e) => onOpenSession(e.target.value)}>
               <option value="" disabled>choose a session</option>
               {(sessions.data ?? []).map((s) => (
-                <option key={s.id} value={s.id}>{s.name ?? s.id} ({s.state})</option>
+                <option key={s.id} value={s.id}>{sessionLabel(s)} ({s.state})</option>
               ))}
             </select>
           </label>
@@ -82,6 +101,9 @@ export function AttentionPage({ sessionId, onOpenSession }: { sessionId: string 
               aria-valuetext={`step ${current?.step ?? "?"}`}
               onChange={(e) => (setPlaying(false), setPosition(Number(e.target.value)))} />
             <span className="small" data-testid="attention-step">step {current?.step ?? "?"} ({at + 1} of {snapshots.length})</span>
+            {atStep !== null && current?.step !== atStep && position !== null && (
+              <span className="muted small">the snapshot nearest the checkpoint of step {atStep}</span>
+            )}
           </div>
         )}
       </section>
@@ -110,6 +132,15 @@ export function AttentionPage({ sessionId, onOpenSession }: { sessionId: string 
       )}
     </div>
   );
+}
+
+/** The index of the last snapshot taken at or before `step` (the first one when all are later). */
+export function snapshotAtOrBefore(snapshots: { step?: number }[], step: number): number {
+  let at = 0;
+  snapshots.forEach((s, i) => {
+    if ((s.step ?? 0) <= step) at = i;
+  });
+  return at;
 }
 
 function HeadDetail({ snapshot, layer, head, onClose }: { snapshot: AttentionSnapshot; layer: number; head: number; onClose: () => void }) {

@@ -2,9 +2,12 @@ import { useState } from "react";
 import { api, ApiError } from "@/lib/api";
 import { ErrorText } from "@/components/Feedback";
 import { GgufDownload } from "@/components/GgufDownload";
+import { SortHeader } from "@/components/SortHeader";
 import { formatBytes, formatLoss, formatPerplexity, formatTime } from "@/lib/format";
 import { usePoll } from "@/hooks/usePoll";
-import { nextSort, sortModels, type Sort, type SortKey } from "./sortModels";
+import { nextSort, sortRows, type Sort } from "@/lib/sortRows";
+
+type SortKey = "name" | "bytes" | "hidden_size" | "vocab_size" | "val_loss" | "float_perplexity" | "bq4_perplexity" | "created";
 
 const COLUMNS: [SortKey, string][] = [
   ["name", "Name"], ["bytes", "Size"], ["hidden_size", "Dims"], ["vocab_size", "Vocab"], ["val_loss", "Val loss"],
@@ -14,10 +17,10 @@ const COLUMNS: [SortKey, string][] = [
 /** Every model with its dims and metrics: sortable, with download (.bullet or GGUF), delete (confirmed) and open in Playground. */
 export function ModelsPage({ onOpenInPlayground }: { onOpenInPlayground: (name: string) => void }) {
   const models = usePoll(() => api.models(), 5000, []);
-  const [sort, setSort] = useState<Sort>({ key: "created", descending: true });
+  const [sort, setSort] = useState<Sort<SortKey>>({ key: "created", descending: true });
   const [confirming, setConfirming] = useState<string | null>(null);
   const [error, setError] = useState<{ name: string; error: ApiError } | null>(null);
-  const rows = sortModels(models.data ?? [], sort);
+  const rows = sortRows(models.data ?? [], sort);
 
   const remove = async (name: string) => {
     setError(null);
@@ -42,11 +45,7 @@ export function ModelsPage({ onOpenInPlayground }: { onOpenInPlayground: (name: 
               <thead>
                 <tr>
                   {COLUMNS.map(([key, label]) => (
-                    <th key={key} scope="col" aria-sort={sort.key === key ? (sort.descending ? "descending" : "ascending") : "none"}>
-                      <button type="button" className="sort" onClick={() => setSort(nextSort(sort, key))}>
-                        {label} {sort.key === key ? (sort.descending ? "▼" : "▲") : ""}
-                      </button>
-                    </th>
+                    <SortHeader key={key} column={key} label={label} sort={sort} onSort={(k) => setSort(nextSort(sort, k, ["created"]))} />
                   ))}
                   <th scope="col">Actions</th>
                 </tr>

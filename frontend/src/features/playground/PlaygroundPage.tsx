@@ -4,8 +4,11 @@ import { ErrorText, ProgressBar } from "@/components/Feedback";
 import { formatBytes, formatCount, formatRate } from "@/lib/format";
 import { usePoll } from "@/hooks/usePoll";
 import { useUpload } from "@/hooks/useUpload";
+import { TokenText, type GeneratedToken } from "./TokenText";
 
-const DEFAULTS: Sampling = { temperature: 0.8, top_k: 40, top_p: 0.95, repetition_penalty: 1.1, max_tokens: 200, seed: null };
+/** Each token comes with its 10 likeliest candidates unless the user turns explaining off. */
+const EXPLAIN = 10;
+const DEFAULTS: Sampling = { temperature: 0.8, top_k: 40, top_p: 0.95, repetition_penalty: 1.1, max_tokens: 200, seed: null, top_logprobs: EXPLAIN };
 
 /** Pick or upload a .bullet, read its header and tensors, and generate with live tokens/s (optionally on two models). */
 export function PlaygroundPage({ model, onOpenModel }: { model: string | null; onOpenModel: (name: string) => void }) {
@@ -44,6 +47,10 @@ export function PlaygroundPage({ model, onOpenModel }: { model: string | null; o
           <label htmlFor="pg-prompt">Prompt</label>
           <textarea id="pg-prompt" rows={3} value={prompt} onChange={(e) => setPrompt(e.target.value)} />
           <SamplingControls value={sampling} onChange={setSampling} />
+          <label className="check">
+            <input type="checkbox" checked={(sampling.top_logprobs ?? 0) > 0} onChange={(e) => setSampling({ ...sampling, top_logprobs: e.target.checked ? EXPLAIN : 0 })} />
+            Explain each token (its {EXPLAIN} likeliest candidates)
+          </label>
           <button type="button" className="button-primary" disabled={!model || (compare && !other)} onClick={() => setRunId((r) => r + 1)}>Generate</button>
         </section>
       </div>
@@ -94,23 +101,26 @@ function ModelUpload({ onUploaded }: { onUploaded: (name: string) => void }) {
   );
 }
 
-type RunState = { text: string; tokens: number; started: number; tps: number | null; done: boolean; error: ApiError | null };
+type RunState = { pieces: GeneratedToken[]; tokens: number; started: number; tps: number | null; done: boolean; error: ApiError | null };
 
 function ModelRun({ name, prompt, sampling, runId }: { name: string; prompt: string; sampling: Sampling; runId: number }) {
   const info = usePoll<ModelInspect>(() => api.model(name), 0, [name]);
   const [run, setRun] = useState<RunState | null>(null);
   const latest = useRef({ prompt, sampling });
   latest.current = { prompt, sampling };
+  // The prompt and sampling the shown text was generated with (the form may have changed since).
+  const [used, setUsed] = useState({ prompt, sampling });
 
   useEffect(() => setRun(null), [name]);
   useEffect(() => {
     if (runId === 0) return;
     const abort = new AbortController();
     const started = performance.now();
-    setRun({ text: "", tokens: 0, started, tps: null, done: false, error: null });
-    generateStream(name, latest.current.prompt, latest.current.sampling, (piece, index) => {
+    setRun({ pieces: [], tokens: 0, started, tps: null, done: false, error: null });
+    setUsed(latest.current);
+    generateStream(name, latest.current.prompt, latest.current.sampling, (piece, index, _ms, choice) => {
       const seconds = (performance.now() - started) / 1000;
-      setRun((r) => r && { ...r, text: r.text + piece, tokens: index, tps: seconds > 0 ? index / seconds : null });
+      setRun((r) => r && { ...r, pieces: [...r.pieces, { text: piece, choice }], tokens: index, tps: seconds > 0 ? index / seconds : null });
     }, abort.signal).then(
       (done) => setRun((r) => r && { ...r, done: true, tps: done.tokens_per_second ?? r.tps }),
       (e) => (e as Error).name !== "AbortError" && setRun((r) => r && { ...r, done: true, error: e as ApiError }),
@@ -127,7 +137,7 @@ function ModelRun({ name, prompt, sampling, runId }: { name: string; prompt: str
           <div className="small gen-stats" aria-live="polite">
             <span data-testid="gen-tokens">{run.tokens} tokens</span> · <span>{formatRate(run.tps)} tokens/s</span> · <span>{run.done ? "done" : "generating…"}</span>
           </div>
-          <pre className="output" data-testid="gen-output"><span className="muted">{latest.current.prompt}</span>{run.text}</pre>
+          <TokenText prompt={used.prompt} tokens={run.pieces} sampling={used.sampling} />
           <ErrorText error={run.error} />
         </div>
       )}

@@ -5,6 +5,7 @@ import type { SessionEvent } from "@/lib/eventStream";
 import { formatMetric, formatPercent, formatPerplexity } from "@/lib/format";
 import { usePoll } from "@/hooks/usePoll";
 import { useEventStream } from "@/lib/useEventStream";
+import { copyVerdict } from "./copyVerdict";
 
 const METRICS: [string, string][] = [
   ["avg_sentence_length", "Average sentence length"],
@@ -14,7 +15,22 @@ const METRICS: [string, string][] = [
   ["formality", "Formality score"],
 ];
 
-/** Paste your writing (or pick a dataset), train the tiny preset on it, then compare original and generated style. */
+/** What "Learn my style" trains: nothing set, so the server chooses the model, tokenizer and time budget for the text. */
+const STYLE_CONFIG = {};
+
+/** Saves pasted writing as a dataset named "writing" (then "writing-2", "writing-3", … when the name is taken). */
+async function saveWriting(text: string) {
+  const base = "writing";
+  for (let n = 1; ; n++) {
+    try {
+      return await api.datasetFromText(n === 1 ? base : `${base}-${n}`, text);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 409) || n >= 20) throw e;
+    }
+  }
+}
+
+/** Paste your writing (or pick a dataset), train a quick model on it, then compare original and generated style. */
 export function StylePage({ sessionId, onOpenSession }: { sessionId: string | null; onOpenSession: (id: string) => void }) {
   return sessionId ? <StyleResult sessionId={sessionId} onRestart={() => onOpenSession("")} /> : <StyleInput onStarted={onOpenSession} />;
 }
@@ -38,9 +54,8 @@ function StyleInput({ onStarted }: { onStarted: (id: string) => void }) {
     setError(null);
     setBusy(true);
     try {
-      const stamp = new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
-      const name = source === "paste" ? (await api.datasetFromText(`style-${stamp}`, text)).name : dataset;
-      const session = await api.createSession({ config: { preset: "tiny" }, dataset: name, name: `style-${stamp}`, start: true });
+      const name = source === "paste" ? (await saveWriting(text)).name : dataset;
+      const session = await api.createSession({ config: STYLE_CONFIG, dataset: name, start: true });
       onStarted(session.id);
     } catch (e) {
       setError(e as ApiError);
@@ -73,7 +88,7 @@ function StyleInput({ onStarted }: { onStarted: (id: string) => void }) {
         )}
         {metrics && <MetricsTable columns={[["Your text", metrics.style]]} definitions={metrics.definitions} />}
         <button type="button" className="button-primary" onClick={learn} disabled={!ready || busy}>{busy ? "Starting…" : "Learn my style"}</button>
-        <p className="muted small">Trains the tiny preset (about a minute), then writes a passage in your style.</p>
+        <p className="muted small">Trains a small model on it (about a minute), then writes a new passage in your style and says how much of it is copied.</p>
         <ErrorText error={error} />
       </section>
     </div>
@@ -97,11 +112,23 @@ function StyleResult({ sessionId, onRestart }: { sessionId: string; onRestart: (
   const model = detail.data?.exports.at(-1)?.model ?? null;
   const [report, setReport] = useState<StyleReport | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
+  const [writing, setWriting] = useState(false);
+  const dataset = detail.data?.dataset;
+  const write = useCallback(async (model: string, dataset: string, prompt?: string, seed = 7) => {
+    setWriting(true);
+    setError(null);
+    try {
+      setReport(await api.style(model, { dataset, prompt, max_tokens: 120, seed }));
+    } catch (e) {
+      setError(e as ApiError);
+    } finally {
+      setWriting(false);
+    }
+  }, []);
 
   useEffect(() => {
-    if (!model || !detail.data?.dataset || report) return;
-    api.style(model, { dataset: detail.data.dataset, max_tokens: 120, seed: 7 }).then(setReport, setError);
-  }, [model, detail.data?.dataset, report]);
+    if (model && dataset && !report && !writing && !error) write(model, dataset);
+  }, [model, dataset, report, writing, error, write]);
 
   return (
     <div className="page">
@@ -119,11 +146,17 @@ function StyleResult({ sessionId, onRestart }: { sessionId: string; onRestart: (
         )}
         <ErrorText error={progress.error ?? error ?? detail.error} />
       </section>
-      {report && (
+      {report && model && dataset && (
         <>
           <div className="two-col">
             <section className="panel"><h2>Original</h2><pre className="passage">{report.original.passage}</pre></section>
-            <section className="panel"><h2>Generated</h2><pre className="passage" data-testid="style-generated"><span className="muted">{report.generated.prompt}</span>{report.generated.text}</pre></section>
+            <section className="panel">
+              <h2>Generated</h2>
+              <pre className="passage" data-testid="style-generated"><span className="muted">{report.generated.prompt}</span>{report.generated.text}</pre>
+              <CopiedShare report={report} />
+              <AnotherPassage key={report.generated.prompt} prompt={report.generated.prompt} busy={writing}
+                onWrite={(prompt) => write(model, dataset, prompt, Math.floor(Math.random() * 2 ** 31))} />
+            </section>
           </div>
           <section className="panel">
             <h2>Style metrics</h2>
@@ -137,6 +170,33 @@ function StyleResult({ sessionId, onRestart }: { sessionId: string; onRestart: (
         </>
       )}
     </div>
+  );
+}
+
+/** How much of the passage is copied from the original, and what that means. */
+function CopiedShare({ report }: { report: StyleReport }) {
+  const copied = report.generated.copied;
+  const verdict = copyVerdict(copied);
+  return (
+    <div className={`copied copied-${verdict.kind}`} data-testid="style-copied" role={verdict.kind === "memorized" ? "alert" : "status"}>
+      <div className="stat" title={copied?.definition}>
+        <div className="stat-label">Copied from your text</div>
+        <div className="stat-value">{copied?.share != null ? formatPercent(copied.share, 0) : "–"}</div>
+      </div>
+      <p className="small">{verdict.text}</p>
+    </div>
+  );
+}
+
+/** Another passage from the same model: a prompt of your own (not the start of your text) and a new seed. */
+function AnotherPassage({ prompt, busy, onWrite }: { prompt: string; busy: boolean; onWrite: (prompt: string) => void }) {
+  const [value, setValue] = useState(prompt);
+  return (
+    <form className="another" onSubmit={(e) => (e.preventDefault(), onWrite(value))}>
+      <label htmlFor="style-prompt">Start the passage with</label>
+      <input id="style-prompt" value={value} onChange={(e) => setValue(e.target.value)} />
+      <button type="submit" disabled={busy}>{busy ? "Writing…" : "Write another passage"}</button>
+    </form>
   );
 }
 

@@ -5,29 +5,38 @@ import type { FieldError, TrainConfig } from "@/lib/api";
 export type FieldKind = "number" | "boolean" | "text" | "choice";
 export type FieldSpec = { key: string; label: string; kind: FieldKind; group: string; choices?: string[]; hint?: string };
 
+/** The keys that say how long to train; the "Train for" control sets them together. */
+export const LIMIT_KEYS = ["total_steps", "epochs", "time_budget_s"];
+
 const GROUPS: [string, string[]][] = [
+  ["Train for", LIMIT_KEYS],
   ["Model", ["tokenizer", "vocab_size", "hidden_size", "num_layers", "num_heads", "max_seq_len", "tied_head", "dropout"]],
-  ["Optimizer and schedule", ["total_steps", "epochs", "batch_size", "grad_accum", "learning_rate", "min_lr_ratio", "warmup_steps",
-    "beta1", "beta2", "adam_eps", "weight_decay", "grad_clip", "ema_decay"]],
+  ["Optimizer and schedule", ["optimizer", "batch_size", "grad_accum", "learning_rate", "lr_schedule", "min_lr_ratio", "warmup_steps",
+    "decay_fraction", "muon_lr", "muon_momentum", "beta1", "beta2", "adam_eps", "weight_decay", "grad_clip", "ema_decay"]],
   ["Evaluation and samples", ["val_fraction", "eval_every", "eval_batches", "early_stopping_patience", "sample_every", "sample_prompt",
     "sample_length", "sample_temperature", "attention_every", "attention_probe"]],
   ["Run", ["seed", "threads", "checkpoint_every", "keep_last", "keep_best", "qat", "qat_start_step"]],
 ];
 
 const LABELS: Record<string, string> = {
-  vocab_size: "Vocabulary size", hidden_size: "Embedding dim", num_layers: "Layers", num_heads: "Heads", max_seq_len: "Context length",
+  tokenizer: "Tokenizer", optimizer: "Optimizer", vocab_size: "Vocabulary size", hidden_size: "Embedding dim", num_layers: "Layers", num_heads: "Heads", max_seq_len: "Context length",
   tied_head: "Tie output head to embeddings", total_steps: "Steps", grad_accum: "Gradient accumulation", learning_rate: "Learning rate",
   min_lr_ratio: "Final LR ratio", warmup_steps: "Warmup steps", adam_eps: "Adam epsilon", grad_clip: "Gradient clip",
   ema_decay: "EMA decay", val_fraction: "Validation fraction", eval_every: "Evaluate every", eval_batches: "Eval batches",
   early_stopping_patience: "Early-stop patience", sample_every: "Sample every", sample_prompt: "Sample prompt", sample_length: "Sample length",
   sample_temperature: "Sample temperature", attention_every: "Attention every", attention_probe: "Attention probe text",
   checkpoint_every: "Checkpoint every", keep_last: "Keep last checkpoints", keep_best: "Keep best checkpoint", qat: "Quantization-aware training",
-  qat_start_step: "QAT from step", batch_size: "Batch size",
+  qat_start_step: "QAT from step", batch_size: "Batch size", time_budget_s: "Time budget (s)", lr_schedule: "LR schedule",
+  decay_fraction: "Decay fraction", muon_lr: "Muon learning rate", muon_momentum: "Muon momentum",
 };
+
+/** Fields whose value is one of a few names. */
+const CHOICES: Record<string, string[]> = { tokenizer: ["bpe", "char"], optimizer: ["adamw", "muon"], lr_schedule: ["cosine", "wsd"] };
 
 const HINTS: Record<string, string> = {
   epochs: "0 = use Steps", vocab_size: "ignored by the char tokenizer", ema_decay: "0 = off", early_stopping_patience: "evaluations; 0 = off",
-  checkpoint_every: "steps; 0 = off", threads: "CPU threads for this session",
+  checkpoint_every: "steps; 0 = off", threads: "CPU threads for this session", decay_fraction: "wsd: share of the run spent decaying",
+  muon_lr: "for the hidden matrices", lr_schedule: "wsd: warmup, stable, decay",
 };
 
 function labelOf(key: string): string {
@@ -43,7 +52,7 @@ export function fieldsFor(template: TrainConfig): FieldSpec[] {
   ];
   return ordered.map(([key, group]) => {
     const v = template[key];
-    if (key === "tokenizer") return { key, group, label: "Tokenizer", kind: "choice", choices: ["bpe", "char"] };
+    if (CHOICES[key]) return { key, group, label: labelOf(key), kind: "choice", choices: CHOICES[key] };
     const kind: FieldKind = typeof v === "boolean" ? "boolean" : typeof v === "number" ? "number" : "text";
     return { key, group, label: labelOf(key), kind, hint: HINTS[key] };
   });
@@ -84,4 +93,33 @@ export function mergeErrors(local: FieldError[], server: FieldError[], fields: F
     else if (!general.includes(e.message)) general.push(e.message);
   }
   return { byField, general };
+}
+
+/** How long a run trains: minutes of training time, a number of steps or epochs, or until the user stops it. */
+export type Limit = { unit: "minutes" | "steps" | "epochs"; value: number } | { unit: "untilStopped" };
+
+/** "Until stopped" is the longest budget the server takes: a week of training time. */
+export const UNTIL_STOPPED_SECONDS = 7 * 24 * 3600;
+
+const numberOf = (v: string | boolean | undefined) => (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : 0);
+
+/** The limit the form's values say (the first set of time budget, steps and epochs; steps when none is). */
+export function limitOf(raw: RawValues): Limit {
+  const seconds = numberOf(raw.time_budget_s);
+  if (seconds >= UNTIL_STOPPED_SECONDS) return { unit: "untilStopped" };
+  if (seconds > 0) return { unit: "minutes", value: Math.round((seconds / 60) * 100) / 100 };
+  const epochs = numberOf(raw.epochs);
+  if (epochs > 0 && numberOf(raw.total_steps) === 0) return { unit: "epochs", value: epochs };
+  return { unit: "steps", value: numberOf(raw.total_steps) };
+}
+
+/** The form's values with exactly this limit set (the other two at 0, so a preset's limit does not also apply). */
+export function withLimit(raw: RawValues, limit: Limit): RawValues {
+  const seconds = limit.unit === "untilStopped" ? UNTIL_STOPPED_SECONDS : limit.unit === "minutes" ? Math.round(limit.value * 60) : 0;
+  return {
+    ...raw,
+    time_budget_s: String(seconds),
+    total_steps: String(limit.unit === "steps" ? limit.value : 0),
+    epochs: String(limit.unit === "epochs" ? limit.value : 0),
+  };
 }

@@ -15,11 +15,12 @@ describe("reduceSession", () => {
       metrics(3, 2, 5.9, 5.8),
       metrics(4, 3, 5.5),
     ]);
-    expect(v.steps).toEqual([1, 2, 3]);
-    expect(v.trainLoss).toEqual([6.2, 5.9, 5.5]);
-    expect(v.valLoss).toEqual([null, 5.8, null]);
+    expect(v.curves.steps).toEqual([1, 2, 3]);
+    expect(v.curves.trainLoss).toEqual([6.2, 5.9, 5.5]);
+    expect(v.curves.valLoss).toEqual([null, 5.8, null]);
     expect(v.totalSteps).toBe(60);
     expect(v.parameters).toBe(196928);
+    expect(replay([{ seq: 1, type: "started", config: { hidden_size: 96 } }]).config).toEqual({ hidden_size: 96 });
     expect(v.latest?.step).toBe(3);
     expect(v.phase).toBe("running");
   });
@@ -40,8 +41,8 @@ describe("reduceSession", () => {
 
   it("replaces the points a resumed run repeats after its checkpoint", () => {
     const v = replay([metrics(1, 1, 6), metrics(2, 2, 5), metrics(3, 3, 4), metrics(4, 2, 4.9), metrics(5, 3, 4.5)]);
-    expect(v.steps).toEqual([1, 2, 3]);
-    expect(v.trainLoss).toEqual([6, 4.9, 4.5]);
+    expect(v.curves.steps).toEqual([1, 2, 3]);
+    expect(v.curves.trainLoss).toEqual([6, 4.9, 4.5]);
   });
 
   it("follows pause, resume, completion, export and errors", () => {
@@ -63,6 +64,17 @@ describe("reduceSession", () => {
     const failed = replay([{ seq: 6, type: "error", step: 7, message: "out of memory" }], v);
     expect(failed.phase).toBe("failed");
     expect(failed.error).toBe("out of memory");
+  });
+
+  it("says in the console what the server chose for the text", () => {
+    const v = replay([{ seq: 1, type: "started", parameters: 10, total_steps: 60, vocab_size: 40, notes: ["character tokenizer: the text is short"] }]);
+    expect(v.console[0].text).toBe("started: 10 parameters, 60 steps, vocabulary 40; chosen for this text: character tokenizer: the text is short");
+  });
+
+  it("keeps the overfitting warning and says it in the console", () => {
+    const v = replay([{ seq: 1, type: "overfitting", step: 40, val_loss: 6.4, best_val_loss: 4.8, best_step: 10, evaluations: 3 }]);
+    expect(v.overfitting).toMatchObject({ step: 40, best_step: 10 });
+    expect(v.console[0].text).toBe("step 40: validation loss has risen over 3 evaluations (best 4.800 at step 10) while training loss fell: the model is overfitting");
   });
 
   it("puts evaluated metrics in the console but not every step", () => {
@@ -95,12 +107,14 @@ describe("sampleNearest and progressOf", () => {
     expect(sampleNearest(samples, 1000)?.text).toBe("c");
     expect(sampleNearest([], 5)).toBeNull();
   });
-  it("reports step, ETA and fraction; a stopped run is not shown as full", () => {
+  it("reports step, ETA and fraction; a stopped run is not shown as full and has no ETA", () => {
     const running = replay([{ seq: 1, type: "started", total_steps: 60 }, metrics(2, 15, 5)]);
-    expect(progressOf(running)).toEqual({ fraction: 0.25, step: 15, total: 60, eta: "10 s" });
+    expect(progressOf(running)).toEqual({ fraction: 0.25, step: 15, total: 60, eta: "10 s", untilStopped: false });
+    const endless = replay([{ seq: 1, type: "started", total_steps: 9e9, time_budget_s: 7 * 24 * 3600 }, metrics(2, 15, 5)]);
+    expect(progressOf(endless)).toMatchObject({ total: null, eta: null, untilStopped: true });
     const stopped = replay([{ seq: 3, type: "completed", step: 15, reason: "stopped" }], running);
-    expect(progressOf(stopped)).toMatchObject({ fraction: 0.25, eta: "done" });
+    expect(progressOf(stopped)).toMatchObject({ fraction: 0.25, eta: null });
     const done = replay([metrics(4, 60, 4), { seq: 5, type: "completed", step: 60, reason: "completed" }], running);
-    expect(progressOf(done)).toMatchObject({ fraction: 1, eta: "done" });
+    expect(progressOf(done)).toMatchObject({ fraction: 1, eta: null });
   });
 });

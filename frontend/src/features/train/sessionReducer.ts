@@ -1,8 +1,10 @@
 // Builds everything the Train tab draws from a session's events: chart series, samples, console, attention index,
 // progress and the verification numbers. Pure, so a replayed session and a live one end in the same state.
-import type { Metrics, Verification } from "@/lib/api";
+import type { Metrics, TrainConfig, Verification } from "@/lib/api";
+import { addToCurves, emptyCurves, type Curves } from "@/lib/curves";
 import type { SessionEvent } from "@/lib/eventStream";
 import { formatDuration, formatLoss, formatPercent, formatPerplexity } from "@/lib/format";
+import { UNTIL_STOPPED_SECONDS } from "./configForm";
 
 export type Sample = { seq: number; step: number; prompt: string; text: string };
 export type ConsoleLine = { seq: number; type: string; text: string };
@@ -12,11 +14,13 @@ export type SessionView = {
   /** Phase as the events tell it; the server's state is authoritative when they disagree. */
   phase: "waiting" | "running" | "paused" | "completed" | "stopped" | "early_stopped" | "failed";
   totalSteps: number | null;
+  /** The run's time budget in seconds (0: none), from its started event. */
+  budgetSeconds: number;
+  /** The config the run trains with, as its started event says (after what the server chose for the text). */
+  config: TrainConfig | null;
   parameters: number | null;
-  steps: number[];
-  trainLoss: number[];
-  /** Validation loss per point of `steps`; null where the step had no evaluation. */
-  valLoss: (number | null)[];
+  /** The chart series, one entry per logged step. */
+  curves: Curves;
   latest: Metrics | null;
   samples: Sample[];
   console: ConsoleLine[];
@@ -24,7 +28,11 @@ export type SessionView = {
   verification: Verification | null;
   modelPath: string | null;
   error: string | null;
+  /** The latest overfitting warning: validation loss rising over several evaluations while training loss fell. */
+  overfitting: Overfitting | null;
 };
+
+export type Overfitting = { step: number; val_loss: number; best_val_loss: number; best_step: number; evaluations: number };
 
 export const CONSOLE_LIMIT = 400;
 
@@ -32,10 +40,10 @@ export const emptyView: SessionView = {
   lastSeq: 0,
   phase: "waiting",
   totalSteps: null,
+  budgetSeconds: 0,
+  config: null,
   parameters: null,
-  steps: [],
-  trainLoss: [],
-  valLoss: [],
+  curves: emptyCurves,
   latest: null,
   samples: [],
   console: [],
@@ -43,6 +51,7 @@ export const emptyView: SessionView = {
   verification: null,
   modelPath: null,
   error: null,
+  overfitting: null,
 };
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -52,7 +61,8 @@ export function describeEvent(e: SessionEvent): string | null {
   switch (e.type) {
     case "started":
       return `started: ${e.parameters ?? "?"} parameters, ${e.total_steps ?? "?"} steps, vocabulary ${e.vocab_size ?? "?"}` +
-        (e.resumed_from ? " (resumed from a checkpoint)" : "");
+        (e.resumed_from ? " (resumed from a checkpoint)" : "") +
+        (Array.isArray(e.notes) && e.notes.length ? `; chosen for this text: ${e.notes.join("; ")}` : "");
     case "metrics":
       return e.val_loss == null ? null : `step ${e.step}: train loss ${formatLoss(num(e.train_loss))}, val loss ${formatLoss(num(e.val_loss))}`;
     case "sample":
@@ -61,10 +71,15 @@ export function describeEvent(e: SessionEvent): string | null {
       return `step ${e.step}: attention snapshot`;
     case "checkpoint":
       return `step ${e.step}: ${e.best ? "best " : ""}checkpoint saved`;
+    case "compute":
+      return `training with ${e.threads} thread${e.threads === 1 ? "" : "s"}`;
     case "paused":
       return `paused at step ${e.step}`;
     case "resumed":
       return `resumed at step ${e.step}`;
+    case "overfitting":
+      return `step ${e.step}: validation loss has risen over ${e.evaluations} evaluations (best ${formatLoss(num(e.best_val_loss))} ` +
+        `at step ${e.best_step}) while training loss fell: the model is overfitting`;
     case "early_stopped":
       return `early stop at step ${e.step}: best val loss ${formatLoss(num(e.best_val_loss))} at step ${e.best_step}`;
     case "completed":
@@ -89,31 +104,21 @@ function withConsole(view: SessionView, e: SessionEvent): ConsoleLine[] {
 /** Applies one event; events at or below lastSeq are ignored, so a repeated event changes nothing. */
 export function reduceSession(view: SessionView, e: SessionEvent): SessionView {
   if (e.seq <= view.lastSeq) return view;
-  const next: SessionView = { ...view, lastSeq: e.seq, console: withConsole(view, e) };
+  const next: SessionView = { ...view, lastSeq: e.seq, console: withConsole(view, e), curves: addToCurves(view.curves, e) };
   switch (e.type) {
     case "started":
-      return { ...next, phase: "running", totalSteps: num(e.total_steps), parameters: num(e.parameters), error: null };
+      return {
+        ...next, phase: "running", totalSteps: num(e.total_steps), budgetSeconds: num(e.time_budget_s) ?? 0, parameters: num(e.parameters), error: null,
+        config: typeof e.config === "object" && e.config !== null ? (e.config as TrainConfig) : view.config,
+      };
     case "metrics": {
       const m = e as unknown as Metrics;
-      const step = num(m.step);
-      if (step === null) return next;
-      const latest = { ...m, val_loss: num(m.val_loss) };
-      // A resumed run repeats steps after its checkpoint: the newer point replaces the older ones from there on.
-      let { steps, trainLoss, valLoss } = view;
-      const cut = steps.length > 0 && steps[steps.length - 1] >= step ? steps.findIndex((s) => s >= step) : -1;
-      if (cut >= 0) {
-        steps = steps.slice(0, cut);
-        trainLoss = trainLoss.slice(0, cut);
-        valLoss = valLoss.slice(0, cut);
-      }
+      if (num(m.step) === null) return next;
       return {
         ...next,
         phase: view.phase === "waiting" ? "running" : view.phase,
         totalSteps: num(m.total_steps) ?? view.totalSteps,
-        latest,
-        steps: [...steps, step],
-        trainLoss: [...trainLoss, num(m.train_loss) ?? NaN],
-        valLoss: [...valLoss, latest.val_loss],
+        latest: { ...m, val_loss: num(m.val_loss) },
       };
     }
     case "sample":
@@ -131,6 +136,8 @@ export function reduceSession(view: SessionView, e: SessionEvent): SessionView {
     }
     case "early_stopped":
       return { ...next, phase: "early_stopped" };
+    case "overfitting":
+      return { ...next, overfitting: e as unknown as Overfitting };
     case "exported":
       return { ...next, verification: e as Verification, modelPath: typeof e.path === "string" ? e.path : null };
     case "error":
@@ -154,12 +161,17 @@ export function sampleNearest(samples: Sample[], step: number): Sample | null {
   return best;
 }
 
-/** Progress text pieces: "step 120 / 600", ETA and fraction done. */
-export function progressOf(view: SessionView): { fraction: number; step: number; total: number | null; eta: string } {
+/** Progress: step, total, fraction done, and the ETA while the run can still go on (null once it has ended or when it
+ *  trains until stopped, which has no end to count down to). */
+export function progressOf(view: SessionView): { fraction: number; step: number; total: number | null; eta: string | null; untilStopped: boolean } {
   const step = view.latest?.step ?? 0;
-  const total = view.totalSteps;
+  const untilStopped = view.budgetSeconds >= UNTIL_STOPPED_SECONDS;
+  const total = untilStopped ? null : view.totalSteps;
   const fraction = total ? Math.min(1, step / total) : 0;
-  const finished = view.phase === "completed" || view.phase === "stopped" || view.phase === "early_stopped";
-  // Only a run that reached its last step is full; a stopped one shows how far it got.
-  return { fraction: view.phase === "completed" ? 1 : fraction, step, total, eta: finished ? "done" : formatDuration(view.latest?.eta_sec) };
+  const ended = view.phase === "completed" || view.phase === "stopped" || view.phase === "early_stopped" || view.phase === "failed";
+  // Only a run that reached its last step is full; a stopped one shows how far it got, and neither has an ETA.
+  return {
+    fraction: view.phase === "completed" ? 1 : fraction, step, total, untilStopped,
+    eta: ended || untilStopped ? null : formatDuration(view.latest?.eta_sec),
+  };
 }

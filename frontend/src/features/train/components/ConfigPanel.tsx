@@ -1,24 +1,33 @@
 import { useEffect, useMemo, useState } from "react";
 import type { TrainConfig } from "@/lib/api";
-import { configFromRaw, fieldsFor, mergeErrors, rawFromConfig, type FieldSpec, type RawValues } from "../configForm";
+import { formatBytes } from "@/lib/format";
+import { configFromRaw, fieldsFor, LIMIT_KEYS, mergeErrors, rawFromConfig, type FieldSpec, type RawValues } from "../configForm";
 import { useConfigValidation } from "../hooks/useConfigValidation";
+import { TrainFor } from "./TrainFor";
 
 export type ConfigPanelProps = {
   presets: Record<string, TrainConfig>;
+  /** Settings to start from (an earlier run's) instead of a preset. */
+  initial?: TrainConfig;
+  /** The dataset the run will train on: its size enters the memory estimate. */
+  dataset?: string | null;
   /** The config to train with, or null while it has errors. */
   onChange: (config: TrainConfig | null) => void;
 };
 
 /** Presets plus every field of the training config, each checked as you type with the server's rules. */
-export function ConfigPanel({ presets, onChange }: ConfigPanelProps) {
+export function ConfigPanel({ presets, initial, dataset = null, onChange }: ConfigPanelProps) {
   const names = Object.keys(presets);
-  const [preset, setPreset] = useState(names.includes("tiny") ? "tiny" : names[0]);
-  const [raw, setRaw] = useState<RawValues>(() => rawFromConfig(presets[preset] ?? {}));
-  const fields = useMemo(() => fieldsFor(presets[preset] ?? {}), [presets, preset]);
+  // "" is an earlier run's settings rather than a preset.
+  const [preset, setPreset] = useState(initial ? "" : names.includes("tiny") ? "tiny" : names[0]);
+  const template = preset === "" && initial ? initial : presets[preset] ?? {};
+  const [raw, setRaw] = useState<RawValues>(() => rawFromConfig(template));
+  const fields = useMemo(() => fieldsFor(template), [template]);
   const local = useMemo(() => configFromRaw(raw, fields), [raw, fields]);
-  const validation = useConfigValidation(local.config);
+  const validation = useConfigValidation(local.config, dataset);
   const { byField, general } = mergeErrors(local.errors, validation.serverErrors, fields);
-  const valid = local.errors.length === 0 && validation.serverErrors.length === 0 && !validation.checking;
+  const estimate = validation.estimate;
+  const valid = local.errors.length === 0 && validation.serverErrors.length === 0 && !validation.checking && (estimate?.fits ?? true);
 
   useEffect(() => {
     onChange(valid ? local.config : null);
@@ -34,6 +43,7 @@ export function ConfigPanel({ presets, onChange }: ConfigPanelProps) {
   return (
     <section className="panel" aria-labelledby="config-title">
       <h2 id="config-title">Model and training</h2>
+      {preset === "" && <p className="muted small">Starting from the settings of the run you chose; a preset replaces them.</p>}
       <div className="preset-row" role="radiogroup" aria-label="Preset">
         {names.map((n) => (
           <button key={n} type="button" role="radio" aria-checked={n === preset} className={n === preset ? "chip chip-on" : "chip"} onClick={() => choosePreset(n)}>
@@ -42,12 +52,26 @@ export function ConfigPanel({ presets, onChange }: ConfigPanelProps) {
         ))}
       </div>
       <p className="muted small" aria-live="polite">
-        {validation.checking ? "Checking…" : validation.unreachable ? `Cannot check: ${validation.unreachable}` : valid ? "Config is valid." : "Fix the fields marked below."}
+        {validation.checking ? "Checking…" : validation.unreachable ? `Cannot check: ${validation.unreachable}` : valid ? "Config is valid." : estimate && !estimate.fits ? "Too large for the memory free now: a smaller model or batch fits." : "Fix the fields marked below."}
       </p>
+      {estimate && (
+        <p className={`small ${estimate.fits ? "muted" : "error-text"}`} data-testid="memory-estimate">
+          Estimate: {estimate.summary}{estimate.fits ? "" : ` — more than the ${formatBytes(estimate.budget_bytes)} the machine has free now`}
+        </p>
+      )}
+      {valid && validation.notes.length > 0 && (
+        <ul className="notes small" aria-label="What the server chose">{validation.notes.map((n) => <li key={n}>{n}</li>)}</ul>
+      )}
       {general.map((m) => (
         <p key={m} className="error-text" role="alert">{m}</p>
       ))}
-      {groups.map((g, i) => (
+      {groups.includes("Train for") && (
+        <>
+          <h3 className="train-for-title">Train for</h3>
+          <TrainFor raw={raw} error={LIMIT_KEYS.map((k) => byField[k]).find(Boolean)} onChange={setRaw} />
+        </>
+      )}
+      {groups.filter((g) => g !== "Train for").map((g, i) => (
         <details key={g} open={i === 0 || fields.some((f) => f.group === g && byField[f.key])}>
           <summary>{g}</summary>
           <div className="fields">

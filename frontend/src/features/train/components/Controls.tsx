@@ -2,9 +2,15 @@ import { useState } from "react";
 import { api, ApiError, type SessionDetail } from "@/lib/api";
 import { ErrorText, ProgressBar } from "@/components/Feedback";
 import { formatCount, formatRate } from "@/lib/format";
+import { isFinished } from "@/lib/sessionStates";
 import { progressOf, type SessionView } from "../sessionReducer";
 
 const FULL_SPEED = 31;
+/** What the progress line says instead of an ETA when the run is not training. */
+const NOT_TRAINING: Record<string, string> = {
+  completed: "finished", stopped: "stopped before the last step", early_stopped: "stopped early: validation loss stopped improving", failed: "failed",
+  interrupted: "not training: Play resumes it from its latest checkpoint", queued: "waiting for a running slot",
+};
 
 /** Play/pause/stop/step, the speed slider and the progress bar with step, ETA and tokens/s. */
 export function Controls({ session, view, onChanged }: { session: SessionDetail; view: SessionView; onChanged: () => void }) {
@@ -21,7 +27,7 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
     onChanged();
   };
   const running = state === "running" || state === "queued" || state === "preparing";
-  const finished = ["completed", "stopped", "early_stopped", "failed"].includes(state);
+  const finished = isFinished(state);
   const play = () =>
     act(() =>
       state === "paused" ? api.control(session.id, "resume")
@@ -29,7 +35,7 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
         : api.control(session.id, "start"),
     );
   const progress = progressOf(view);
-  const total = progress.total ?? session.total_steps;
+  const total = progress.untilStopped ? null : progress.total ?? session.total_steps;
   return (
     <section className="panel controls" aria-label="Training controls">
       <div className="control-row">
@@ -45,6 +51,12 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
         <button type="button" onClick={() => act(() => api.step(session.id, 1))} disabled={!(state === "paused" || state === "ready")} aria-label="Step">
           Step
         </button>
+        {state === "paused" && (
+          <button type="button" onClick={() => act(() => api.control(session.id, "release"))}
+            title="A paused run keeps its running slot and memory; this checkpoints it and ends its worker (resume from the checkpoint later)">
+            Free its slot
+          </button>
+        )}
         <label className="speed">
           Speed
           <input
@@ -64,7 +76,8 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
       <ProgressBar value={progress.fraction} label="Training progress" />
       <div className="progress-text small" data-testid="progress-text">
         <span>step {formatCount(progress.step)}{total ? ` / ${formatCount(total)}` : ""}</span>
-        <span>ETA {progress.eta}</span>
+        <span>{progress.eta !== null && (state === "running" || state === "paused") ? `ETA ${progress.eta}`
+          : NOT_TRAINING[state] ?? (progress.untilStopped ? "trains until you stop it" : "")}</span>
         <span>{formatRate(view.latest?.tokens_per_sec)} tokens/s</span>
       </div>
       <ErrorText error={error} />

@@ -1,15 +1,17 @@
+import type { ReactNode } from "react";
 import type { Verification as VerificationNumbers } from "@/lib/api";
 import { api } from "@/lib/api";
 import { Stat } from "@/components/Feedback";
 import { GgufDownload } from "@/components/GgufDownload";
 import { formatBytes, formatPercent, formatPerplexity } from "@/lib/format";
 
-/** The built file's check: float vs BQ4 perplexity and next-token agreement, and the downloads (.bullet, GGUF). */
-export function Verification({ model, numbers }: { model: string; numbers: VerificationNumbers }) {
+/** The built file's check: float vs BQ4 perplexity and next-token agreement, where its weights came from, and the downloads. */
+export function Verification({ model, numbers, source, children }: { model: string; numbers: VerificationNumbers; source?: string; children?: ReactNode }) {
   const ratio = numbers.perplexity_ratio ?? (numbers.bq4_perplexity && numbers.float_perplexity ? numbers.bq4_perplexity / numbers.float_perplexity : undefined);
   return (
     <section className="panel verification" aria-labelledby="verify-title">
       <h2 id="verify-title">Built and verified: {model}.bullet</h2>
+      {source && <p className="small" data-testid="export-source">Made from {source}.</p>}
       <div className="stats">
         <Stat label="Float perplexity" value={formatPerplexity(numbers.float_perplexity)} />
         <Stat label="BQ4 perplexity" value={formatPerplexity(numbers.bq4_perplexity)} />
@@ -22,6 +24,7 @@ export function Verification({ model, numbers }: { model: string; numbers: Verif
           ⬇ Download {model}.bullet
         </a>
         <GgufDownload model={model} />
+        {children}
       </div>
     </section>
   );

@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest";
+import { copyVerdict } from "./copyVerdict";
+
+const copied = (share: number | null, longest = 0) => ({ ngram: 8, ngrams: 40, copied: 0, share, longest_copied_words: longest, definition: "" });
+
+describe("copyVerdict", () => {
+  it("calls a mostly copied passage memorized and says how much", () => {
+    const v = copyVerdict(copied(0.85, 60));
+    expect(v.kind).toBe("memorized");
+    expect(v.text).toContain("85 % of its 8-word sequences");
+    expect(v.text).toContain("longest copied stretch: 60 words");
+  });
+  it("tells partly copied from new writing", () => {
+    expect(copyVerdict(copied(0.3, 12)).kind).toBe("partly");
+    expect(copyVerdict(copied(0.05, 9)).kind).toBe("new");
+    expect(copyVerdict(copied(0)).text).toBe("Mostly new writing: 0 % of its 8-word sequences appear word for word in your text.");
+  });
+  it("does not guess for a passage too short to measure", () => {
+    expect(copyVerdict(copied(null)).kind).toBe("unknown");
+    expect(copyVerdict(null).kind).toBe("unknown");
+  });
+});

@@ -1,0 +1,26 @@
+// Reading a session's checkpoints: their folder names, which holds the last weights, and where an export came from.
+import type { Checkpoint, Verification } from "@/lib/api";
+import { formatLoss } from "@/lib/format";
+
+/** A checkpoint's folder name ("best", "step-0000200"), which the server's routes take. */
+export function checkpointName(c: Checkpoint): string {
+  return c.path.split(/[\\/]/).filter(Boolean).at(-1) ?? c.path;
+}
+
+/** The checkpoint of the highest step that is not the best-so-far copy: the weights training ended with. */
+export function lastWeights(checkpoints: Checkpoint[]): Checkpoint | null {
+  return checkpoints.filter((c) => !c.best).reduce<Checkpoint | null>((last, c) => (last === null || (c.step ?? 0) >= (last.step ?? 0) ? c : last), null);
+}
+
+/** Where an export's weights came from, in words. */
+export function exportSource(v: Verification, checkpoints: Checkpoint[]): string {
+  const step = v.step != null ? `step ${v.step.toLocaleString("en-US")}` : "";
+  if (!v.checkpoint) return `the weights at ${step || "the time of export"}`;
+  if (v.checkpoint === "best") {
+    const best = checkpoints.find((c) => c.best);
+    return `the best checkpoint by validation loss (${step}${best?.val_loss != null ? `, validation loss ${formatLoss(best.val_loss)}` : ""})`;
+  }
+  const last = lastWeights(checkpoints);
+  const isLast = last !== null && checkpointName(last) === v.checkpoint;
+  return `${isLast ? "the last weights" : "the checkpoint"} (${step || v.checkpoint})`;
+}
