@@ -12,8 +12,8 @@ except ImportError:  # numpy is optional: flat sequences of numbers work without
     np = None
 
 register({
-    "quantize_bq4": (I32, [P, I64, P, I64]),
-    "dequantize_bq4": (I32, [P, I64, I64, P]),
+    "bullet_quantize_bq4": (I32, [P, I64, P, I64]),
+    "bullet_dequantize_bq4": (I32, [P, I64, I64, P]),
 })
 
 BLOCK_VALUES = 32
@@ -40,7 +40,7 @@ def quantize_bq4(values: Any) -> bytes:
     keep, pointer, n = _float32_buffer(values)
     size = byte_count(n)
     out = ctypes.create_string_buffer(max(1, size))
-    call("quantize_bq4", pointer, n, out, size)
+    call("bullet_quantize_bq4", pointer, n, out, size)
     del keep
     return out.raw[:size]
 
@@ -50,8 +50,8 @@ def dequantize_bq4(data: bytes, n: int, *, as_numpy: bool = True) -> Any:
     data = bytes(data)
     if np is not None and as_numpy:
         result = np.empty(max(1, n), dtype=np.float32)
-        call("dequantize_bq4", data, len(data), n, result.ctypes.data)
+        call("bullet_dequantize_bq4", data, len(data), n, result.ctypes.data)
         return result[:n]
     floats = (ctypes.c_float * max(1, n))()
-    call("dequantize_bq4", data, len(data), n, floats)
+    call("bullet_dequantize_bq4", data, len(data), n, floats)
     return list(floats[:n])

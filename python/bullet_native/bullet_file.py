@@ -10,7 +10,7 @@ from .report import Report
 
 _native.register({
     "bullet_inspect": (I32, [STR, OUT_BUF, OUT_LEN]),
-    "build_bullet": (I32, [STR, STR, STR, OUT_BUF, OUT_LEN]),
+    "bullet_build": (I32, [STR, STR, STR, OUT_BUF, OUT_LEN]),
     "bullet_unpack": (I32, [STR, STR, OUT_BUF, OUT_LEN]),
 })
 
@@ -30,7 +30,7 @@ def build_bullet(folder: str | os.PathLike[str] | None, out_path: str | os.PathL
     """
     options = {k: (os.fspath(v) if isinstance(v, os.PathLike) else v) for k, v in options.items() if v is not None}
     return Report(_native.call_json(
-        "build_bullet",
+        "bullet_build",
         None if folder is None else _native.encode_str(os.fspath(folder)),
         _native.encode_str(os.fspath(out_path)),
         _native.encode_json(options),

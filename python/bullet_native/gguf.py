@@ -9,7 +9,7 @@ from typing import Any, Sequence
 
 from ._native import I32, I64, OUT_BUF, OUT_LEN, STR, BulletError, call_json, encode_json, encode_str, register
 
-register({"export_gguf": (I32, [STR, I64, STR, STR, OUT_BUF, OUT_LEN])})
+register({"bullet_export_gguf": (I32, [STR, I64, STR, STR, OUT_BUF, OUT_LEN])})
 
 GGUF_TYPES = ("f32", "f16", "q8_0", "q4_0")
 
@@ -30,8 +30,8 @@ def export_gguf(source: Any, out_path: str | os.PathLike[str], type: str = "q4_0
         options["check_tokens"] = int(check_tokens)
     session_handle = getattr(source, "handle", None)
     if session_handle is not None:
-        return call_json("export_gguf", None, session_handle, encode_str(out_path), encode_json(options))
-    return call_json("export_gguf", encode_str(os.fspath(source)), 0, encode_str(out_path), encode_json(options))
+        return call_json("bullet_export_gguf", None, session_handle, encode_str(out_path), encode_json(options))
+    return call_json("bullet_export_gguf", encode_str(os.fspath(source)), 0, encode_str(out_path), encode_json(options))
 
 
 def main_export_gguf(argv: list[str]) -> int:

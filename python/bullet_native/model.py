@@ -11,20 +11,20 @@ from .arrays import from_bytes
 from .notebook import closed_html, model_html
 
 register({
-    "model_load": (I32, [STR, ctypes.POINTER(ctypes.c_int64)]),
-    "model_load_bytes": (I32, [P, I64, ctypes.POINTER(ctypes.c_int64)]),
-    "model_info": (I32, [I64, OUT_BUF, OUT_LEN]),
-    "model_generate": (I32, [I64, STR, STR, OUT_BUF, OUT_LEN]),
-    "generator_create": (I32, [I64, STR, STR, ctypes.POINTER(ctypes.c_int64)]),
-    "generator_next": (I32, [I64, OUT_BUF, OUT_LEN]),
-    "generator_result": (I32, [I64, OUT_BUF, OUT_LEN]),
-    "model_perplexity": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
-    "model_attention": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
-    "model_logits": (I32, [I64, P, I64, I32, P, I64]),
-    "scheduler_create": (I32, [I64, STR, ctypes.POINTER(ctypes.c_int64)]),
-    "scheduler_submit": (I32, [I64, STR, STR, ctypes.POINTER(ctypes.c_int64)]),
-    "request_next": (I32, [I64, I32, OUT_BUF, OUT_LEN]),
-    "request_result": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "bullet_model_load": (I32, [STR, ctypes.POINTER(ctypes.c_int64)]),
+    "bullet_model_load_bytes": (I32, [P, I64, ctypes.POINTER(ctypes.c_int64)]),
+    "bullet_model_info": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "bullet_model_generate": (I32, [I64, STR, STR, OUT_BUF, OUT_LEN]),
+    "bullet_generator_create": (I32, [I64, STR, STR, ctypes.POINTER(ctypes.c_int64)]),
+    "bullet_generator_next": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "bullet_generator_result": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "bullet_model_perplexity": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
+    "bullet_model_attention": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
+    "bullet_model_logits": (I32, [I64, P, I64, I32, P, I64]),
+    "bullet_scheduler_create": (I32, [I64, STR, ctypes.POINTER(ctypes.c_int64)]),
+    "bullet_scheduler_submit": (I32, [I64, STR, STR, ctypes.POINTER(ctypes.c_int64)]),
+    "bullet_request_next": (I32, [I64, I32, OUT_BUF, OUT_LEN]),
+    "bullet_request_result": (I32, [I64, OUT_BUF, OUT_LEN]),
 })
 
 BATCH_KEYS = ("threads", "cache_mb", "tokens_per_step", "max_sequences")
@@ -50,9 +50,9 @@ class TokenStream(NativeObject):
     def __init__(self, model: "Model", prompt: str, sampling: dict[str, Any], batch: "Batch | None" = None):
         handle = ctypes.c_int64()
         if batch is None:
-            call("generator_create", model.handle, encode_str(prompt), _options(sampling), ctypes.byref(handle))
+            call("bullet_generator_create", model.handle, encode_str(prompt), _options(sampling), ctypes.byref(handle))
         else:
-            call("scheduler_submit", batch.handle, encode_str(prompt), _options(sampling), ctypes.byref(handle))
+            call("bullet_scheduler_submit", batch.handle, encode_str(prompt), _options(sampling), ctypes.byref(handle))
         self._handle: int | None = handle.value
         self._batched = batch is not None
         self._owner = batch or model  # keeps the native model (or scheduler) alive while this streams
@@ -64,9 +64,9 @@ class TokenStream(NativeObject):
 
     def _step(self) -> dict[str, Any]:
         if not self._batched:
-            return call_json("generator_next", self._handle)
+            return call_json("bullet_generator_next", self._handle)
         while True:  # a batched step comes when the scheduler gets to it
-            step = call_json("request_next", self._handle, 1000)
+            step = call_json("bullet_request_next", self._handle, 1000)
             if not step.get("waiting"):
                 return step
 
@@ -76,7 +76,7 @@ class TokenStream(NativeObject):
         step = self._step()
         self.choice = step.get("choice")
         if step["done"]:
-            self.result = call_json("request_result" if self._batched else "generator_result", self._handle)
+            self.result = call_json("bullet_request_result" if self._batched else "bullet_generator_result", self._handle)
             self.close()
             if step["text"]:
                 return step["text"]
@@ -95,7 +95,7 @@ class Batch(NativeObject):
         if unknown:
             raise TypeError(f"unknown batching option(s) {', '.join(unknown)}; known: {', '.join(BATCH_KEYS)}")
         handle = ctypes.c_int64()
-        call("scheduler_create", model.handle, encode_json({k: v for k, v in options.items() if v is not None}), ctypes.byref(handle))
+        call("bullet_scheduler_create", model.handle, encode_json({k: v for k, v in options.items() if v is not None}), ctypes.byref(handle))
         self._handle: int | None = handle.value
         self._model = model
 
@@ -120,9 +120,9 @@ class Model(NativeObject):
         handle = ctypes.c_int64()
         if isinstance(source, (bytes, bytearray, memoryview)):
             data = bytes(source)
-            call("model_load_bytes", data, len(data), ctypes.byref(handle))
+            call("bullet_model_load_bytes", data, len(data), ctypes.byref(handle))
         else:
-            call("model_load", encode_str(os.fspath(source)), ctypes.byref(handle))
+            call("bullet_model_load", encode_str(os.fspath(source)), ctypes.byref(handle))
         self._handle: int | None = handle.value
         self._info: dict[str, Any] | None = None
 
@@ -130,7 +130,7 @@ class Model(NativeObject):
     def info(self) -> dict[str, Any]:
         """Header, tokenizer, tensors, warnings and the runtime's choices (head, kernel, weight bytes per token)."""
         if self._info is None:
-            self._info = call_json("model_info", self.handle)
+            self._info = call_json("bullet_model_info", self.handle)
         return self._info
 
     @property
@@ -141,7 +141,7 @@ class Model(NativeObject):
     def generate(self, prompt: str, **sampling: Any) -> dict[str, Any]:
         """Generates to the end: dict with text, tokens, tokens_per_second, time_to_first_token_ms, stop_reason, seed (and
         choices, one per token, with top_logprobs=k: see TokenStream.choice)."""
-        return call_json("model_generate", self.handle, encode_str(prompt), _options(sampling))
+        return call_json("bullet_model_generate", self.handle, encode_str(prompt), _options(sampling))
 
     def stream(self, prompt: str, **sampling: Any) -> TokenStream:
         """Generates token by token: an iterator of text pieces (its `.result` is set when it ends)."""
@@ -153,12 +153,12 @@ class Model(NativeObject):
 
     def perplexity(self, text: str) -> dict[str, Any]:
         """Perplexity of text over sliding windows of max_context: perplexity, mean_nll, avg_token_probability, tokens_scored, windows."""
-        return call_json("model_perplexity", self.handle, encode_str(text))
+        return call_json("bullet_model_perplexity", self.handle, encode_str(text))
 
     def attention(self, text: str, return_tokens: bool = False) -> Any:
         """Attention weights [layers, heads, T, T] for the prompt (numpy float32 when available, else nested lists);
         with return_tokens, a pair (weights, token texts)."""
-        result = call_json("model_attention", self.handle, encode_str(text))
+        result = call_json("bullet_model_attention", self.handle, encode_str(text))
         weights = from_bytes(base64.b64decode(result["weights_f32_base64"]), "f", result["shape"])
         return (weights, result["token_text"]) if return_tokens else weights
 
@@ -168,7 +168,7 @@ class Model(NativeObject):
         id_array = (ctypes.c_int32 * max(1, len(ids)))(*ids)
         vocab = self.vocab_size
         out = (ctypes.c_float * vocab)()
-        call("model_logits", self.handle, id_array, len(ids), 1 if reference else 0, out, vocab)
+        call("bullet_model_logits", self.handle, id_array, len(ids), 1 if reference else 0, out, vocab)
         return from_bytes(bytes(out), "f", [vocab])
 
     def _repr_html_(self) -> str:

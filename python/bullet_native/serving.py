@@ -9,9 +9,9 @@ from typing import Any, Iterator
 from ._native import I32, I64, OUT_BUF, OUT_LEN, P, STR, NativeObject, call, call_bytes, call_json, encode_json, encode_str, register
 
 register({
-    "openai_service_create": (I32, [STR, ctypes.POINTER(ctypes.c_int64)]),
-    "openai_request": (I32, [I64, STR, STR, STR, P, I64, ctypes.POINTER(ctypes.c_int64), OUT_BUF, OUT_LEN]),
-    "openai_read": (I32, [I64, I32, OUT_BUF, OUT_LEN]),
+    "bullet_openai_service_create": (I32, [STR, ctypes.POINTER(ctypes.c_int64)]),
+    "bullet_openai_request": (I32, [I64, STR, STR, STR, P, I64, ctypes.POINTER(ctypes.c_int64), OUT_BUF, OUT_LEN]),
+    "bullet_openai_read": (I32, [I64, I32, OUT_BUF, OUT_LEN]),
 })
 
 # How long one read waits for a generated token before a streamed body gets a keep-alive comment (which also lets a
@@ -33,7 +33,7 @@ class OpenAiResponse(NativeObject):
         """The body piece by piece as the native side produces it; closes the response at the end or when abandoned."""
         try:
             while True:
-                piece = call_bytes("openai_read", self.handle, READ_WAIT_MS)
+                piece = call_bytes("bullet_openai_read", self.handle, READ_WAIT_MS)
                 if not piece:
                     return
                 yield piece
@@ -57,12 +57,12 @@ class OpenAiService(NativeObject):
         if models_dir is not None:
             config["models_dir"] = os.fspath(models_dir)
         handle = ctypes.c_int64()
-        call("openai_service_create", encode_json(config), ctypes.byref(handle))
+        call("bullet_openai_service_create", encode_json(config), ctypes.byref(handle))
         self._handle: int | None = handle.value
 
     def answer(self, method: str, path: str, authorization: str | None, body: bytes = b"") -> OpenAiResponse:
         """Answers one request (path includes /v1); errors come back as responses with OpenAI's error object."""
         response = ctypes.c_int64()
-        head = call_json("openai_request", self.handle, encode_str(method), encode_str(path), encode_str(authorization),
+        head = call_json("bullet_openai_request", self.handle, encode_str(method), encode_str(path), encode_str(authorization),
                          body, len(body), ctypes.byref(response))
         return OpenAiResponse(response.value, head)

@@ -10,14 +10,14 @@ from ._native import I32, I64, OUT_BUF, OUT_LEN, STR, P, NativeObject, call, cal
 from .notebook import closed_html, tokenizer_html
 
 register({
-    "tokenizer_train": (I32, [P, I64, STR, STR, ctypes.POINTER(ctypes.c_int64)]),
-    "tokenizer_load": (I32, [STR, ctypes.POINTER(ctypes.c_int64)]),
-    "tokenizer_save": (I32, [I64, STR]),
-    "tokenizer_info": (I32, [I64, OUT_BUF, OUT_LEN]),
-    "tokenizer_vocab": (I32, [I64, OUT_BUF, OUT_LEN]),
-    "tokenizer_encode": (I32, [I64, P, I64, OUT_BUF, OUT_LEN]),
-    "tokenizer_encode_batch": (I32, [I64, P, ctypes.POINTER(ctypes.c_int64), I64, I32, OUT_BUF, OUT_LEN]),
-    "tokenizer_decode": (I32, [I64, P, I64, OUT_BUF, OUT_LEN]),
+    "bullet_tokenizer_train": (I32, [P, I64, STR, STR, ctypes.POINTER(ctypes.c_int64)]),
+    "bullet_tokenizer_load": (I32, [STR, ctypes.POINTER(ctypes.c_int64)]),
+    "bullet_tokenizer_save": (I32, [I64, STR]),
+    "bullet_tokenizer_info": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "bullet_tokenizer_vocab": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "bullet_tokenizer_encode": (I32, [I64, P, I64, OUT_BUF, OUT_LEN]),
+    "bullet_tokenizer_encode_batch": (I32, [I64, P, ctypes.POINTER(ctypes.c_int64), I64, I32, OUT_BUF, OUT_LEN]),
+    "bullet_tokenizer_decode": (I32, [I64, P, I64, OUT_BUF, OUT_LEN]),
 })
 
 
@@ -52,7 +52,7 @@ class Tokenizer(NativeObject):
                    "max_alphabet": max_alphabet, "invalid_utf8": invalid_utf8}
         data = text.encode("utf-8") if isinstance(text, str) else text
         handle = ctypes.c_int64()
-        call("tokenizer_train", data, len(data) if data is not None else 0,
+        call("bullet_tokenizer_train", data, len(data) if data is not None else 0,
              encode_str(path) if path is not None else None, encode_json(options), ctypes.byref(handle))
         return cls(handle.value)
 
@@ -60,7 +60,7 @@ class Tokenizer(NativeObject):
     def load(cls, path: str | os.PathLike[str]) -> "Tokenizer":
         """Loads a tokenizer.json, a vocab.txt (with merges.txt beside it), a folder holding either, or a .bullet file."""
         handle = ctypes.c_int64()
-        call("tokenizer_load", encode_str(os.fspath(path)), ctypes.byref(handle))
+        call("bullet_tokenizer_load", encode_str(os.fspath(path)), ctypes.byref(handle))
         return cls(handle.value)
 
     def _closed_error(self) -> Exception:
@@ -71,12 +71,12 @@ class Tokenizer(NativeObject):
         target = os.fspath(path)
         if isinstance(path, Path) and path.is_dir():
             target = os.path.join(target, "")
-        call("tokenizer_save", self.handle, encode_str(target))
+        call("bullet_tokenizer_save", self.handle, encode_str(target))
 
     def encode(self, text: str, *, as_numpy: bool = False) -> Any:
         """The token ids of text: a list of ints, or an int32 numpy array with as_numpy=True."""
         data = text.encode("utf-8")
-        raw = call_bytes("tokenizer_encode", self.handle, data, len(data))
+        raw = call_bytes("bullet_tokenizer_encode", self.handle, data, len(data))
         if as_numpy:
             import numpy as np
             return np.frombuffer(raw, dtype="<i4").copy()
@@ -91,7 +91,7 @@ class Tokenizer(NativeObject):
             offsets[i] = total
             total += len(blob)
         offsets[len(blobs)] = total
-        raw = call_bytes("tokenizer_encode_batch", self.handle, b"".join(blobs), offsets, len(blobs), threads)
+        raw = call_bytes("bullet_tokenizer_encode_batch", self.handle, b"".join(blobs), offsets, len(blobs), threads)
         counts = memoryview(raw)[: 8 * len(blobs)].cast("q")
         ids = memoryview(raw)[8 * len(blobs):].cast("i")
         result, at = [], 0
@@ -103,7 +103,7 @@ class Tokenizer(NativeObject):
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         """The concatenated bytes of the tokens."""
         array = _int32_array(ids)
-        return call_bytes("tokenizer_decode", self.handle, ctypes.cast(array, ctypes.c_void_p), len(array))
+        return call_bytes("bullet_tokenizer_decode", self.handle, ctypes.cast(array, ctypes.c_void_p), len(array))
 
     def decode(self, ids: Iterable[int]) -> str:
         """The text of the tokens (bytes that are not UTF-8, possible only with foreign tokenizers, become U+FFFD)."""
@@ -113,7 +113,7 @@ class Tokenizer(NativeObject):
     def info(self) -> dict[str, Any]:
         """vocab_size, mode, merges, alphabet_size, unk/space ids, and the training report ("training") when trained in this process."""
         if self._info is None:
-            self._info = call_json("tokenizer_info", self.handle)
+            self._info = call_json("bullet_tokenizer_info", self.handle)
         return self._info
 
     @property
@@ -128,7 +128,7 @@ class Tokenizer(NativeObject):
 
     def vocab(self) -> dict[str, Any]:
         """Every token (by id), score and merge: {"tokens": [...], "scores": [...], "merges": [[a, b], ...]}."""
-        return call_json("tokenizer_vocab", self.handle)
+        return call_json("bullet_tokenizer_vocab", self.handle)
 
     def __len__(self) -> int:
         return self.vocab_size

@@ -20,7 +20,7 @@ register({
     "bullet_session_stop": (I32, [I64]),
     "bullet_session_step": (I32, [I64, I64]),
     "bullet_session_speed": (I32, [I64, ctypes.c_double]),
-    "train_step": (I32, [I64, OUT_BUF, OUT_LEN]),
+    "bullet_train_step": (I32, [I64, OUT_BUF, OUT_LEN]),
     "bullet_session_poll_events": (I32, [I64, I64, I32, OUT_BUF, OUT_LEN]),
     "bullet_session_status": (I32, [I64, OUT_BUF, OUT_LEN]),
     "bullet_session_checkpoint": (I32, [I64, STR, OUT_BUF, OUT_LEN]),
@@ -120,7 +120,7 @@ class TrainingSession(FollowsEvents, NativeObject):
 
     def train_step(self) -> dict[str, Any]:
         """Runs one optimizer step now and returns its metrics."""
-        return call_json("train_step", self.handle)
+        return call_json("bullet_train_step", self.handle)
 
     def set_speed(self, steps_per_second: float) -> None:
         """Limits the training speed (0 = full speed)."""

@@ -5,12 +5,12 @@ using BulletNative.Tokenizer;
 namespace BulletNative.Builder;
 
 /// <summary>
-/// Resolves what build_bullet was asked for — a folder with config.json, tokenizer.json and weights, each part
+/// Resolves what bullet_build was asked for — a folder with config.json, tokenizer.json and weights, each part
 /// overridable by an option — into a vocabulary, dimensions and tensors, and builds the file.
 /// </summary>
 public static class BuildRequest
 {
-    /// <summary>Option names build_bullet understands; anything else is an error, so a typo is not silently ignored.</summary>
+    /// <summary>Option names bullet_build understands; anything else is an error, so a typo is not silently ignored.</summary>
     private static readonly string[] s_options =
         ["config", "merges_txt", "model_name", "random_weights", "seed", "tokenizer", "vocab_txt", "weights"];
 

@@ -6,13 +6,13 @@ using BulletNative.Tokenizer;
 namespace BulletNative.Builder;
 
 /// <summary>
-/// The builder's inverse: a .bullet file back into the folder build_bullet packs — model.safetensors (every tensor
+/// The builder's inverse: a .bullet file back into the folder bullet_build packs — model.safetensors (every tensor
 /// dequantized to F32 under its tensor name), config.json and tokenizer.json — so a model can continue training
 /// elsewhere (PyTorch) and be packed again.
 /// </summary>
 public static class BulletUnpacker
 {
-    /// <summary>File names inside an unpacked folder (the names build_bullet looks for).</summary>
+    /// <summary>File names inside an unpacked folder (the names bullet_build looks for).</summary>
     public const string WeightsFile = "model.safetensors", ConfigFile = "config.json", TokenizerFile = "tokenizer.json";
 
     /// <summary>

@@ -7,8 +7,10 @@ namespace BulletNative.Interop;
 internal static unsafe class Bq4Exports
 {
     /// <summary>Encodes n floats into ByteCount(n) bytes at output; outputCapacity too small is an InvalidArgument.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "quantize_bq4")]
-    public static int Quantize(float* values, long n, byte* output, long outputCapacity) => NativeCall.Run(() =>
+    [UnmanagedCallersOnly(EntryPoint = "bullet_quantize_bq4")]
+    public static int Quantize(float* values, long n, byte* output, long outputCapacity) => QuantizeCall(values, n, output, outputCapacity);
+
+    internal static int QuantizeCall(float* values, long n, byte* output, long outputCapacity) => NativeCall.Run(() =>
     {
         CheckCount(n);
         var needed = Bq4.ByteCount(n);
@@ -18,7 +20,7 @@ internal static unsafe class Bq4Exports
     });
 
     /// <summary>Decodes n floats from data (dataLength at least ByteCount(n) bytes) into output.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "dequantize_bq4")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_dequantize_bq4")]
     public static int Dequantize(byte* data, long dataLength, long n, float* output) => NativeCall.Run(() =>
     {
         CheckCount(n);

@@ -16,14 +16,17 @@ internal static unsafe class FormatExports
     /// Packs a folder (config.json, tokenizer.json, .npy or model.safetensors weights) into a .bullet file;
     /// options (JSON, may be null) override its parts. Returns the build report as JSON.
     /// </summary>
-    [UnmanagedCallersOnly(EntryPoint = "build_bullet")]
-    public static int Build(byte* folder, byte* outPath, byte* optionsJson, byte** outData, long* outLength) => NativeCall.Run(() =>
+    [UnmanagedCallersOnly(EntryPoint = "bullet_build")]
+    public static int Build(byte* folder, byte* outPath, byte* optionsJson, byte** outData, long* outLength) =>
+        BuildCall(folder, outPath, optionsJson, outData, outLength);
+
+    internal static int BuildCall(byte* folder, byte* outPath, byte* optionsJson, byte** outData, long* outLength) => NativeCall.Run(() =>
         NativeCall.ReturnJson(
             BuildRequest.Run(NativeCall.OptionalUtf8(folder), NativeCall.Utf8(outPath, "out_path"), NativeCall.JsonArgument(optionsJson, "options")),
             outData, outLength));
 
     /// <summary>
-    /// Unpacks a .bullet file into a folder build_bullet packs again: model.safetensors (dequantized F32), config.json,
+    /// Unpacks a .bullet file into a folder bullet_build packs again: model.safetensors (dequantized F32), config.json,
     /// tokenizer.json. Returns the report (paths, model config, warnings) as JSON.
     /// </summary>
     [UnmanagedCallersOnly(EntryPoint = "bullet_unpack")]

@@ -11,7 +11,7 @@ internal static unsafe class GgufExports
     /// Exports a llama-architecture GGUF from a source path (.bullet, .safetensors, or a float folder) or, when the path
     /// is null, from a training session handle; options {type, model_name, check_prompt, check_tokens}; returns the report.
     /// </summary>
-    [UnmanagedCallersOnly(EntryPoint = "export_gguf")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_export_gguf")]
     public static int ExportGguf(byte* sourcePath, long sessionHandle, byte* outPath, byte* optionsJson, byte** outData, long* outLength) =>
         NativeCall.Run(() =>
         {

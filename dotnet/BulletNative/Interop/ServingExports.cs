@@ -12,7 +12,7 @@ namespace BulletNative.Interop;
 internal static unsafe class ServingExports
 {
     /// <summary>A service over models (JSON config: models, models_dir, api_key, threads, cache_mb, tokens_per_step, keep_loaded).</summary>
-    [UnmanagedCallersOnly(EntryPoint = "openai_service_create")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_openai_service_create")]
     public static int Create(byte* config, long* outHandle) => NativeCall.Run(() =>
         NativeCall.ReturnHandle(new OpenAiService(NativeCall.JsonArgument(config, "config")), outHandle));
 
@@ -20,7 +20,7 @@ internal static unsafe class ServingExports
     /// Answers one request: a response handle, and JSON {status, content_type} for the head. Anything wrong with the
     /// request is an HTTP error in the response (OpenAI's error object), not a failed call.
     /// </summary>
-    [UnmanagedCallersOnly(EntryPoint = "openai_request")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_openai_request")]
     public static int Request(long service, byte* method, byte* path, byte* authorization, byte* body, long bodyLength,
         long* outResponse, byte** outHead, long* outHeadLength) => NativeCall.Run(() =>
     {
@@ -31,7 +31,7 @@ internal static unsafe class ServingExports
     });
 
     /// <summary>The next bytes of a response body, waiting up to wait_ms for them; zero bytes once the body is complete.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "openai_read")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_openai_read")]
     public static int Read(long response, int waitMs, byte** outData, long* outLength) => NativeCall.Run(() =>
     {
         if (waitMs < 0) throw new BulletArgumentException($"wait_ms {waitMs} must not be negative");

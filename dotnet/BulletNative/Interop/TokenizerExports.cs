@@ -9,7 +9,7 @@ namespace BulletNative.Interop;
 internal static unsafe class TokenizerExports
 {
     /// <summary>Trains on <paramref name="text"/> (length bytes of UTF-8) or, when text is null, on the file at <paramref name="path"/>.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "tokenizer_train")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_tokenizer_train")]
     public static int Train(byte* text, long length, byte* path, byte* options, long* outHandle) => NativeCall.Run(() =>
     {
         var settings = TokenizerTrainingOptions.FromJson(NativeCall.JsonArgument(options, "options"));
@@ -23,22 +23,22 @@ internal static unsafe class TokenizerExports
     });
 
     /// <summary>Loads a tokenizer.json, vocab.txt (+ merges.txt), folder, or a .bullet file's tokenizer block.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "tokenizer_load")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_tokenizer_load")]
     public static int Load(byte* path, long* outHandle) => NativeCall.Run(() =>
         NativeCall.ReturnHandle(BulletTokenizer.Load(NativeCall.Utf8(path, "path")), outHandle));
 
     /// <summary>Saves by the path's form: *.json, *vocab.txt (+ merges.txt beside it), or a folder.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "tokenizer_save")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_tokenizer_save")]
     public static int Save(long handle, byte* path) => NativeCall.Run(() =>
         HandleTable.Get<BulletTokenizer>(handle).Save(NativeCall.Utf8(path, "path")));
 
     /// <summary>JSON facts: vocab_size, mode, merges, alphabet_size, unk/space ids, and the training report when trained here.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "tokenizer_info")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_tokenizer_info")]
     public static int Info(long handle, byte** outData, long* outLength) => NativeCall.Run(() =>
         NativeCall.ReturnJson(HandleTable.Get<BulletTokenizer>(handle).Describe(), outData, outLength));
 
     /// <summary>Every token (as text; bytes that are not UTF-8 shown as U+FFFD), score (non-finite ones as 0) and merge, as JSON.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "tokenizer_vocab")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_tokenizer_vocab")]
     public static int Vocab(long handle, byte** outData, long* outLength) => NativeCall.Run(() =>
     {
         var tokenizer = HandleTable.Get<BulletTokenizer>(handle);
@@ -52,7 +52,7 @@ internal static unsafe class TokenizerExports
     });
 
     /// <summary>Encodes length bytes of UTF-8; returns the ids as little-endian int32.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "tokenizer_encode")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_tokenizer_encode")]
     public static int Encode(long handle, byte* text, long length, byte** outData, long* outLength) => NativeCall.Run(() =>
     {
         var ids = HandleTable.Get<BulletTokenizer>(handle).Encode(NativeCall.Input(text, length, "text"));
@@ -63,7 +63,7 @@ internal static unsafe class TokenizerExports
     /// Encodes <paramref name="count"/> texts laid end to end in <paramref name="data"/>, text i being bytes
     /// offsets[i]..offsets[i+1]; returns count int64 id counts followed by all ids as int32.
     /// </summary>
-    [UnmanagedCallersOnly(EntryPoint = "tokenizer_encode_batch")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_tokenizer_encode_batch")]
     public static int EncodeBatch(long handle, byte* data, long* offsets, long count, int threads, byte** outData, long* outLength) => NativeCall.Run(() =>
     {
         var tokenizer = HandleTable.Get<BulletTokenizer>(handle);
@@ -92,7 +92,7 @@ internal static unsafe class TokenizerExports
     });
 
     /// <summary>Decodes <paramref name="count"/> int32 ids to UTF-8 (the tokens' bytes, concatenated).</summary>
-    [UnmanagedCallersOnly(EntryPoint = "tokenizer_decode")]
+    [UnmanagedCallersOnly(EntryPoint = "bullet_tokenizer_decode")]
     public static int Decode(long handle, int* ids, long count, byte** outData, long* outLength) => NativeCall.Run(() =>
     {
         var tokenizer = HandleTable.Get<BulletTokenizer>(handle);

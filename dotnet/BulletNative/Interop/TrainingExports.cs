@@ -54,8 +54,10 @@ internal static unsafe class TrainingExports
     public static int States(byte** outData, long* outLength) => NativeCall.Run(() => NativeCall.ReturnJson(SessionStates.Describe(), outData, outLength));
 
     /// <summary>One optimizer step, synchronously; returns its metrics as JSON.</summary>
-    [UnmanagedCallersOnly(EntryPoint = "train_step")]
-    public static int TrainStep(long handle, byte** outData, long* outLength) =>
+    [UnmanagedCallersOnly(EntryPoint = "bullet_train_step")]
+    public static int TrainStep(long handle, byte** outData, long* outLength) => TrainStepCall(handle, outData, outLength);
+
+    internal static int TrainStepCall(long handle, byte** outData, long* outLength) =>
         NativeCall.Run(() => NativeCall.ReturnJson(HandleTable.Get<TrainingSession>(handle).TrainStep(), outData, outLength));
 
     /// <summary>Events with seq greater than since_seq as a JSON array, waiting up to wait_ms for the first.</summary>

@@ -39,7 +39,7 @@ public static class ModelExporter
 
     /// <summary>
     /// The float model (EMA weights when enabled) as model.safetensors + config.json (+ tokenizer.json for the product
-    /// tokenizer) in <paramref name="folder"/>: the folder layout build_bullet packs into the same .bullet.
+    /// tokenizer) in <paramref name="folder"/>: the folder layout bullet_build packs into the same .bullet.
     /// </summary>
     public static JsonObject ExportFloat(Trainer trainer, string folder, string modelName = "bullet-model")
     {

@@ -17,7 +17,7 @@ namespace BulletNative.Runtime.Kernels;
 public static unsafe class Avx512Library
 {
     // Status first: static initializers run in order and Load() sets it.
-    /// <summary>Why the library is or is not in use (for model_info).</summary>
+    /// <summary>Why the library is or is not in use (for bullet_model_info).</summary>
     public static string Status { get; private set; } = "";
 
     private static readonly delegate* unmanaged<Q4Q8Call*, int> s_entry = Load();
