@@ -246,8 +246,11 @@ const tests = [
   ["two finished runs overlaid in the Runs view, kept after a reload", async (page, base) => {
     check(shared.runs.length === 2, "skipped: the switching test did not produce finished runs");
     const [short, long] = shared.runs;
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${base}/runs`);
     await page.getByRole("link", { name: "Runs", exact: true }).waitFor();
+    const overflow = await page.locator(".runs-table").evaluate((t) => t.scrollWidth - t.parentElement.clientWidth);
+    check(overflow <= 0, `at 1280 px the runs table is ${overflow} px wider than its panel (the last columns are hidden)`);
     for (const run of [short, long]) await page.getByRole("checkbox", { name: `Compare ${run.name}` }).check();
     const lines = page.getByTestId("compare-lines");
     await lines.filter({ hasText: `${short.name}: 24 points` }).filter({ hasText: `${long.name}: 60 points` }).waitFor();
@@ -381,6 +384,9 @@ const tests = [
 
   ["attention shows a heat map per layer and head, a large view and the timeline", async (page, base) => {
     needTraining();
+    // With no session chosen the tab opens the newest one that has trained instead of an empty chooser.
+    await page.goto(`${base}/attention`);
+    await page.waitForURL(/\/attention\/[\w.-]+$/);
     await page.goto(`${base}/train/${shared.sessionId}`);
     await page.getByRole("link", { name: "Attention", exact: true }).click();
     await page.waitForURL(new RegExp(`/attention/${shared.sessionId}$`));
@@ -487,6 +493,9 @@ const tests = [
   ["models table sorts and deletes after confirmation", async (page, base) => {
     needTraining();
     await page.goto(`${base}/models`);
+    // Every model is on the page, none behind a scroll box of its own.
+    const hidden = await page.locator(".models-table").evaluate((t) => t.parentElement.scrollHeight - t.parentElement.clientHeight);
+    check(hidden <= 0, `the models table hides ${hidden} px of its rows behind a scroll box`);
     await page.getByRole("button", { name: /Size/ }).click();
     await page.locator("th[aria-sort=ascending]", { hasText: "Size" }).waitFor();
     const before = await page.locator(".models-table tbody tr").count();

@@ -9,6 +9,7 @@ budget is refused before it starts.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import secrets
@@ -192,6 +193,12 @@ class SessionManager:
         """Every session, as a list: request threads read while others add and remove sessions."""
         return list(self.sessions.values())
 
+    def _unused_name(self, base: str) -> str:
+        """``base``, or ``base (2)``, ``base (3)``, … when another session already has that name (lists and the queue
+        banner name sessions, so two started in the same minute must read apart)."""
+        taken = {s.meta.get("name") for s in self._all()}
+        return next(c for c in (base if n == 1 else f"{base} ({n})" for n in itertools.count(1)) if c not in taken)
+
     def list(self) -> list[dict[str, Any]]:
         return [s.summary() for s in sorted(self._all(), key=lambda s: s.meta.get("created", ""), reverse=True)]
 
@@ -234,7 +241,7 @@ class SessionManager:
         now = time.localtime()
         session_id = f"{time.strftime('%Y%m%d-%H%M%S', now)}-{secrets.token_hex(3)}"
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", dataset or name or "model").strip("._-")[:40] or "model"
-        name = display_name(name) if name else f"{dataset or 'text'} {time.strftime('%b %d %H:%M', now)}"
+        name = display_name(name) if name else self._unused_name(f"{dataset or 'text'} {time.strftime('%b %d %H:%M', now)}")
         model_name = check_name(model_name or f"{stem}-{time.strftime('%m%d-%H%M%S', now)}", "model name")
         folder = inside(self.root, session_id)
         folder.mkdir()

@@ -32,6 +32,15 @@ def test_status_presets_and_config_validation(client):
     assert "multiple of 32" in fields["hidden_size"] and "learning_rate" in fields["learnin_rate"]
 
 
+def test_sessions_started_in_the_same_minute_get_short_names_that_read_apart(client, stories):
+    ids = [create(client, config=config()) for _ in range(3)]
+    names = [client.get(f"/api/sessions/{i}").json()["name"] for i in ids]
+    # Named by dataset and minute; a minute boundary between them leaves the names apart as well.
+    assert len(set(names)) == 3 and all(n.startswith("stories ") and len(n) <= 24 for n in names), names
+    for i in ids:
+        assert client.delete(f"/api/sessions/{i}").status_code == 204
+
+
 def test_session_trains_exports_and_replays(client, stories):
     session_id = create(client, config=config(), start=True, model_name="replayed")
     body = client.get(f"/api/sessions/{session_id}/events").text

@@ -14,7 +14,7 @@ import { Verification } from "./components/Verification";
 import { CheckpointList } from "@/components/CheckpointList";
 import { OverfitWarning } from "./components/OverfitWarning";
 import { SessionHeader } from "./components/SessionHeader";
-import { checkpointName, exportSource, lastWeights } from "@/lib/checkpoints";
+import { checkpointName, exportSource, otherLastWeights } from "@/lib/checkpoints";
 import { useSession } from "./hooks/useSession";
 
 export type TrainPageProps = {
@@ -152,9 +152,8 @@ function SessionView({ id, session, onDeleted, onOpenAttention }: {
   const lastExport = detail.exports.at(-1)?.model ?? detail.model_name;
   const result = built ?? (view.verification && lastExport ? { model: lastExport, numbers: view.verification } : null);
   const canBuild = (["paused", "ready"].includes(detail.state) || isFinished(detail.state)) && (view.latest?.step ?? 0) > 0;
-  const last = lastWeights(checkpoints);
   // An export that took the best checkpoint leaves the last weights one click away.
-  const lastInstead = result?.numbers.checkpoint === "best" && last && detail.pid == null ? last : null;
+  const lastInstead = detail.pid == null ? otherLastWeights(result?.numbers, checkpoints) : null;
   return (
     <>
       {stream === "lost" && <Banner kind="warning">Connection to the event stream lost: reconnecting; no events will be missed.</Banner>}
