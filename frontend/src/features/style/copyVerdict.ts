@@ -5,8 +5,8 @@ import { formatPercent } from "@/lib/format";
 export type Verdict = { kind: "new" | "partly" | "memorized" | "unknown"; text: string };
 
 /** Shares at or above these read as partly copied and as memorized. */
-export const PARTLY = 0.2;
-export const MEMORIZED = 0.5;
+const PARTLY = 0.2;
+const MEMORIZED = 0.5;
 
 /** The verdict on a passage's copied share (null when the passage is too short to measure). */
 export function copyVerdict(copied: Copied | null): Verdict {
