@@ -5,6 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
@@ -20,7 +21,7 @@ from .services.models import ModelStore
 from .services.runtime import ModelRunner
 from .services.sessions import SessionManager
 from .settings import Settings
-from .static import NOT_BUILT_PAGE, STATIC_DIR, UI_TABS, ui_built
+from .static import DOCS_NOT_BUILT_PAGE, NOT_BUILT_PAGE, STATIC_DIR, SWAGGER_DIR, UI_TABS, swagger_built, ui_built
 
 # The HTTP status of every kind of refusal; anything else is the server's fault (500).
 ERROR_STATUS = {BadRequest: 400, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413, Unsupported: 415, Invalid: 422,
@@ -52,7 +53,8 @@ def error_body(error: Exception) -> dict:
 
 def create_app(settings: Settings) -> FastAPI:
     """A new app over ``settings.data_dir``; it finds every dataset, model and session already there."""
-    app = FastAPI(title="Bullet Dashboard", version=system.SERVER_VERSION,
+    # /docs is served below from the package's own copy of Swagger UI: FastAPI's default page loads it from a CDN.
+    app = FastAPI(title="Bullet Dashboard", version=system.SERVER_VERSION, docs_url=None, redoc_url=None,
                   description="Train tiny 4-bit language models into .bullet files: datasets, training sessions with live "
                               "Server-Sent Events, models, and the legacy /train, /logs and /download routes.")
     data = Path(settings.data_dir)
@@ -83,6 +85,15 @@ def create_app(settings: Settings) -> FastAPI:
 
     for module in (system, datasets, sessions, runs, models, legacy, openai):
         app.include_router(module.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs():
+        if not swagger_built():
+            return HTMLResponse(DOCS_NOT_BUILT_PAGE)
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title="Bullet Dashboard API",
+                                   swagger_js_url=f"/{SWAGGER_DIR}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"/{SWAGGER_DIR}/swagger-ui.css",
+                                   swagger_favicon_url=f"/{SWAGGER_DIR}/favicon-32x32.png")
 
     @app.get("/", include_in_schema=False)
     def index():

@@ -11,20 +11,25 @@ from .settings import Settings
 
 
 def settings(request: Request) -> Settings:
+    """The server's settings."""
     return request.app.state.settings
 
 
 def datasets(request: Request) -> DatasetStore:
+    """The dataset store."""
     return request.app.state.datasets
 
 
 def models(request: Request) -> ModelStore:
+    """The model store."""
     return request.app.state.models
 
 
 def sessions(request: Request) -> SessionManager:
+    """The training sessions."""
     return request.app.state.sessions
 
 
 def runner(request: Request) -> ModelRunner:
+    """The loaded models that generate."""
     return request.app.state.runner

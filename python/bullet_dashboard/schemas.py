@@ -208,6 +208,7 @@ class Sampling(BaseModel):
     top_logprobs: int = Field(0, ge=0, le=20, description="explain each token: its probability and the k likeliest candidates (0 = off)")
 
     def options(self) -> Dict[str, Any]:
+        """The sampling options as the native library takes them."""
         return self.dict()
 
 

@@ -7,6 +7,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 # The frontend's tabs (frontend/src/app/router.ts): only these page paths fall back to index.html, so an unknown
 # or hostile path is a 404 rather than the app.
 UI_TABS = frozenset({"train", "runs", "attention", "style", "playground", "models"})
+# Where the frontend build puts Swagger UI's files (frontend/vite.config.ts) for the /docs page.
+SWAGGER_DIR = "swagger"
 
 
 def plain_page(body: str) -> str:
@@ -27,3 +29,12 @@ NOT_BUILT_PAGE = plain_page("""<p>The server is running, but the browser UI is n
 def ui_built() -> bool:
     """True when the frontend build is installed in the package."""
     return (STATIC_DIR / "index.html").is_file()
+
+
+DOCS_NOT_BUILT_PAGE = plain_page("""<p>The API documentation page is part of the browser UI build (run <code>./build.sh</code>).
+The API's description is at <a href="/openapi.json">/openapi.json</a>.</p>""")
+
+
+def swagger_built() -> bool:
+    """True when the frontend build installed Swagger UI's files for /docs."""
+    return (STATIC_DIR / SWAGGER_DIR / "swagger-ui-bundle.js").is_file()

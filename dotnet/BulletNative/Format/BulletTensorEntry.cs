@@ -15,7 +15,4 @@ public sealed record BulletTensorEntry(
 
     /// <summary>The shape's used dimensions, e.g. [128, 128].</summary>
     public int[] Dims => Shape.Take(Rank).ToArray();
-
-    /// <summary>Name, or the hash in hex when the name is unknown.</summary>
-    public string DisplayName => Name ?? $"0x{NameHash:x16}";
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.InteropServices;
 using TorchSharp;
 
@@ -120,6 +121,8 @@ public static unsafe class TorchNatives
     }
 
     /// <summary>This library's folder, with symlinks resolved (the Python package may load it through one).</summary>
+    [UnconditionalSuppressMessage("SingleFile", "IL3000",
+        Justification = "Assembly.Location is empty under NativeAOT; the dladdr path below handles that case.")]
     internal static string OwnFolder()
     {
         // Under the JIT (tests, benchmarks) the managed assembly sits beside the natives.

@@ -74,9 +74,6 @@ public sealed class BulletModel
         return new Bq4Matrix(file.TensorData(name), entry.Shape[0], entry.Shape[1]);
     }
 
-    /// <summary>Loads and validates a model from a parsed file.</summary>
-    public static BulletModel FromFile(BulletFile file) => new(file);
-
     /// <summary>Loads a model from disk (one read of the whole file).</summary>
     public static BulletModel Load(string path) => new(BulletReader.ReadFile(path));
 

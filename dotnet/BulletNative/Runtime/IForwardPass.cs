@@ -1,7 +1,7 @@
 namespace BulletNative.Runtime;
 
 /// <summary>
-/// One token at a time through the model of bullet-format.md §6, with a cache of every earlier position's keys and
+/// One token at a time through the model of docs/format.md ("Forward math"), with a cache of every earlier position's keys and
 /// values. Implementations: <see cref="ReferenceForward"/> (the definition on decoded weights) and <see cref="FastForward"/> (SIMD).
 /// </summary>
 public interface IForwardPass

@@ -13,7 +13,6 @@ namespace BulletNative.Tokenizer;
 /// </summary>
 public static class TokenizerFiles
 {
-
     /// <summary>Saves <paramref name="tokenizer"/> in the form the path asks for.</summary>
     public static void Save(BulletTokenizer tokenizer, string path)
     {

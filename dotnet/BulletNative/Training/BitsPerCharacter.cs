@@ -12,9 +12,6 @@ public readonly record struct TextLoss(double Nats, long Tokens, long Chars, lon
     /// <summary>Mean loss per token (nats): what cross-entropy reports.</summary>
     public double Loss => Nats / Tokens;
 
-    /// <summary>Nats per character.</summary>
-    public double NatsPerChar => Nats / Chars;
-
     /// <summary>Bits per character: summed token losses ÷ ln 2 ÷ characters.</summary>
     public double BitsPerChar => Nats / Math.Log(2) / Chars;
 

@@ -5,7 +5,7 @@ import { useEffect, useRef } from "react";
  * A dark-to-bright colour for a weight in 0..1 (deep blue, teal, yellow). The square root spreads the small weights
  * a long row divides its attention into, which a linear scale would paint all alike.
  */
-export function heatColor(w: number): string {
+function heatColor(w: number): string {
   const t = Math.sqrt(Math.max(0, Math.min(1, w)));
   const stops: [number, number, number][] = [
     [13, 16, 48],

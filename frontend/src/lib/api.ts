@@ -263,7 +263,7 @@ async function fetchFile(path: string): Promise<Blob> {
 const enc = encodeURIComponent;
 
 /** Uploads a file as multipart with upload progress (fetch cannot report it; XMLHttpRequest can). */
-export function uploadFile<T>(path: string, file: File, onProgress?: (fraction: number) => void, fields: Record<string, string> = {}): Promise<T> {
+function uploadFile<T>(path: string, file: File, onProgress?: (fraction: number) => void, fields: Record<string, string> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     form.append("file", file);

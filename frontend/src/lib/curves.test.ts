@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { bestOf, curvesOf, hasBpc, xValues } from "./curves";
+import { addToCurves, emptyCurves, hasBpc, xValues, type Curves } from "./curves";
+import type { SessionEvent } from "./eventStream";
+
+const curvesOf = (events: SessionEvent[]): Curves => events.reduce(addToCurves, emptyCurves);
 
 const metrics = (seq: number, step: number, extra: Record<string, unknown> = {}) => ({ seq, type: "metrics", step, train_loss: 5 - step / 10, ...extra });
 
@@ -16,14 +19,12 @@ describe("curves", () => {
     expect(xValues(c, "tokens")).toEqual([2048, 4096]);
     expect(xValues(c, "time")).toEqual([0.5, 1.0]);
     expect(hasBpc(c)).toBe(true);
-    expect(bestOf(c.valLoss, c.steps)).toEqual({ value: 4.5, step: 2 });
   });
 
   it("has no token axis without a config and no bits per character without the fields", () => {
     const c = curvesOf([metrics(1, 1)]);
     expect(xValues(c, "tokens")).toBeNull();
     expect(hasBpc(c)).toBe(false);
-    expect(bestOf(c.valLoss, c.steps)).toBeNull();
   });
 
   it("after a resume, replaces repeated steps and keeps training time growing", () => {

@@ -73,11 +73,6 @@ export function addToCurves(curves: Curves, e: SessionEvent): Curves {
   };
 }
 
-/** Curves of a whole event list (a stored log). */
-export function curvesOf(events: SessionEvent[]): Curves {
-  return events.reduce(addToCurves, emptyCurves);
-}
-
 export type XAxis = "step" | "tokens" | "time";
 export const X_LABELS: Record<XAxis, string> = { step: "step", tokens: "tokens", time: "training time (s)" };
 
@@ -91,13 +86,4 @@ export function xValues(curves: Curves, axis: XAxis): (number | null)[] | null {
 /** True when the metrics carry bits per character (tokenizers compare on it). */
 export function hasBpc(curves: Curves): boolean {
   return curves.trainBpc.some((v) => v !== null) || curves.valBpc.some((v) => v !== null);
-}
-
-/** The lowest validation value and its step, or null before the first evaluation. */
-export function bestOf(values: (number | null)[], steps: number[]): { value: number; step: number } | null {
-  let best: { value: number; step: number } | null = null;
-  values.forEach((v, i) => {
-    if (v !== null && (best === null || v < best.value)) best = { value: v, step: steps[i] };
-  });
-  return best;
 }

@@ -89,6 +89,7 @@ class ModelStore:
         }
 
     def list(self) -> list[dict[str, Any]]:
+        """Every listable model's summary, by name."""
         return [self.summary(p.stem) for p in sorted(self.root.glob("*.bullet")) if listable(self.root, p)]
 
     def add_upload(self, name: str, source: BinaryIO) -> dict[str, Any]:
@@ -143,6 +144,7 @@ class ModelStore:
         return checked.with_name(f"{checked.name}.gguf")
 
     def delete(self, name: str) -> None:
+        """Removes the model with its side file (where it came from) and its cached GGUF exports."""
         self.path(name).unlink()
         inside(self.root, f"{name}.json").unlink(missing_ok=True)
         for gguf_type in GGUF_TYPES:

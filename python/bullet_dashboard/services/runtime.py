@@ -53,6 +53,7 @@ class ModelRunner:
                 model.close()
 
     def close(self) -> None:
+        """Closes every loaded model."""
         with self._lock:
             entries = list(self._open.values())
             self._open.clear()

@@ -100,6 +100,7 @@ class ManagedSession:
         return stored if stored in FINISHED_STATES else "interrupted"
 
     def save_meta(self) -> None:
+        """Writes session.json atomically."""
         write_json(self.folder / "session.json", self.meta)
 
     def require_live(self, action: str) -> SessionWorker:
@@ -183,6 +184,7 @@ class SessionManager:
                 log.warning("skipping %s: unreadable event log: %s", meta_path.parent, e)
 
     def get(self, session_id: str) -> ManagedSession:
+        """The session with this id; 400 for a malformed id, 404 for an unknown one."""
         check_name(session_id, "session id")
         session = self.sessions.get(session_id)
         if session is None:
@@ -200,9 +202,11 @@ class SessionManager:
         return next(c for c in (base if n == 1 else f"{base} ({n})" for n in itertools.count(1)) if c not in taken)
 
     def list(self) -> list[dict[str, Any]]:
+        """Every session's summary, newest first."""
         return [s.summary() for s in sorted(self._all(), key=lambda s: s.meta.get("created", ""), reverse=True)]
 
     def latest(self) -> ManagedSession:
+        """The newest session (what the legacy routes act on)."""
         if not self.sessions:
             raise NotFound("there is no session yet")
         return max(self._all(), key=lambda s: (s.meta.get("created", ""), s.id))
@@ -212,6 +216,7 @@ class SessionManager:
         return sum(1 for s in self._all() if s.active)
 
     def queued_count(self) -> int:
+        """Sessions waiting for a running slot."""
         return len(self._queue)
 
     # --- creating ---------------------------------------------------------------------------------------------------

@@ -74,6 +74,7 @@ class BulletConfig:
 
     @property
     def head_size(self) -> int:
+        """Width of one attention head."""
         return self.hidden_size // self.num_heads
 
 

@@ -14,11 +14,8 @@ LETTER = ("Dear Margaret, thank you for the lovely afternoon last Sunday. The ga
           "With all my love, Helen")
 
 
-def test_the_letter_has_100_words():
-    assert len(LETTER.split()) == 100
-
-
 def test_a_100_word_text_trains_with_defaults_through_post_train(client):
+    assert len(LETTER.split()) == 100
     r = client.post("/train", data={"model_config": "{}"}, files={"training_text": ("letter.txt", LETTER.encode())})
     assert r.status_code == 201, r.text
     events = events_of(client.get("/logs").text)
@@ -33,8 +30,11 @@ def test_a_100_word_text_trains_with_defaults_through_the_sessions_api(client):
     r = client.post("/api/sessions", json={"text": LETTER, "config": {}, "start": True})
     assert r.status_code == 201, r.text
     events = events_of(client.get(f"/api/sessions/{r.json()['id']}/events").text)
+    started = events[0]
+    assert started["type"] == "started" and any(note.startswith("shape chosen for") for note in started["notes"])
+    assert [e for e in events if e["type"] == "sample"], "a passage was generated"
     completed = next(e for e in events if e["type"] == "completed")
-    assert completed["reason"] == "completed" and completed["best_val_bpc"] is not None
+    assert completed["reason"] == "completed" and 0 < completed["best_val_bpc"] < 8
 
 
 def test_epochs_1_without_steps_trains_one_epoch(client):

@@ -10,11 +10,11 @@ export type Verdict = { kind: "new" | "partly" | "memorized" | "unlearned" | "un
 export type Learning = { valLoss: number; vocabSize: number; step: number | null };
 
 /** Shares at or above these read as partly copied and as memorized. */
-export const PARTLY = 0.2;
-export const MEMORIZED = 0.5;
+const PARTLY = 0.2;
+const MEMORIZED = 0.5;
 /** A validation loss at or above this share of uniform guessing's (ln of the vocabulary size) has learned next to
  *  nothing: a passage from it is new only because it is noise. */
-export const BARELY_LEARNED = 0.9;
+const BARELY_LEARNED = 0.9;
 
 /** The verdict on a passage's copied share (null when the passage is too short to measure), given what its model
  *  learned when that is known. */

@@ -57,7 +57,7 @@ export const emptyView: SessionView = {
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
 /** The console line for an event, or null for events too frequent to list (metrics without evaluation). */
-export function describeEvent(e: SessionEvent): string | null {
+function describeEvent(e: SessionEvent): string | null {
   switch (e.type) {
     case "started":
       return `started: ${e.parameters ?? "?"} parameters, ${e.total_steps ?? "?"} steps, vocabulary ${e.vocab_size ?? "?"}` +
