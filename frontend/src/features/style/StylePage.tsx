@@ -136,7 +136,7 @@ function StyleResult({ sessionId, onRestart }: { sessionId: string; onRestart: (
       {stream === "lost" && <Banner kind="warning">Connection lost: reconnecting…</Banner>}
       <section className="panel">
         <div className="panel-head">
-          <h2>Learning the style of {detail.data?.dataset ?? "…"}</h2>
+          <h2>{report ? "The style of" : "Learning the style of"} {detail.data?.dataset ?? "…"}</h2>
           <button type="button" onClick={onRestart}>New text</button>
         </div>
         {!report && detail.data?.state === "queued" && (
