@@ -436,6 +436,36 @@ const tests = [
     check(outputs.length === 2 && outputs[0] === outputs[1], "the same model, prompt and seed gave different texts side by side");
   }],
 
+  ["a generated token opens a popover with its 10 likeliest candidates and how sampling reshaped them", async (page, base) => {
+    needTraining();
+    await page.goto(`${base}/playground/${shared.modelName}`);
+    await page.getByText("Tensors (").waitFor({ timeout: TIMEOUT });
+    await page.getByLabel("Max tokens").fill("30");
+    await page.getByLabel("Seed").fill("5");
+    await page.getByRole("button", { name: "Generate" }).click();
+    await page.locator(".gen-stats", { hasText: "done" }).waitFor({ timeout: TIMEOUT });
+    const token = page.getByRole("button", { name: /^Token 5,/ });
+    const tint = await token.evaluate((el) => getComputedStyle(el).backgroundColor);
+    check(/rgba\(\d+, \d+, \d+, 0.35\)/.test(tint), `the token is not tinted by its probability: ${tint}`);
+    await token.click();
+    const popover = page.getByTestId("token-popover");
+    await popover.waitFor();
+    const rows = popover.locator("tbody tr");
+    check((await rows.count()) === 10, `the popover lists ${await rows.count()} candidates`);
+    const percent = (text) => Number(text.replace(/[^\d.e-]/g, "")) / 100;
+    const model = await Promise.all((await rows.all()).map(async (r) => percent(await r.locator("td").nth(2).textContent())));
+    check(model.every((p, i) => i === 0 || p <= model[i - 1] + 1e-9), `candidates are not likeliest first: ${model}`);
+    check(model.reduce((a, b) => a + b, 0) <= 1.001, "the candidates' probabilities add up to more than 1");
+    const chosen = popover.locator("tbody tr.candidate-chosen");
+    if ((await chosen.count()) === 1) {
+      check((await popover.textContent()).includes("likeliest"), "the popover does not say where the chosen token ranks");
+    }
+    check(/Temperature 0.8 sharpens the model's probabilities/.test(await popover.textContent()), "the popover does not say what sampling did");
+    await page.screenshot({ path: join(results, "token-popover.png") });
+    await page.keyboard.press("Escape");
+    await popover.waitFor({ state: "detached" });
+  }],
+
   ["uploading a garbage .bullet shows the reader's error", async (page, base) => {
     await page.goto(`${base}/playground`);
     await page.getByTestId("model-file").setInputFiles({ name: "garbage.bullet", mimeType: "application/octet-stream", buffer: Buffer.from("this is not a model\n") });
