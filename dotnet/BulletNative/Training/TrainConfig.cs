@@ -9,6 +9,8 @@ namespace BulletNative.Training;
 /// Everything a training run needs besides the text: model shape, tokenizer, recipe, schedule, evaluation,
 /// sampling, checkpoints. JSON in and out through one table of fields (snake_case keys), defaults in one place,
 /// and validation whose messages a person understands. Start from a preset with {"preset": "tiny", ...}.
+/// The defaults below are the tiny preset; a session without a preset has <see cref="TrainPlan"/> choose the fields
+/// the user did not set instead (docs/training.md, "What wins when settings conflict").
 /// </summary>
 public sealed class TrainConfig
 {
@@ -27,7 +29,7 @@ public sealed class TrainConfig
     public int MaxSeqLen { get; set; } = 64;
     /// <summary>Key "tied_head", default false: the output head reuses the embedding instead of training its own matrix.</summary>
     public bool TiedHead { get; set; }
-    /// <summary>Key "dropout", default 0: the dropout rate on embedding and block outputs while training, in [0, 1).</summary>
+    /// <summary>Key "dropout", default 0: the dropout rate on the embeddings and on each attention and feed-forward output while training, in [0, 1).</summary>
     public double Dropout { get; set; }
 
     // Optimization.
