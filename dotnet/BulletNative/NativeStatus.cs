@@ -3,6 +3,7 @@ namespace BulletNative;
 /// <summary>Status codes every export returns; 0 is success, the message of a failure is read with bullet_last_error.</summary>
 public enum NativeStatus
 {
+    /// <summary>0: the call succeeded; outputs are set.</summary>
     Ok = 0,
     /// <summary>An argument was null, out of range or malformed (bad JSON, bad option).</summary>
     InvalidArgument = 1,

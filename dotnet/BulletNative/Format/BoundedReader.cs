@@ -15,6 +15,7 @@ internal ref struct BoundedReader
     /// <summary>Current file offset.</summary>
     public long Position { get; private set; }
 
+    /// <summary>A reader at <paramref name="start"/> that may not pass <paramref name="limit"/> (nor the data's end); errors name <paramref name="region"/>.</summary>
     public BoundedReader(ReadOnlySpan<byte> data, long start, long limit, string region)
     {
         _data = data;
@@ -34,10 +35,15 @@ internal ref struct BoundedReader
         return span;
     }
 
+    /// <summary>The next little-endian u32; <paramref name="field"/> names it in an overrun error.</summary>
     public uint U32(string field) => BinaryPrimitives.ReadUInt32LittleEndian(Field(field, 4));
+    /// <summary>The next little-endian u16; <paramref name="field"/> names it in an overrun error.</summary>
     public ushort U16(string field) => BinaryPrimitives.ReadUInt16LittleEndian(Field(field, 2));
+    /// <summary>The next little-endian u64; <paramref name="field"/> names it in an overrun error.</summary>
     public ulong U64(string field) => BinaryPrimitives.ReadUInt64LittleEndian(Field(field, 8));
+    /// <summary>The next byte; <paramref name="field"/> names it in an overrun error.</summary>
     public byte U8(string field) => Field(field, 1)[0];
+    /// <summary>The next little-endian IEEE 754 single; <paramref name="field"/> names it in an overrun error.</summary>
     public float F32(string field) => BinaryPrimitives.ReadSingleLittleEndian(Field(field, 4));
 
     /// <summary>Moves to an absolute offset inside the limit.</summary>

@@ -25,6 +25,7 @@ namespace BulletNative.Format;
 /// </remarks>
 public static class Bq4
 {
+    /// <summary>A BQ4 block's size: BlockValues (32) values in BlockBytes (20) bytes (docs/format.md, BQ4 block).</summary>
     public const int BlockValues = BulletLayout.Bq4BlockValues, BlockBytes = BulletLayout.Bq4BlockBytes;
 
     private const int MinStart = -127, MaxStart = 128; // start = -zero, zero in int8

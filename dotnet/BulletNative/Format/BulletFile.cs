@@ -6,12 +6,15 @@ namespace BulletNative.Format;
 /// </summary>
 public sealed class BulletFile
 {
+    /// <summary>The parsed header JSON (docs/format.md, Header).</summary>
     public required BulletHeader Header { get; init; }
+    /// <summary>The tokens, scores and merges of the tokenizer block (docs/format.md, Tokenizer block).</summary>
     public required BulletVocabulary Vocabulary { get; init; }
     /// <summary>Every table entry in file order, including ones that were skipped with a warning.</summary>
     public required IReadOnlyList<BulletTensorEntry> Entries { get; init; }
     /// <summary>Entries usable by name: known names whose size matches their shape (first wins on duplicates).</summary>
     public required IReadOnlyDictionary<string, BulletTensorEntry> Tensors { get; init; }
+    /// <summary>Quirks the file loaded despite, in the order found (docs/format.md, Validation); empty for a clean file.</summary>
     public required IReadOnlyList<string> Warnings { get; init; }
     /// <summary>The whole file.</summary>
     public required ReadOnlyMemory<byte> Data { get; init; }

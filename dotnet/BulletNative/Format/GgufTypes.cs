@@ -3,17 +3,45 @@ namespace BulletNative.Format;
 /// <summary>ggml tensor types this exporter writes; the numbers are ggml's <c>ggml_type</c> values stored in the file.</summary>
 public enum GgufTensorType : uint
 {
+    /// <summary>IEEE 754 single precision, 4 bytes a value.</summary>
     F32 = 0,
+    /// <summary>IEEE 754 half precision, 2 bytes a value.</summary>
     F16 = 1,
+    /// <summary>Blocks of 32 values in 18 bytes: a half-precision scale and 32 4-bit values offset by 8.</summary>
     Q4_0 = 2,
+    /// <summary>Blocks of 32 values in 34 bytes: a half-precision scale and 32 signed bytes.</summary>
     Q8_0 = 8,
 }
 
 /// <summary>GGUF metadata value types (<c>gguf_type</c>), the numbers stored before every value.</summary>
 public enum GgufValueType : uint
 {
-    UInt8 = 0, Int8 = 1, UInt16 = 2, Int16 = 3, UInt32 = 4, Int32 = 5, Float32 = 6, Bool = 7, String = 8, Array = 9,
-    UInt64 = 10, Int64 = 11, Float64 = 12,
+    /// <summary>An unsigned 8-bit integer.</summary>
+    UInt8 = 0,
+    /// <summary>A signed 8-bit integer.</summary>
+    Int8 = 1,
+    /// <summary>An unsigned 16-bit integer, little-endian.</summary>
+    UInt16 = 2,
+    /// <summary>A signed 16-bit integer, little-endian.</summary>
+    Int16 = 3,
+    /// <summary>An unsigned 32-bit integer, little-endian.</summary>
+    UInt32 = 4,
+    /// <summary>A signed 32-bit integer, little-endian.</summary>
+    Int32 = 5,
+    /// <summary>An IEEE 754 single, little-endian.</summary>
+    Float32 = 6,
+    /// <summary>One byte, 0 or 1.</summary>
+    Bool = 7,
+    /// <summary>A u64 byte length, then that many UTF-8 bytes (no terminator).</summary>
+    String = 8,
+    /// <summary>An element type (u32), a u64 count, then that many values of the type.</summary>
+    Array = 9,
+    /// <summary>An unsigned 64-bit integer, little-endian.</summary>
+    UInt64 = 10,
+    /// <summary>A signed 64-bit integer, little-endian.</summary>
+    Int64 = 11,
+    /// <summary>An IEEE 754 double, little-endian.</summary>
+    Float64 = 12,
 }
 
 /// <summary>

@@ -86,15 +86,24 @@ internal readonly struct JsonFields
 
     // ---- a field of an object (absent and null are the same) ------------------------------------------------------
 
+    /// <summary><paramref name="key"/> as <see cref="Int"/> reads it, or null when absent or null.</summary>
     public int? OptionalInt(JsonObject json, string key) => json[key] is { } value ? Int(value, key) : null;
+    /// <summary><paramref name="key"/> as <see cref="Long"/> reads it, or null when absent or null.</summary>
     public long? OptionalLong(JsonObject json, string key) => json[key] is { } value ? Long(value, key) : null;
+    /// <summary><paramref name="key"/> as <see cref="Number"/> reads it, or null when absent or null.</summary>
     public double? OptionalNumber(JsonObject json, string key) => json[key] is { } value ? Number(value, key) : null;
+    /// <summary><paramref name="key"/> as <see cref="Bool"/> reads it, or null when absent or null.</summary>
     public bool? OptionalBool(JsonObject json, string key) => json[key] is { } value ? Bool(value, key) : null;
+    /// <summary><paramref name="key"/> as <see cref="String"/> reads it, or null when absent or null.</summary>
     public string? OptionalString(JsonObject json, string key) => json[key] is { } value ? String(value, key) : null;
 
+    /// <summary><paramref name="key"/> as <see cref="Int"/> reads it; absent or null is an error naming the key.</summary>
     public int RequiredInt(JsonObject json, string key) => Int(Required(json, key), key);
+    /// <summary><paramref name="key"/> as <see cref="Long"/> reads it; absent or null is an error naming the key.</summary>
     public long RequiredLong(JsonObject json, string key) => Long(Required(json, key), key);
+    /// <summary><paramref name="key"/> as <see cref="String"/> reads it; absent or null is an error naming the key.</summary>
     public string RequiredString(JsonObject json, string key) => String(Required(json, key), key);
+    /// <summary><paramref name="key"/> as <see cref="Object"/> reads it; absent or null is an error naming the key.</summary>
     public JsonObject RequiredObject(JsonObject json, string key) => Object(Required(json, key), key);
 
     // ---- whole documents -------------------------------------------------------------------------------------------

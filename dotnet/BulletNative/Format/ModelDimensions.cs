@@ -60,20 +60,32 @@ public sealed record ModelDimensions(int HiddenSize, int NumLayers, int NumHeads
 /// <summary>The tensor names of docs/format.md (Tensors).</summary>
 public static class TensorNames
 {
+    /// <summary>"tok_embeddings.weight", [V, d]: row t is token t's embedding.</summary>
     public const string Embedding = "tok_embeddings.weight";
+    /// <summary>"final_layernorm.weight", [d]: the RMSNorm weight after the last block.</summary>
     public const string FinalNorm = "final_layernorm.weight";
+    /// <summary>"output_head.weight", [V, d]: the matrix that produces the logits.</summary>
     public const string OutputHead = "output_head.weight";
     /// <summary>Optional generation head that readers prefer over output_head when present.</summary>
     public const string GenerationHead = "gen_head.weight";
 
+    /// <summary>Layer <paramref name="layer"/>'s RMSNorm weight before attention, [d].</summary>
     public static string AttentionNorm(int layer) => $"layers.{layer}.norm.attn.weight";
+    /// <summary>Layer <paramref name="layer"/>'s query matrix Wq, [d, d].</summary>
     public static string Query(int layer) => $"layers.{layer}.attention.query.weight";
+    /// <summary>Layer <paramref name="layer"/>'s key matrix Wk, [d, d].</summary>
     public static string Key(int layer) => $"layers.{layer}.attention.key.weight";
+    /// <summary>Layer <paramref name="layer"/>'s value matrix Wv, [d, d].</summary>
     public static string Value(int layer) => $"layers.{layer}.attention.value.weight";
+    /// <summary>Layer <paramref name="layer"/>'s attention output matrix Wo, [d, d].</summary>
     public static string AttentionOutput(int layer) => $"layers.{layer}.attention.output.weight";
+    /// <summary>Layer <paramref name="layer"/>'s RMSNorm weight before the feed-forward network, [d].</summary>
     public static string FfnNorm(int layer) => $"layers.{layer}.norm.ffn.weight";
+    /// <summary>Layer <paramref name="layer"/>'s SwiGLU gate W1 ("ffn.w1"), [4d, d].</summary>
     public static string FfnGate(int layer) => $"layers.{layer}.ffn.w1.weight";
+    /// <summary>Layer <paramref name="layer"/>'s up projection W3 ("ffn.w3"), [4d, d].</summary>
     public static string FfnUp(int layer) => $"layers.{layer}.ffn.w3.weight";
+    /// <summary>Layer <paramref name="layer"/>'s down projection W2 ("ffn.w2"), [d, 4d].</summary>
     public static string FfnDown(int layer) => $"layers.{layer}.ffn.w2.weight";
 
     /// <summary>True for names of optional task heads (`*_head.weight` other than output_head).</summary>

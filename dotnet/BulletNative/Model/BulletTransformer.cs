@@ -124,6 +124,7 @@ internal sealed class TransformerBlock : nn.Module
     private readonly Attention attention;
     private readonly FeedForward ffn;
 
+    /// <summary>A block of <paramref name="config"/>'s shape whose layers read <paramref name="options"/>.</summary>
     public TransformerBlock(ModelConfig config, ForwardOptions options) : base(nameof(TransformerBlock))
     {
         norm = new BlockNorms(config.HiddenSize);
@@ -132,6 +133,7 @@ internal sealed class TransformerBlock : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>The block's parameters under their .bullet tensor names (docs/format.md, Tensors), each prefixed with <paramref name="prefix"/> ("layers.{i}.").</summary>
     public IEnumerable<(string, Parameter)> NamedWeights(string prefix) =>
     [
         (prefix + "norm.attn.weight", norm.attn.weight),
@@ -151,9 +153,12 @@ internal sealed class TransformerBlock : nn.Module
 /// <summary>The two RMSNorms of a block, under the names `norm.attn` and `norm.ffn`.</summary>
 internal sealed class BlockNorms : nn.Module
 {
+    /// <summary>The RMSNorm before attention ("norm.attn").</summary>
     public readonly RmsNorm attn;
+    /// <summary>The RMSNorm before the feed-forward network ("norm.ffn").</summary>
     public readonly RmsNorm ffn;
 
+    /// <summary>Both norms over <paramref name="size"/> (hidden_size) values, weights starting at 1.</summary>
     public BlockNorms(int size) : base(nameof(BlockNorms))
     {
         attn = new RmsNorm(size);
@@ -165,14 +170,17 @@ internal sealed class BlockNorms : nn.Module
 /// <summary>RMSNorm (TorchSharp 0.107 has none): x / sqrt(mean(x²) + 1e-5) · weight over the last dimension.</summary>
 internal sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
+    /// <summary>The per-channel scale, [size], starting at 1.</summary>
     public readonly Parameter weight;
 
+    /// <summary>A norm over the last dimension of <paramref name="size"/> values, weight starting at 1.</summary>
     public RmsNorm(int size) : base(nameof(RmsNorm))
     {
         weight = new Parameter(ones(size));
         RegisterComponents();
     }
 
+    /// <summary>x [..., C] divided by its root mean square and scaled by <see cref="weight"/>; eps is <see cref="ModelConfig.NormEps"/>.</summary>
     public override Tensor forward(Tensor x) =>
         x * x.pow(2).mean([-1], keepdim: true).add(ModelConfig.NormEps).rsqrt() * weight;
 }
@@ -184,6 +192,7 @@ internal sealed class Attention : nn.Module
     private readonly ModelConfig _config;
     private readonly ForwardOptions _options;
 
+    /// <summary>The four [d, d] projections of <paramref name="config"/>'s width, no biases; the layers read <paramref name="options"/>.</summary>
     public Attention(ModelConfig config, ForwardOptions options) : base(nameof(Attention))
     {
         var d = config.HiddenSize;
@@ -196,6 +205,7 @@ internal sealed class Attention : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>Wq, Wk, Wv and Wo under their tensor names, each prefixed with <paramref name="prefix"/> ("layers.{i}.attention.").</summary>
     public IEnumerable<(string, Parameter)> NamedWeights(string prefix) =>
     [
         (prefix + "query.weight", query.weight!), (prefix + "key.weight", key.weight!),
@@ -234,6 +244,7 @@ internal sealed class FeedForward : nn.Module
     private readonly Linear w1, w2, w3;
     private readonly ForwardOptions _options;
 
+    /// <summary>W1 and W3 [4d, d] and W2 [d, 4d] of <paramref name="config"/>'s width, no biases; the layers read <paramref name="options"/>.</summary>
     public FeedForward(ModelConfig config, ForwardOptions options) : base(nameof(FeedForward))
     {
         w1 = nn.Linear(config.HiddenSize, config.FfnSize, hasBias: false);
@@ -243,6 +254,7 @@ internal sealed class FeedForward : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>W1 (gate), W3 (up) and W2 (down) under their tensor names, each prefixed with <paramref name="prefix"/> ("layers.{i}.ffn.").</summary>
     public IEnumerable<(string, Parameter)> NamedWeights(string prefix) =>
         [(prefix + "w1.weight", w1.weight!), (prefix + "w3.weight", w3.weight!), (prefix + "w2.weight", w2.weight!)];
 
@@ -260,8 +272,10 @@ internal sealed class FeedForward : nn.Module
 /// </summary>
 internal sealed class ForwardOptions(double dropout, Generator? generator)
 {
+    /// <summary>When set, <see cref="Linear"/> multiplies by fake-BQ4 weights (quantization-aware training).</summary>
     public bool FakeQuantize;
 
+    /// <summary>x · weightᵀ, through <see cref="FakeBq4"/> when <see cref="FakeQuantize"/> is set.</summary>
     public Tensor Linear(Tensor x, Tensor weight) => nn.functional.linear(x, FakeQuantize ? FakeBq4.Apply(weight) : weight);
 
     /// <summary>Inverted dropout with masks from the session's generator (functional.dropout takes no generator).</summary>
@@ -278,6 +292,7 @@ internal sealed class RopeTable
 {
     private readonly Tensor _rotations; // [maxT, D/2] complex: cos + i·sin
 
+    /// <summary>The rotations of positions 0 to <paramref name="maxContext"/> − 1 for heads of <paramref name="headSize"/> values.</summary>
     public RopeTable(int headSize, int maxContext)
     {
         var half = headSize / 2;

@@ -154,9 +154,13 @@ public static unsafe class TorchNatives
     [StructLayout(LayoutKind.Sequential)]
     private struct DlInfo
     {
+        /// <summary>dli_fname: path of the shared object holding the address (C string).</summary>
         public nint FileName;
+        /// <summary>dli_fbase: the address that object is loaded at.</summary>
         public nint FileBase;
+        /// <summary>dli_sname: the nearest symbol's name (C string), or 0.</summary>
         public nint SymbolName;
+        /// <summary>dli_saddr: that symbol's address, or 0.</summary>
         public nint SymbolAddress;
     }
 

@@ -34,7 +34,9 @@ public sealed unsafe class BatchForward
     private Q8Rows _narrow = null!, _wide = null!;
     private readonly float[] _scores;
 
+    /// <summary>The model whose packed weights every step reads.</summary>
     public BulletModel Model { get; }
+    /// <summary>The integer kernel the matrix products run on (<see cref="Q4Q8.Best"/> unless chosen).</summary>
     public Q4Q8Kernel Kernel { get; }
     /// <summary>Threads per matrix product.</summary>
     public int Threads { get; }

@@ -60,6 +60,7 @@ public sealed class BatchScheduler : IDisposable
     private long _reserved;
     private bool _disposed;
 
+    /// <summary>The model every queued generation runs on.</summary>
     public BulletModel Model { get; }
 
     /// <summary>A scheduler with its own thread (started now, idle until a request comes).</summary>
@@ -216,6 +217,7 @@ public sealed class GenerationRequest : IDisposable
     private readonly BatchScheduler _scheduler;
     private volatile bool _cancelled;
 
+    /// <summary>The generation's state: tokens so far, options and, once done, its stop reason.</summary>
     public Sequence Sequence { get; }
     internal bool Cancelled => _cancelled;
 
@@ -262,6 +264,7 @@ public sealed class GenerationRequest : IDisposable
         return step;
     }
 
+    /// <summary>Cancels the generation unless its final step was taken already.</summary>
     public void Dispose()
     {
         if (!Finished) Cancel();

@@ -10,7 +10,9 @@ public sealed class Bq4Matrix
 {
     /// <summary>The BQ4 bytes of the used rows.</summary>
     public ReadOnlyMemory<byte> Data { get; }
+    /// <summary>Rows viewed (the used rows, which may be fewer than the tensor stores).</summary>
     public int Rows { get; }
+    /// <summary>Values per row, a positive multiple of 32.</summary>
     public int Cols { get; }
     /// <summary>Blocks of 32 values per row.</summary>
     public int BlocksPerRow => Cols / Bq4.BlockValues;

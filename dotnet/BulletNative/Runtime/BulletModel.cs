@@ -15,10 +15,15 @@ public sealed record LayerWeights(
 /// </summary>
 public sealed class BulletModel
 {
+    /// <summary>The validated file image the weights are views into.</summary>
     public BulletFile File { get; }
+    /// <summary>The header's dimensions (docs/format.md, Header).</summary>
     public ModelDimensions Dimensions => File.Dimensions;
+    /// <summary>tok_embeddings.weight, its first vocab_size rows: row t is token t's embedding.</summary>
     public Bq4Matrix Embedding { get; }
+    /// <summary>The transformer blocks, layer 0 first.</summary>
     public IReadOnlyList<LayerWeights> Layers { get; }
+    /// <summary>final_layernorm.weight decoded to floats, hidden_size values.</summary>
     public float[] FinalNorm { get; }
     /// <summary>The matrix producing logits: gen_head.weight when present with a row per token, else output_head.weight.</summary>
     public Bq4Matrix Head { get; }

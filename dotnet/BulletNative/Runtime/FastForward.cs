@@ -13,7 +13,9 @@ public sealed class FastForward : IForwardPass
     private readonly KvCache _cache;
     private readonly ForwardRow[] _row = new ForwardRow[1];
 
+    /// <inheritdoc/>
     public BulletModel Model => _engine.Model;
+    /// <inheritdoc/>
     public int Position => _cache.Length;
 
     /// <summary>A pass over <paramref name="model"/>; products with enough rows are split over <paramref name="threads"/> threads.</summary>
@@ -26,8 +28,10 @@ public sealed class FastForward : IForwardPass
         _cache = new KvCache(model);
     }
 
+    /// <inheritdoc/>
     public void Reset() => _cache.Reset();
 
+    /// <inheritdoc/>
     public void Forward(int token, Span<float> logits, Span<float> attention = default)
     {
         ForwardMath.CheckStep(Model, token, Position, logits, attention);

@@ -33,6 +33,7 @@ public sealed record GenerationOptions
     public int MaxTokens { get; init; } = 100;
     /// <summary>Generation ends before the first occurrence of any of these strings (which is not returned).</summary>
     public IReadOnlyList<string> Stop { get; init; } = [];
+    /// <summary>JSON key "context": what happens when the context is full, "slide" (default) or "stop".</summary>
     public ContextOverflow Context { get; init; } = ContextOverflow.Slide;
     /// <summary>Threads per matrix × vector product (1: the generator runs on the caller's thread only).</summary>
     public int Threads { get; init; } = 1;

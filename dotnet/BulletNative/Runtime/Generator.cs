@@ -14,7 +14,9 @@ public sealed class Generator
     private readonly float[] _logits;
     private readonly ForwardRow[] _rows = new ForwardRow[PromptChunk];
 
+    /// <summary>The generation this generator drives: tokens, text and stop reason so far.</summary>
     public Sequence Sequence { get; }
+    /// <summary>The model of <see cref="Sequence"/>.</summary>
     public BulletModel Model => Sequence.Model;
 
     /// <summary>A generator continuing <paramref name="prompt"/> (token ids; empty starts after a space).</summary>

@@ -6,6 +6,7 @@ namespace BulletNative.Runtime;
 /// </summary>
 public interface IForwardPass
 {
+    /// <summary>The loaded model whose weights the pass reads; the pass keeps its own cache.</summary>
     BulletModel Model { get; }
     /// <summary>Tokens already in the cache: the position the next token takes.</summary>
     int Position { get; }

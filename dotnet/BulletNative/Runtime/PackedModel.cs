@@ -11,11 +11,15 @@ public sealed record PackedLayer(PackedQ4 QueryKeyValue, PackedQ4 Output, Packed
 /// </summary>
 public sealed class PackedModel
 {
+    /// <summary>Rows per packed group, the kernel's G (8 or 16).</summary>
     public int GroupRows { get; }
+    /// <summary>Each block's packed matrices, layer 0 first.</summary>
     public IReadOnlyList<PackedLayer> Layers { get; }
+    /// <summary>The logits matrix (<see cref="BulletModel.Head"/>: gen_head or output_head), packed.</summary>
     public PackedQ4 Head { get; }
     /// <summary>cos and sin of position p · 10000^(-2i/hd) at [p · hd/2 + i], for p below max_context.</summary>
     public float[] Cos { get; }
+    /// <summary>The sines matching <see cref="Cos"/>, same layout.</summary>
     public float[] Sin { get; }
 
     internal PackedModel(BulletModel model, int groupRows)

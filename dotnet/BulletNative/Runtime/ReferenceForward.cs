@@ -11,7 +11,9 @@ public sealed class ReferenceForward : IForwardPass
 {
     private readonly FloatForward _pass;
 
+    /// <inheritdoc/>
     public BulletModel Model { get; }
+    /// <inheritdoc/>
     public int Position => _pass.Position;
 
     /// <summary>A pass over <paramref name="model"/> with an empty cache.</summary>
@@ -40,8 +42,10 @@ public sealed class ReferenceForward : IForwardPass
         _pass = new FloatForward(model.Dimensions, weights);
     }
 
+    /// <inheritdoc/>
     public void Reset() => _pass.Reset();
 
+    /// <inheritdoc/>
     public void Forward(int token, Span<float> logits, Span<float> attention = default)
     {
         ForwardMath.CheckStep(Model, token, Position, logits, attention);

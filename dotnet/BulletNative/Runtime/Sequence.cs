@@ -28,19 +28,25 @@ public sealed class Sequence
     private int _released;
     private double _firstTokenSeconds = -1;
 
+    /// <summary>The model the generation runs on (its tokenizer decodes the text, its max_context bounds the cache).</summary>
     public BulletModel Model { get; }
+    /// <summary>The validated sampling and stopping settings.</summary>
     public GenerationOptions Options { get; }
     /// <summary>The keys and values of the tokens fed so far.</summary>
     public KvCache Cache { get; }
     /// <summary>Why generation ended: "max_tokens", "stop", "context_full", "cancelled", or null while it runs.</summary>
     public string? StopReason { get; private set; }
+    /// <summary>True once <see cref="StopReason"/> is set; no more tokens come.</summary>
     public bool Done => StopReason != null;
     /// <summary>Prompt tokens dropped from the front because the prompt was longer than max_context.</summary>
     public int PromptTokensDropped { get; }
     /// <summary>Times the context was full and slid to its last half.</summary>
     public int Slides { get; private set; }
+    /// <summary>The sampler's seed: the one asked for, or the one picked when <see cref="GenerationOptions.Seed"/> was null.</summary>
     public long Seed => _sampler.Seed;
+    /// <summary>The prompt's ids as fed: without the dropped front, and a single " " token for an empty prompt.</summary>
     public IReadOnlyList<int> PromptTokens => _prompt;
+    /// <summary>The generated ids in order, prompt not included; sliding the context drops none.</summary>
     public IReadOnlyList<int> Tokens => _generated;
     /// <summary>Why each token was chosen (empty unless top_logprobs was asked for).</summary>
     public IReadOnlyList<TokenChoice> Choices => _choices;

@@ -8,7 +8,9 @@ namespace BulletNative.Serving;
 /// <summary>Which endpoint a request came to.</summary>
 public enum OpenAiEndpoint
 {
+    /// <summary>POST /v1/completions: a plain-text prompt.</summary>
     Completions,
+    /// <summary>POST /v1/chat/completions: chat messages turned into a prompt by <see cref="ChatTemplate"/>.</summary>
     ChatCompletions,
 }
 

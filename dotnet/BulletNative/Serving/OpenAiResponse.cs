@@ -12,12 +12,15 @@ namespace BulletNative.Serving;
 /// </summary>
 public abstract class OpenAiResponse : IDisposable
 {
+    /// <summary>The HTTP status code.</summary>
     public abstract int Status { get; }
+    /// <summary>The Content-Type header: "application/json", or "text/event-stream" for a streamed generation.</summary>
     public abstract string ContentType { get; }
 
     /// <summary>The next bytes of the body, waiting up to <paramref name="wait"/> for them; empty once the body is complete.</summary>
     public abstract byte[] Read(TimeSpan wait);
 
+    /// <summary>Ends whatever the response still has running; nothing for a fixed body.</summary>
     public virtual void Dispose() { }
 
     /// <summary>JSON as UTF-8 with text left readable (no \uXXXX for quotes, apostrophes or non-ASCII letters).</summary>
@@ -64,6 +67,7 @@ public sealed class GenerationResponse : OpenAiResponse
 
     private bool Chat => _request.Endpoint == OpenAiEndpoint.ChatCompletions;
 
+    /// <summary>A response to <paramref name="request"/>, reading steps from <paramref name="generation"/> and naming <paramref name="model"/> in its body.</summary>
     public GenerationResponse(OpenAiRequest request, GenerationRequest generation, string model)
     {
         _request = request;
@@ -74,9 +78,12 @@ public sealed class GenerationResponse : OpenAiResponse
         _trimming = Chat;
     }
 
+    /// <summary>Always 200: a request is refused (with an <see cref="OpenAiError"/>) before its generation starts.</summary>
     public override int Status => 200;
+    /// <summary>"text/event-stream" when the request streams, else "application/json".</summary>
     public override string ContentType => _request.Stream ? "text/event-stream" : "application/json";
 
+    /// <summary>Streamed: the events of the steps that came within <paramref name="wait"/>, or an SSE keep-alive comment if none did; else the whole JSON object once generation ends.</summary>
     public override byte[] Read(TimeSpan wait)
     {
         if (_finished) return [];

@@ -21,6 +21,7 @@ public sealed class OpenAiService : IDisposable
 {
     private sealed record Loaded(string Path, DateTime Modified, long Size, BatchScheduler Scheduler)
     {
+        /// <summary>A use-counter stamp (not a time): beyond the limit, idle models with the lowest stamps are unloaded first.</summary>
         public long LastUsed { get; set; }
     }
 

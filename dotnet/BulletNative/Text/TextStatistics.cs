@@ -101,8 +101,10 @@ public static class TextStatistics
         private long _controls, _lines, _words, _wordLetters, _lexicalWords, _sentences, _punctuation, _informal;
         private char _last;
 
+        /// <summary>Characters counted so far; a surrogate pair counts as one.</summary>
         public long Characters { get; private set; }
 
+        /// <summary>Counts <paramref name="text"/>, the next piece of the stream (a surrogate pair may be split between pieces).</summary>
         public void Add(ReadOnlySpan<char> text)
         {
             foreach (var c in text)
@@ -157,6 +159,7 @@ public static class TextStatistics
             if (word.Contains('\'') || word.Contains('\u2019') || s_informalWords.Contains(word)) _informal++;
         }
 
+        /// <summary>Ends the last word and sentence and returns the statistics, with <paramref name="bytes"/> as the byte count.</summary>
         public JsonObject Result(long bytes)
         {
             EndWord();

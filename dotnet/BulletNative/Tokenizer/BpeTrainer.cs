@@ -131,6 +131,7 @@ public static class BpeTrainer
         private readonly HashSet<long> _tooLong = new(PairKeyComparer.Instance);
         private int _stamp;
 
+        /// <summary>A learner over the words of <paramref name="wordCounts"/> as character ids (<paramref name="idOfCharacter"/>); learned merges append their tokens to <paramref name="tokens"/>.</summary>
         public MergeLearner(Dictionary<byte[], long> wordCounts, Dictionary<int, int> idOfCharacter, List<byte[]> tokens)
         {
             _tokens = tokens;

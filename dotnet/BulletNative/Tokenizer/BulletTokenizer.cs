@@ -6,7 +6,9 @@ namespace BulletNative.Tokenizer;
 /// <summary>Whether a tokenizer joins characters with merges (bpe) or keeps one token per character (char).</summary>
 public enum TokenizerMode
 {
+    /// <summary>Byte-pair encoding: characters joined by the merge list (docs/format.md, Tokenizer block).</summary>
     Bpe,
+    /// <summary>One token per character, no merges.</summary>
     Char,
 }
 
@@ -237,5 +239,6 @@ public sealed class BulletTokenizer
         token.Length > 0 && token.Length == WordEncoder.CharacterLength(token[0]) && token[0] != (byte)' '
         && System.Text.Unicode.Utf8.IsValid(token);
 
+    /// <summary>A short description for logs and debuggers: mode, vocabulary size and merge count.</summary>
     public override string ToString() => $"BulletTokenizer({(Mode == TokenizerMode.Bpe ? "bpe" : "char")}, {VocabSize} tokens, {_merges.Length} merges)";
 }

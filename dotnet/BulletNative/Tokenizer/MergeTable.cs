@@ -27,12 +27,15 @@ internal sealed class MergeTable
 
     /// <summary>Left side, right side and result symbol of each merge, in file order.</summary>
     public int[] MergeLeft { get; }
+    /// <summary>Right side symbol of each merge, in file order (pairs with <see cref="MergeLeft"/>).</summary>
     public int[] MergeRight { get; }
+    /// <summary>Symbol each merge produces (left bytes then right bytes), in file order.</summary>
     public int[] MergeResult { get; }
 
     /// <summary>Vocabulary id of the piece " " (0 when the vocabulary has no space token).</summary>
     public int SpaceId { get; }
 
+    /// <summary>Compiles <paramref name="tokens"/> and <paramref name="merges"/> (file order); <paramref name="tokenIds"/> maps token bytes to their lowest id.</summary>
     public MergeTable(IReadOnlyList<byte[]> tokens, IReadOnlyList<(byte[] A, byte[] B)> merges, Dictionary<byte[], int> tokenIds)
     {
         _symbolLookup = _symbols.GetAlternateLookup<ReadOnlySpan<byte>>();

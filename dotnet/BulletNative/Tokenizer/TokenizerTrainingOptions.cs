@@ -78,26 +78,39 @@ public sealed record TokenizerTrainingOptions
 /// <summary>What training did: the vocabulary reached, why it stopped, which characters were left out.</summary>
 public sealed record TokenizerTrainingReport
 {
+    /// <summary>The mode trained: Bpe learned merges, Char stopped at the characters.</summary>
     public required TokenizerMode Mode { get; init; }
+    /// <summary>The vocab_size the options asked for.</summary>
     public required int RequestedVocabSize { get; init; }
+    /// <summary>Tokens the vocabulary holds: the unknown token, " ", the kept characters and one per merge (at most the requested size).</summary>
     public required int VocabSize { get; init; }
+    /// <summary>Merges learned (0 in char mode).</summary>
     public required int Merges { get; init; }
     /// <summary>Characters in the vocabulary, not counting " " and the unknown token.</summary>
     public required int AlphabetSize { get; init; }
     /// <summary>Distinct characters left out by max_alphabet (they encode as id 0).</summary>
     public required int DroppedCharacters { get; init; }
+    /// <summary>How often the characters left out by max_alphabet occur in the text.</summary>
     public required long DroppedOccurrences { get; init; }
     /// <summary>The most frequent dropped characters (at most 20) with their counts.</summary>
     public required IReadOnlyList<(string Character, long Count)> DroppedExamples { get; init; }
+    /// <summary>The min_pair_frequency training ran with.</summary>
     public required long MinPairFrequency { get; init; }
+    /// <summary>The max_alphabet training ran with; null when the alphabet was not capped.</summary>
     public required int? MaxAlphabet { get; init; }
     /// <summary>"vocab_size reached", "no pairs left", "min_pair_frequency" or "characters only".</summary>
     public required string StopReason { get; init; }
+    /// <summary>UTF-8 bytes trained on, after the BOM was skipped and invalid sequences replaced.</summary>
     public required long TextBytes { get; init; }
+    /// <summary>Word pieces counted in the text, spaces not counted.</summary>
     public required long Words { get; init; }
+    /// <summary>Distinct word pieces, the units merges are learned over.</summary>
     public required long DistinctWords { get; init; }
+    /// <summary>Whether the text began with a UTF-8 byte order mark, which was skipped.</summary>
     public required bool BomSkipped { get; init; }
+    /// <summary>Invalid UTF-8 sequences replaced with U+FFFD (only with invalid_utf8 "replace"; else they are an error).</summary>
     public required int ReplacedInvalidSequences { get; init; }
+    /// <summary>Wall-clock seconds training took.</summary>
     public required double Seconds { get; init; }
 
     /// <summary>The report as JSON with snake_case keys.</summary>

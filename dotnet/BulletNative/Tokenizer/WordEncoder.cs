@@ -34,6 +34,7 @@ internal sealed class WordEncoder
     private int[] _next = new int[64];
     private int[] _prev = new int[64];
 
+    /// <summary>An encoder over <paramref name="table"/> with its own scratch buffers and word cache.</summary>
     public WordEncoder(MergeTable table)
     {
         _table = table;

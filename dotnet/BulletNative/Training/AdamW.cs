@@ -63,6 +63,7 @@ public sealed class AdamW : IDisposable
         foreach (var (name, view) in State()) Checkpoint.CopyInto(view, tensors, name);
     }
 
+    /// <summary>Frees the moment tensors and the weight-decay mask.</summary>
     public void Dispose()
     {
         _m.Dispose();

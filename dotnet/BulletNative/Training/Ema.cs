@@ -53,5 +53,6 @@ public sealed class Ema : IDisposable
         foreach (var (name, view) in State()) Checkpoint.CopyInto(view, tensors, name);
     }
 
+    /// <summary>Frees the averaged weights.</summary>
     public void Dispose() => _shadow.Dispose();
 }

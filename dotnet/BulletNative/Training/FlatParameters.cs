@@ -85,6 +85,7 @@ public sealed class FlatParameters : IDisposable
     internal static Tensor Slice(Tensor flat, long offset, long[] shape) =>
         flat.narrow(0, offset, shape.Aggregate(1L, (a, b) => a * b)).view(shape);
 
+    /// <summary>Frees the flat weight and gradient buffers the model's parameters are views into.</summary>
     public void Dispose()
     {
         Weights.Dispose();

@@ -88,5 +88,6 @@ public sealed class Muon : IDisposable
         foreach (var (name, view) in State()) Checkpoint.CopyInto(view, tensors, name);
     }
 
+    /// <summary>Frees the momentum buffer.</summary>
     public void Dispose() => _momentum.Dispose();
 }

@@ -9,16 +9,22 @@ public sealed class TokenizerCodec(BulletTokenizer tokenizer) : ITextCodec
     /// <summary>The wrapped tokenizer.</summary>
     public BulletTokenizer Tokenizer { get; } = tokenizer;
 
+    /// <inheritdoc/>
     public int VocabSize => Tokenizer.VocabSize;
 
+    /// <inheritdoc/>
     public string Kind => Tokenizer.Mode == TokenizerMode.Bpe ? "bpe" : "char";
 
+    /// <inheritdoc/>
     public int[] Encode(string text) => Tokenizer.Encode(text);
 
+    /// <inheritdoc/>
     public string Decode(IReadOnlyList<int> ids) => Tokenizer.Decode(ids.ToArray());
 
+    /// <inheritdoc/>
     public BulletVocabulary ToVocabulary() => new(Tokenizer.Tokens, Tokenizer.Scores, Tokenizer.Merges);
 
+    /// <summary>0: the tokenizer block's first token, which every unknown character encodes to (docs/format.md, Tokenizer block).</summary>
     public int? UnknownId => 0;
 
     /// <summary>

@@ -9,59 +9,105 @@ namespace BulletNative.Training;
 /// Everything a training run needs besides the text: model shape, tokenizer, recipe, schedule, evaluation,
 /// sampling, checkpoints. JSON in and out through one table of fields (snake_case keys), defaults in one place,
 /// and validation whose messages a person understands. Start from a preset with {"preset": "tiny", ...}.
+/// The defaults below are the tiny preset; a session without a preset has <see cref="TrainPlan"/> choose the fields
+/// the user did not set instead (docs/training.md, "What wins when settings conflict").
 /// </summary>
 public sealed class TrainConfig
 {
     // Tokenizer and model shape.
+    /// <summary>Key "tokenizer": "bpe" (byte-pair merges trained on the text, default) or "char" (one token per character).</summary>
     public string Tokenizer { get; set; } = "bpe";
+    /// <summary>Key "vocab_size", default 512: the BPE vocabulary to train (64–32,000); for "char", 0 means every character of the text.</summary>
     public int VocabSize { get; set; } = 512;
+    /// <summary>Key "hidden_size", default 64: the model width d, a positive multiple of 32.</summary>
     public int HiddenSize { get; set; } = 64;
+    /// <summary>Key "num_layers", default 2: transformer blocks, at least 1.</summary>
     public int NumLayers { get; set; } = 2;
+    /// <summary>Key "num_heads", default 2: attention heads; must divide hidden_size into an even head size.</summary>
     public int NumHeads { get; set; } = 2;
+    /// <summary>Key "max_seq_len", default 64: the context in tokens each training window holds, at least 2.</summary>
     public int MaxSeqLen { get; set; } = 64;
+    /// <summary>Key "tied_head", default false: the output head reuses the embedding instead of training its own matrix.</summary>
     public bool TiedHead { get; set; }
+    /// <summary>Key "dropout", default 0: the dropout rate on the embeddings and on each attention and feed-forward output while training, in [0, 1).</summary>
     public double Dropout { get; set; }
 
     // Optimization.
+    /// <summary>Key "batch_size", default 16: windows per micro-batch.</summary>
     public int BatchSize { get; set; } = 16;
+    /// <summary>Key "grad_accum", default 1: micro-batches whose gradients are averaged into one optimizer step.</summary>
     public int GradAccum { get; set; } = 1;
+    /// <summary>Key "learning_rate", default 2e-3: AdamW's peak rate (with Muon, the rate of the AdamW part) before the schedule scales it.</summary>
     public double LearningRate { get; set; } = 2e-3;
+    /// <summary>Key "min_lr_ratio", default 0.1: the floor the schedule decays to, as a share of the peak, in [0, 1].</summary>
     public double MinLrRatio { get; set; } = 0.1;
+    /// <summary>Key "warmup_steps", default 50: steps of linear warmup to the peak rate; counted in steps even under a time budget.</summary>
     public int WarmupSteps { get; set; } = 50;
+    /// <summary>Key "total_steps", default 600: optimizer steps to train, 0 for no step limit (then epochs or time_budget_s must be set).</summary>
     public int TotalSteps { get; set; } = 600;
+    /// <summary>Key "epochs", default 0 (none): passes over the training tokens, turned into steps; with total_steps the lower wins.</summary>
     public double Epochs { get; set; }
+    /// <summary>Key "time_budget_s", default 0 (none): seconds of training time (pauses and export not counted), at most a week.</summary>
     public double TimeBudgetSeconds { get; set; }
+    /// <summary>Key "lr_schedule", default "cosine": a name of <see cref="LrSchedule.Names"/> ("cosine" or "wsd", warmup–stable–decay).</summary>
     public string Schedule { get; set; } = "cosine";
+    /// <summary>Key "decay_fraction", default 0.4: the share of the run "wsd" spends decaying to the floor, in (0, 1].</summary>
     public double DecayFraction { get; set; } = 0.4;
+    /// <summary>Key "optimizer", default "adamw": "adamw" for every weight, or "muon" for the block matrices with AdamW for the rest.</summary>
     public string Optimizer { get; set; } = "adamw";
+    /// <summary>Key "muon_lr", default 0.02: Muon's peak learning rate, scaled by the schedule like learning_rate.</summary>
     public double MuonLr { get; set; } = 0.02;
+    /// <summary>Key "muon_momentum", default 0.95: Muon's Nesterov momentum β, in [0, 1).</summary>
     public double MuonMomentum { get; set; } = 0.95;
+    /// <summary>Key "beta1", default 0.9: AdamW's first-moment decay, in [0, 1).</summary>
     public double Beta1 { get; set; } = 0.9;
+    /// <summary>Key "beta2", default 0.99: AdamW's second-moment decay, in [0, 1).</summary>
     public double Beta2 { get; set; } = 0.99;
+    /// <summary>Key "adam_eps", default 1e-8: AdamW's denominator epsilon, positive.</summary>
     public double AdamEps { get; set; } = 1e-8;
+    /// <summary>Key "weight_decay", default 0.1: decoupled weight decay (w ← w·(1 − lr·weight_decay)), not negative.</summary>
     public double WeightDecay { get; set; } = 0.1;
+    /// <summary>Key "grad_clip", default 1.0: the largest global gradient norm before clipping; 0 turns clipping off.</summary>
     public double GradClip { get; set; } = 1.0;
+    /// <summary>Key "ema_decay", default 0 (off): decay of the weights' moving average that evaluation, samples and export use, in [0, 1).</summary>
     public double EmaDecay { get; set; }
 
     // Evaluation, samples, attention snapshots, early stopping.
+    /// <summary>Key "val_fraction", default 0.1: the share of the text's characters, taken from its end, held out for validation, in [0, 0.5].</summary>
     public double ValFraction { get; set; } = 0.1;
+    /// <summary>Key "eval_every", default 100: steps between validation evaluations (and at the last step); 0 turns them off.</summary>
     public int EvalEvery { get; set; } = 100;
+    /// <summary>Key "eval_batches", default 10: batches of validation windows (the same ones each time) an evaluation averages, at least 1.</summary>
     public int EvalBatches { get; set; } = 10;
+    /// <summary>Key "sample_every", default 100: steps between "sample" events (and at the last step); 0 turns them off.</summary>
     public int SampleEvery { get; set; } = 100;
+    /// <summary>Key "sample_prompt", default "The ": the text each sample continues.</summary>
     public string SamplePrompt { get; set; } = "The ";
+    /// <summary>Key "sample_length", default 60: tokens each sample generates; 0 turns samples off.</summary>
     public int SampleLength { get; set; } = 60;
+    /// <summary>Key "sample_temperature", default 0.8: the samples' sampling temperature; 0 means greedy.</summary>
     public double SampleTemperature { get; set; } = 0.8;
+    /// <summary>Key "attention_every", default 100: steps between "attention" snapshots (and at the last step); 0 turns them off.</summary>
     public int AttentionEvery { get; set; } = 100;
+    /// <summary>Key "attention_probe": the text whose attention weights each "attention" snapshot shows.</summary>
     public string AttentionProbe { get; set; } = "The quick brown fox jumps over the lazy dog.";
+    /// <summary>Key "early_stopping_patience", default 0 (off): evaluations without a better validation loss before training stops.</summary>
     public int EarlyStoppingPatience { get; set; }
 
     // Reproducibility, threads, checkpoints, quantization-aware training.
+    /// <summary>Key "seed", default 1337: seeds initialization and dropout, the training and validation windows, and (plus the step) each sample.</summary>
     public long Seed { get; set; } = 1337;
+    /// <summary>Key "threads", default 1: libtorch threads the training uses, 1–256.</summary>
     public int Threads { get; set; } = 1;
+    /// <summary>Key "checkpoint_every", default 0 (off): steps between checkpoints saved to the output folder's checkpoints/step-N.</summary>
     public int CheckpointEvery { get; set; }
+    /// <summary>Key "keep_last", default 2: how many scheduled step-N checkpoints are kept; older ones are deleted.</summary>
     public int KeepLast { get; set; } = 2;
+    /// <summary>Key "keep_best", default true: saves checkpoints/best whenever an evaluation reaches a new best validation loss.</summary>
     public bool KeepBest { get; set; } = true;
+    /// <summary>Key "qat", default false: quantization-aware training, the forward pass sees BQ4-rounded weights (docs/format.md, BQ4 block).</summary>
     public bool Qat { get; set; }
+    /// <summary>Key "qat_start_step", default 0: the step from which quantization-aware training is on, when qat is set.</summary>
     public int QatStartStep { get; set; }
 
     /// <summary>The longest time budget accepted (a week), so a typo cannot ask for centuries.</summary>

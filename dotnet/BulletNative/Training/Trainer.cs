@@ -330,6 +330,7 @@ public sealed class Trainer : IDisposable
     private Tensor CrossEntropy(Tensor logits, Tensor targets) =>
         nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), targets.view(-1));
 
+    /// <summary>Frees the model, the optimizers' state, the EMA, the flat parameter buffers and the random generator.</summary>
     public void Dispose()
     {
         _ema?.Dispose();

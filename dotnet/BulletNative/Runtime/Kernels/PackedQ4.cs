@@ -22,9 +22,13 @@ public sealed unsafe class PackedQ4
 
     /// <summary>Rows in all (the stacked matrices' rows, in order).</summary>
     public int Rows { get; }
+    /// <summary>Values per row (the matrices' shared input width), a multiple of 32.</summary>
     public int Cols { get; }
+    /// <summary>Rows per group, G (8 or 16); the last group is padded to G rows.</summary>
     public int GroupRows { get; }
+    /// <summary>Blocks of 32 columns per row.</summary>
     public int Blocks => Cols / Bq4.BlockValues;
+    /// <summary>Groups of G rows, the last one possibly partial.</summary>
     public int Groups => (Rows + GroupRows - 1) / GroupRows;
     /// <summary>Bytes of one group's record for one block.</summary>
     public int BlockStride => 24 * GroupRows;

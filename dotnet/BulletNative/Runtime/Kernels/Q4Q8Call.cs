@@ -16,15 +16,19 @@ public unsafe struct Q4Q8Call
     public int GroupRows;
     /// <summary>Blocks of 32 values per row.</summary>
     public int Blocks;
+    /// <summary>The half-open range [GroupFrom, GroupTo) of row groups this call computes (threads split a product by groups).</summary>
     public int GroupFrom, GroupTo;
     /// <summary>Rows of W that exist; outputs of the padding rows of the last group are not written.</summary>
     public int Rows;
     /// <summary>Activations: row m's int8 values start at Q + m·Blocks·32, its per-block floats at Scales/ScaledSums + m·Blocks.</summary>
     public sbyte* Q;
+    /// <summary>Per row and block of the activations: the int8 scale d, and d·Σq (see <see cref="Q8Rows"/>).</summary>
     public float* Scales, ScaledSums;
+    /// <summary>Activation rows, each giving one output row of Y.</summary>
     public int M;
     /// <summary>Output: row m, weight row r at Y[m·YStride + r].</summary>
     public float* Y;
+    /// <summary>Floats between consecutive output rows of Y.</summary>
     public int YStride;
     /// <summary>Non-zero: add to Y instead of overwriting it (a residual connection in the same pass).</summary>
     public int Accumulate;

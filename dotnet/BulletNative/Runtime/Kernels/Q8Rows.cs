@@ -17,11 +17,17 @@ public sealed unsafe class Q8Rows
     private readonly sbyte[] _q;
     private readonly float[] _scales, _scaledSums;
 
+    /// <summary>Values per row, a positive multiple of 32.</summary>
     public int Cols { get; }
+    /// <summary>Blocks of 32 values per row.</summary>
     public int Blocks => Cols / 32;
+    /// <summary>The most rows the buffers hold.</summary>
     public int Capacity { get; }
+    /// <summary>The int8 values, row m's at Q + m·Cols (pinned for the object's lifetime).</summary>
     public sbyte* Q => (sbyte*)Marshal.UnsafeAddrOfPinnedArrayElement(_q, 0);
+    /// <summary>Each row's per-block scales d, row m's at Scales + m·Blocks.</summary>
     public float* Scales => (float*)Marshal.UnsafeAddrOfPinnedArrayElement(_scales, 0);
+    /// <summary>Each row's per-block d·Σq, row m's at ScaledSums + m·Blocks.</summary>
     public float* ScaledSums => (float*)Marshal.UnsafeAddrOfPinnedArrayElement(_scaledSums, 0);
 
     /// <summary>Room for <paramref name="capacity"/> rows of <paramref name="cols"/> values (a multiple of 32).</summary>
