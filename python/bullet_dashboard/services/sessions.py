@@ -601,6 +601,8 @@ class SessionManager:
                 self.sessions.pop(session.id, None)
             if session.worker is not None:
                 session.worker.close()
+                # Its exit is then not recorded: the folder it would be recorded in is going.
+                session.worker = None
             session.active = False
         shutil.rmtree(session.folder, ignore_errors=True)
         self._replan()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bullet_native
+import pytest
 
 from .conftest import assert_continuous, config, events_of, make_client, session_state, sse_messages, story_text, wait_until
 
@@ -32,6 +33,8 @@ def test_status_presets_and_config_validation(client):
     assert "multiple of 32" in fields["hidden_size"] and "learning_rate" in fields["learnin_rate"]
 
 
+# Deleting right after creating also checks that a deleted session's worker ending writes nothing into its removed folder.
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_sessions_started_in_the_same_minute_get_short_names_that_read_apart(client, stories):
     ids = [create(client, config=config()) for _ in range(3)]
     names = [client.get(f"/api/sessions/{i}").json()["name"] for i in ids]
