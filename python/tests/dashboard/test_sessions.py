@@ -103,9 +103,17 @@ def test_two_sessions_train_at_once_with_independent_events(data_dir):
 def test_running_limit_queues_the_rest(data_dir):
     with make_client(data_dir, max_running_sessions=1) as client:
         client.post("/api/datasets/text", json={"name": "stories", "text": story_text()})
-        first = create(client, config=config(), speed=20, start=True)  # still training when the second one asks
+        first = create(client, config=config(total_steps=60), speed=20, start=True)  # training while the others ask
         second = client.post("/api/sessions", json={"dataset": "stories", "config": config(), "start": True}).json()
         assert second["state"] == "queued"
+        assert client.get("/api/status").json()["queued_sessions"] == 1
+        # A queued session holds no worker (and none of its memory) and has logged nothing until its turn.
+        assert second["pid"] is None and second["memory"]["rss_bytes"] is None
+        assert events_of(client.get(f"/api/sessions/{second['id']}/events?follow=false").text) == []
+        third = client.post("/api/sessions", json={"dataset": "stories", "config": config(), "start": True}).json()
+        assert client.post(f"/api/sessions/{third['id']}/step", json={"steps": 1}).status_code == 409
+        assert client.post(f"/api/sessions/{third['id']}/speed", json={"steps_per_second": 5}).status_code == 200
+        assert client.post(f"/api/sessions/{third['id']}/stop").json()["state"] == "stopped"
         assert client.get("/api/status").json()["queued_sessions"] == 1
         assert events_of(client.get(f"/api/sessions/{first}/events").text)[-1]["type"] == "exported"
         events = events_of(client.get(f"/api/sessions/{second['id']}/events").text)
