@@ -246,8 +246,11 @@ const tests = [
   ["two finished runs overlaid in the Runs view, kept after a reload", async (page, base) => {
     check(shared.runs.length === 2, "skipped: the switching test did not produce finished runs");
     const [short, long] = shared.runs;
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${base}/runs`);
     await page.getByRole("link", { name: "Runs", exact: true }).waitFor();
+    const overflow = await page.locator(".runs-table").evaluate((t) => t.scrollWidth - t.parentElement.clientWidth);
+    check(overflow <= 0, `at 1280 px the runs table is ${overflow} px wider than its panel (the last columns are hidden)`);
     for (const run of [short, long]) await page.getByRole("checkbox", { name: `Compare ${run.name}` }).check();
     const lines = page.getByTestId("compare-lines");
     await lines.filter({ hasText: `${short.name}: 24 points` }).filter({ hasText: `${long.name}: 60 points` }).waitFor();
@@ -295,6 +298,9 @@ const tests = [
     await train.waitFor();
     const box = await train.boundingBox();
     check(box.y >= 0 && box.y + box.height <= 900, `Train now is outside the first 900 px (at y ${box.y})`);
+    // The data the run will train on is in view beside the form, not below it.
+    const data = await page.getByRole("heading", { name: "Training data" }).boundingBox();
+    check(data.y >= 0 && data.y + data.height <= 900 && data.x > box.x + box.width, `the data picker is not in view beside the form (at ${data.x}, ${data.y})`);
     await page.getByText("Optimizer and schedule").click();
     check((await page.getByLabel("Steps", { exact: true }).inputValue()) === "60", "the form did not start from the run's steps");
     check((await page.getByLabel("Tokenizer", { exact: true }).inputValue()) === "char", "the form did not start from the run's tokenizer");
@@ -381,6 +387,9 @@ const tests = [
 
   ["attention shows a heat map per layer and head, a large view and the timeline", async (page, base) => {
     needTraining();
+    // With no session chosen the tab opens the newest one that has trained instead of an empty chooser.
+    await page.goto(`${base}/attention`);
+    await page.waitForURL(/\/attention\/[\w.-]+$/);
     await page.goto(`${base}/train/${shared.sessionId}`);
     await page.getByRole("link", { name: "Attention", exact: true }).click();
     await page.waitForURL(new RegExp(`/attention/${shared.sessionId}$`));
@@ -425,6 +434,36 @@ const tests = [
     await page.waitForFunction(() => [...document.querySelectorAll(".gen-stats")].filter((e) => e.textContent.includes("done")).length === 2);
     const outputs = await page.getByTestId("gen-output").allTextContents();
     check(outputs.length === 2 && outputs[0] === outputs[1], "the same model, prompt and seed gave different texts side by side");
+  }],
+
+  ["a generated token opens a popover with its 10 likeliest candidates and how sampling reshaped them", async (page, base) => {
+    needTraining();
+    await page.goto(`${base}/playground/${shared.modelName}`);
+    await page.getByText("Tensors (").waitFor({ timeout: TIMEOUT });
+    await page.getByLabel("Max tokens").fill("30");
+    await page.getByLabel("Seed").fill("5");
+    await page.getByRole("button", { name: "Generate" }).click();
+    await page.locator(".gen-stats", { hasText: "done" }).waitFor({ timeout: TIMEOUT });
+    const token = page.getByRole("button", { name: /^Token 5,/ });
+    const tint = await token.evaluate((el) => getComputedStyle(el).backgroundColor);
+    check(/rgba\(\d+, \d+, \d+, 0.35\)/.test(tint), `the token is not tinted by its probability: ${tint}`);
+    await token.click();
+    const popover = page.getByTestId("token-popover");
+    await popover.waitFor();
+    const rows = popover.locator("tbody tr");
+    check((await rows.count()) === 10, `the popover lists ${await rows.count()} candidates`);
+    const percent = (text) => Number(text.replace(/[^\d.e-]/g, "")) / 100;
+    const model = await Promise.all((await rows.all()).map(async (r) => percent(await r.locator("td").nth(2).textContent())));
+    check(model.every((p, i) => i === 0 || p <= model[i - 1] + 1e-9), `candidates are not likeliest first: ${model}`);
+    check(model.reduce((a, b) => a + b, 0) <= 1.001, "the candidates' probabilities add up to more than 1");
+    const chosen = popover.locator("tbody tr.candidate-chosen");
+    if ((await chosen.count()) === 1) {
+      check((await popover.textContent()).includes("likeliest"), "the popover does not say where the chosen token ranks");
+    }
+    check(/Temperature 0.8 sharpens the model's probabilities/.test(await popover.textContent()), "the popover does not say what sampling did");
+    await page.screenshot({ path: join(results, "token-popover.png") });
+    await page.keyboard.press("Escape");
+    await popover.waitFor({ state: "detached" });
   }],
 
   ["uploading a garbage .bullet shows the reader's error", async (page, base) => {
@@ -487,6 +526,9 @@ const tests = [
   ["models table sorts and deletes after confirmation", async (page, base) => {
     needTraining();
     await page.goto(`${base}/models`);
+    // The table grows with its rows: no model hides behind a scroll box of its own inside the page.
+    const box = await page.locator(".models-table").evaluate((t) => getComputedStyle(t.parentElement).maxHeight);
+    check(box === "none", `the models table is capped at ${box} and scrolls inside the page`);
     await page.getByRole("button", { name: /Size/ }).click();
     await page.locator("th[aria-sort=ascending]", { hasText: "Size" }).waitFor();
     const before = await page.locator(".models-table tbody tr").count();

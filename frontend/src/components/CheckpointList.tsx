@@ -50,7 +50,7 @@ export function CheckpointList({ session, onChanged, onOpenAttention }: {
                 <td className="num">{c.step?.toLocaleString("en-US") ?? "–"}</td>
                 <td className="num">{formatLoss(c.val_loss)}</td>
                 <td>{c.best ? "★ best so far" : c === last ? "last weights" : "scheduled"}</td>
-                <td className="actions">
+                <td><div className="actions">
                   <button type="button" disabled={live || busy !== null} title={whyNot && `Export ${whyNot}`} onClick={() => exportOne(name)}>
                     {busy === `export-${name}` ? "Exporting…" : "Export"}
                   </button>
@@ -58,7 +58,7 @@ export function CheckpointList({ session, onChanged, onOpenAttention }: {
                     {busy === `resume-${name}` ? "Resuming…" : "Resume from here"}
                   </button>
                   <button type="button" disabled={c.step == null} onClick={() => c.step != null && onOpenAttention(c.step)}>Attention</button>
-                </td>
+                </div></td>
               </tr>
             );
           })}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkpointName, exportSource, lastWeights } from "./checkpoints";
+import { checkpointName, exportSource, lastWeights, otherLastWeights } from "./checkpoints";
 
 const checkpoints = [
   { step: 100, path: "/data/sessions/s/checkpoints/step-0000100", best: false, val_loss: null },
@@ -19,5 +19,11 @@ describe("checkpoints", () => {
     expect(exportSource({ checkpoint: "step-0000600", step: 600 }, checkpoints)).toBe("the last weights (step 600)");
     expect(exportSource({ checkpoint: "step-0000100", step: 100 }, checkpoints)).toBe("the checkpoint (step 100)");
     expect(exportSource({ step: 42 }, checkpoints)).toBe("the weights at step 42");
+  });
+  it("offers the last weights instead of the best only when they are other weights", () => {
+    expect(otherLastWeights({ checkpoint: "best", step: 250 }, checkpoints)?.step).toBe(600);
+    expect(otherLastWeights({ checkpoint: "best", step: 600 }, [checkpoints[2], { ...checkpoints[1], step: 600 }])).toBeNull();
+    expect(otherLastWeights({ checkpoint: "step-0000600", step: 600 }, checkpoints)).toBeNull();
+    expect(otherLastWeights(null, checkpoints)).toBeNull();
   });
 });

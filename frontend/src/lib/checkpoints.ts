@@ -24,3 +24,10 @@ export function exportSource(v: Verification, checkpoints: Checkpoint[]): string
   const isLast = last !== null && checkpointName(last) === v.checkpoint;
   return `${isLast ? "the last weights" : "the checkpoint"} (${step || v.checkpoint})`;
 }
+
+/** The last weights to offer instead of an export that took the best checkpoint: none when the export took something
+ *  else, or when the best is the last step (the same weights). */
+export function otherLastWeights(v: Verification | null | undefined, checkpoints: Checkpoint[]): Checkpoint | null {
+  const last = lastWeights(checkpoints);
+  return v?.checkpoint === "best" && last !== null && last.step !== v.step ? last : null;
+}

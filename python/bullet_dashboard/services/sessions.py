@@ -9,6 +9,7 @@ budget is refused before it starts.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import secrets
@@ -59,6 +60,7 @@ class ManagedSession:
         self.subscribers = Subscribers()
         self.worker: SessionWorker | None = None
         self.queued = False
+        self.awaiting_worker = False   # asked to start when every slot was taken: its worker starts with its turn
         self.active = False       # holds a running slot (started and not finished; a pause keeps it)
         self.finishing = False    # finished, and its automatic export is still to come
         self.autosaved = 0.0      # when the server last asked for a safety checkpoint
@@ -92,6 +94,8 @@ class ManagedSession:
         """One of bullet_native.SESSION_STATES: queued, the live worker's state, or the stored state once none runs."""
         if self.queued:
             return "queued"
+        if self.awaiting_worker:
+            return "ready"
         live = self.live
         if live is not None:
             return self.record.state if self.record.last_seq >= live.first_seq and self.record.state else "preparing"
@@ -104,6 +108,8 @@ class ManagedSession:
 
     def require_live(self, action: str) -> SessionWorker:
         """The live worker; Conflict when the session has none (it finished, failed or was interrupted)."""
+        if self.awaiting_worker:
+            raise Conflict(f"cannot {action}: the session has not started yet (it waits for a running slot when started)")
         live = self.live
         if live is None:
             hint = "resume it from its checkpoint first" if self.record.latest_checkpoint() else "start a new run from its settings"
@@ -194,6 +200,12 @@ class SessionManager:
         """Every session, as a list: request threads read while others add and remove sessions."""
         return list(self.sessions.values())
 
+    def _unused_name(self, base: str) -> str:
+        """``base``, or ``base (2)``, ``base (3)``, … when another session already has that name (lists and the queue
+        banner name sessions, so two started in the same minute must read apart)."""
+        taken = {s.meta.get("name") for s in self._all()}
+        return next(c for c in (base if n == 1 else f"{base} ({n})" for n in itertools.count(1)) if c not in taken)
+
     def list(self) -> list[dict[str, Any]]:
         """Every session's summary, newest first."""
         return [s.summary() for s in sorted(self._all(), key=lambda s: s.meta.get("created", ""), reverse=True)]
@@ -239,7 +251,7 @@ class SessionManager:
         now = time.localtime()
         session_id = f"{time.strftime('%Y%m%d-%H%M%S', now)}-{secrets.token_hex(3)}"
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", dataset or name or "model").strip("._-")[:40] or "model"
-        name = display_name(name) if name else f"{dataset or 'text'} {time.strftime('%b %d %H:%M', now)}"
+        name = display_name(name) if name else self._unused_name(f"{dataset or 'text'} {time.strftime('%b %d %H:%M', now)}")
         model_name = check_name(model_name or f"{stem}-{time.strftime('%m%d-%H%M%S', now)}", "model name")
         folder = inside(self.root, session_id)
         folder.mkdir()
@@ -256,7 +268,11 @@ class SessionManager:
                     "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "state": "ready"}
             session = ManagedSession(folder, meta, self._observed)
             session.save_meta()
-            self._spawn(session, resume_from=None)
+            # A session that will wait in the queue gets its worker (and its memory) when its turn comes.
+            with self._lock:
+                session.awaiting_worker = start and self.running_count() >= self.settings.max_running_sessions
+            if not session.awaiting_worker:
+                self._spawn(session, resume_from=None)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -289,7 +305,8 @@ class SessionManager:
     def start(self, session: ManagedSession) -> str:
         """Starts or resumes training now, or queues the session when every running slot is taken; returns the state."""
         with session.lock:
-            live = session.require_live("start")
+            if not session.awaiting_worker:
+                session.require_live("start")
             with self._lock:
                 if session.queued:
                     return session.state
@@ -299,14 +316,33 @@ class SessionManager:
                     self._explain_waiting()
                     return "queued"
                 session.active = True
+            spawned = session.awaiting_worker
             try:
-                live.call("start")
+                if spawned:
+                    self._first_worker(session)
+                session.require_live("start").call("start")
             except BaseException:
                 session.active = False
+                if spawned and session.worker is not None:
+                    session.worker.close()   # a worker that cannot train holds no memory for nothing
                 raise
         self._replan()
         session.refresh()
         return session.state
+
+    def _first_worker(self, session: ManagedSession) -> None:
+        """Starts the worker of a session that waited for its slot, at the speed set meanwhile; a worker that cannot
+        start fails the session."""
+        session.awaiting_worker = False
+        try:
+            self._spawn(session, resume_from=None)
+        except BulletError as e:
+            session.meta["state"] = "failed"
+            session.save_meta()
+            self._record_error(session, f"its worker could not start: {e}", "failed")
+            raise
+        if session.meta.get("speed"):
+            session.require_live("set speed").call("speed", steps_per_second=session.meta["speed"])
 
     def _explain_waiting(self) -> None:
         """Tells each queued session why it waits and for whom (shown in its summary)."""
@@ -394,6 +430,12 @@ class SessionManager:
         with session.lock:
             with self._lock:
                 self._dequeue(session)
+            if session.awaiting_worker:
+                session.awaiting_worker = False
+                session.meta["state"] = "stopped"
+                session.save_meta()
+                session.subscribers.notify()
+                return session.state
             session.require_live("stop").call("stop")
         session.refresh()
         return session.state
@@ -421,7 +463,8 @@ class SessionManager:
     def set_speed(self, session: ManagedSession, steps_per_second: float) -> str:
         """Limits training to ``steps_per_second`` (0: full speed)."""
         with session.lock:
-            session.require_live("set speed").call("speed", steps_per_second=steps_per_second)
+            if not session.awaiting_worker:   # one that waits gets it with its worker
+                session.require_live("set speed").call("speed", steps_per_second=steps_per_second)
             session.meta["speed"] = steps_per_second
             session.save_meta()
         return session.state
@@ -594,6 +637,8 @@ class SessionManager:
                 self.sessions.pop(session.id, None)
             if session.worker is not None:
                 session.worker.close()
+                # Its exit is then not recorded: the folder it would be recorded in is going.
+                session.worker = None
             session.active = False
         shutil.rmtree(session.folder, ignore_errors=True)
         self._replan()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bullet_native
+import pytest
 
 from .conftest import assert_continuous, config, events_of, make_client, session_state, sse_messages, story_text, wait_until
 
@@ -30,6 +31,17 @@ def test_status_presets_and_config_validation(client):
     fields = {e["field"]: e["message"] for e in bad["errors"]}
     assert set(fields) == {"hidden_size", "num_heads", "learnin_rate"}
     assert "multiple of 32" in fields["hidden_size"] and "learning_rate" in fields["learnin_rate"]
+
+
+# Deleting right after creating also checks that a deleted session's worker ending writes nothing into its removed folder.
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_sessions_started_in_the_same_minute_get_short_names_that_read_apart(client, stories):
+    ids = [create(client, config=config()) for _ in range(3)]
+    names = [client.get(f"/api/sessions/{i}").json()["name"] for i in ids]
+    # Named by dataset and minute; a minute boundary between them leaves the names apart as well.
+    assert len(set(names)) == 3 and all(n.startswith("stories ") and len(n) <= 24 for n in names), names
+    for i in ids:
+        assert client.delete(f"/api/sessions/{i}").status_code == 204
 
 
 def test_session_trains_exports_and_replays(client, stories):
@@ -91,9 +103,17 @@ def test_two_sessions_train_at_once_with_independent_events(data_dir):
 def test_running_limit_queues_the_rest(data_dir):
     with make_client(data_dir, max_running_sessions=1) as client:
         client.post("/api/datasets/text", json={"name": "stories", "text": story_text()})
-        first = create(client, config=config(), speed=20, start=True)  # still training when the second one asks
+        first = create(client, config=config(total_steps=60), speed=20, start=True)  # training while the others ask
         second = client.post("/api/sessions", json={"dataset": "stories", "config": config(), "start": True}).json()
         assert second["state"] == "queued"
+        assert client.get("/api/status").json()["queued_sessions"] == 1
+        # A queued session holds no worker (and none of its memory) and has logged nothing until its turn.
+        assert second["pid"] is None and second["memory"]["rss_bytes"] is None
+        assert events_of(client.get(f"/api/sessions/{second['id']}/events?follow=false").text) == []
+        third = client.post("/api/sessions", json={"dataset": "stories", "config": config(), "start": True}).json()
+        assert client.post(f"/api/sessions/{third['id']}/step", json={"steps": 1}).status_code == 409
+        assert client.post(f"/api/sessions/{third['id']}/speed", json={"steps_per_second": 5}).status_code == 200
+        assert client.post(f"/api/sessions/{third['id']}/stop").json()["state"] == "stopped"
         assert client.get("/api/status").json()["queued_sessions"] == 1
         assert events_of(client.get(f"/api/sessions/{first}/events").text)[-1]["type"] == "exported"
         events = events_of(client.get(f"/api/sessions/{second['id']}/events").text)

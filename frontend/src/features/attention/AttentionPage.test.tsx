@@ -21,12 +21,17 @@ describe("AttentionPage", () => {
     render(<AttentionPage sessionId={null} onOpenSession={open} />);
     await waitFor(() => expect(open).toHaveBeenCalledWith("only", true));
   });
-  it("asks when there are several", async () => {
-    serve([session("a"), session("b")]);
+  it("opens the newest session that has trained when there are several", async () => {
+    serve([{ ...session("queued"), step: 0, state: "queued" }, session("b"), session("a")]);
     const open = vi.fn();
-    const { findByRole } = render(<AttentionPage sessionId={null} onOpenSession={open} />);
-    await findByRole("option", { name: "run-b (completed)" });
-    expect(open).not.toHaveBeenCalled();
+    render(<AttentionPage sessionId={null} onOpenSession={open} />);
+    await waitFor(() => expect(open).toHaveBeenCalledWith("b", true));
+    expect(open).toHaveBeenCalledTimes(1);
+  });
+  it("says how to get attention maps when there are no sessions", async () => {
+    serve([]);
+    const { findByText } = render(<AttentionPage sessionId={null} onOpenSession={vi.fn()} />);
+    await findByText(/No sessions yet/);
   });
 });
 

@@ -13,11 +13,11 @@ export function AttentionPage({ sessionId, atStep = null, onOpenSession }: {
   onOpenSession: (id: string, replace?: boolean) => void;
 }) {
   const sessions = usePoll(() => api.sessions(), 5000, []);
-  // With a single session there is nothing to choose.
-  const only = sessions.data?.length === 1 ? sessions.data[0].id : null;
+  // Nothing chosen: the newest session that has trained (the list is newest first), so the tab never opens empty.
+  const newest = sessions.data?.find((s) => (s.step ?? 0) > 0)?.id ?? sessions.data?.[0]?.id ?? null;
   useEffect(() => {
-    if (!sessionId && only) onOpenSession(only, true);
-  }, [sessionId, only, onOpenSession]);
+    if (!sessionId && newest) onOpenSession(newest, true);
+  }, [sessionId, newest, onOpenSession]);
   const index = usePoll(() => (sessionId ? api.attentionIndex(sessionId) : Promise.resolve({ snapshots: [] })), 3000, [sessionId]);
   const snapshots = index.data?.snapshots ?? [];
   const [position, setPosition] = useState<number | null>(null); // null follows the newest snapshot
@@ -90,6 +90,7 @@ export function AttentionPage({ sessionId, atStep = null, onOpenSession }: {
           </label>
         </div>
         <ErrorText error={index.error ?? error} />
+        {sessions.data?.length === 0 && <p className="muted">No sessions yet: attention maps are taken while a model trains. Start one on the Train tab.</p>}
         {sessionId && snapshots.length === 0 && <p className="muted">No attention snapshots yet: they are taken every “Attention every” steps while training.</p>}
         {snapshots.length > 0 && (
           <div className="timeline">

@@ -61,7 +61,7 @@ export function ModelsPage({ onOpenInPlayground }: { onOpenInPlayground: (name: 
                     <td className="num">{formatPerplexity(m.float_perplexity)}</td>
                     <td className="num">{formatPerplexity(m.bq4_perplexity)}</td>
                     <td>{formatTime(m.created)}</td>
-                    <td className="actions">
+                    <td><div className="actions">
                       <a className="button" href={api.downloadUrl(m.name)} download={`${m.name}.bullet`}>Download</a>
                       <GgufDownload model={m.name} />
                       <button type="button" onClick={() => onOpenInPlayground(m.name)}>Open in Playground</button>
@@ -73,8 +73,7 @@ export function ModelsPage({ onOpenInPlayground }: { onOpenInPlayground: (name: 
                       ) : (
                         <button type="button" onClick={() => setConfirming(m.name)}>Delete</button>
                       )}
-                      {error?.name === m.name && <ErrorText error={error.error} />}
-                    </td>
+                    </div>{error?.name === m.name && <ErrorText error={error.error} />}</td>
                   </tr>
                 ))}
               </tbody>

@@ -168,7 +168,7 @@ function ModelDetails({ info }: { info: ModelInspect }) {
       </p>
       {info.tokenizer.first_tokens && <p className="tokens small">{info.tokenizer.first_tokens.map((t, i) => <code key={i}>{JSON.stringify(t)}</code>)}</p>}
       <h3>Tensors ({info.tensor_count})</h3>
-      <div className="table-scroll">
+      <div className="table-scroll tall-limit">
         <table className="table">
           <thead><tr><th scope="col">name</th><th scope="col">shape</th><th scope="col">type</th><th scope="col" className="num">bytes</th></tr></thead>
           <tbody>

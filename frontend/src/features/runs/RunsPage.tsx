@@ -14,8 +14,9 @@ import { usePoll } from "@/hooks/usePoll";
 import { useRunCurves } from "./useRunCurves";
 
 type Column = keyof RunRow & string;
-const COLUMNS: { key: Column; label: string; title?: string; show: (r: RunRow) => string; numeric?: boolean }[] = [
-  { key: "name", label: "Name", show: (r) => sessionLabel(r) },
+// Names and dates may wrap (the other values stay on one line), so every column fits at 1280 px.
+const COLUMNS: { key: Column; label: string; title?: string; show: (r: RunRow) => string; numeric?: boolean; wrap?: boolean }[] = [
+  { key: "name", label: "Name", wrap: true, show: (r) => sessionLabel(r) },
   { key: "dataset", label: "Dataset", show: (r) => r.dataset ?? "pasted text" },
   { key: "tokenizer", label: "Tokenizer", show: (r) => (r.tokenizer ? `${r.tokenizer}${r.vocab_size ? ` ${r.vocab_size}` : ""}` : "–") },
   { key: "parameters", label: "Parameters", numeric: true, show: (r) => formatCount(r.parameters) },
@@ -26,7 +27,7 @@ const COLUMNS: { key: Column; label: string; title?: string; show: (r: RunRow) =
   { key: "best_val_bpc", label: "Best val bits/char", title: "validation loss in bits per character: compares runs with different tokenizers", numeric: true, show: (r) => formatLoss(r.best_val_bpc) },
   { key: "perplexity_ratio", label: "BQ4/float", title: "perplexity of the exported 4-bit file / the float model's", numeric: true, show: (r) => (r.perplexity_ratio ? r.perplexity_ratio.toFixed(4) : "–") },
   { key: "state", label: "State", show: (r) => r.state.replace("_", " ") },
-  { key: "created", label: "Created", show: (r) => formatTime(r.created) },
+  { key: "created", label: "Created", wrap: true, show: (r) => formatTime(r.created) },
 ];
 
 const learningRate = (c: Curves) => c.lr;
@@ -79,7 +80,7 @@ export function RunsPage({ compared, onCompare, onOpenSession, onOpenAttention }
                         onClick={() => setExpanded(expanded === r.id ? null : r.id)}>{expanded === r.id ? "▾" : "▸"}</button>
                     </td>
                     {columns.map((c) => (
-                      <td key={c.key} className={c.numeric ? "num" : c.key === "state" ? `state-text state-${r.state}` : undefined}>
+                      <td key={c.key} className={c.numeric ? "num" : c.key === "state" ? `state-text state-${r.state}` : c.wrap ? "wrap" : undefined}>
                         {c.key === "name"
                           ? <a href={`/train/${encodeURIComponent(r.id)}`} onClick={(e) => (e.preventDefault(), onOpenSession(r.id))}>{c.show(r)}</a>
                           : c.show(r)}

@@ -5,7 +5,7 @@ import type { SessionEvent } from "@/lib/eventStream";
 import { formatMetric, formatPercent, formatPerplexity } from "@/lib/format";
 import { usePoll } from "@/hooks/usePoll";
 import { useEventStream } from "@/lib/useEventStream";
-import { copyVerdict } from "./copyVerdict";
+import { copyVerdict, type Learning } from "./copyVerdict";
 
 const METRICS: [string, string][] = [
   ["avg_sentence_length", "Average sentence length"],
@@ -20,14 +20,10 @@ const STYLE_CONFIG = {};
 
 /** Saves pasted writing as a dataset named "writing" (then "writing-2", "writing-3", … when the name is taken). */
 async function saveWriting(text: string) {
-  const base = "writing";
-  for (let n = 1; ; n++) {
-    try {
-      return await api.datasetFromText(n === 1 ? base : `${base}-${n}`, text);
-    } catch (e) {
-      if (!(e instanceof ApiError && e.status === 409) || n >= 20) throw e;
-    }
-  }
+  const taken = new Set((await api.datasets()).map((d) => d.name));
+  let n = 1;
+  while (taken.has(n === 1 ? "writing" : `writing-${n}`)) n++;
+  return api.datasetFromText(n === 1 ? "writing" : `writing-${n}`, text);
 }
 
 /** Paste your writing (or pick a dataset), train a quick model on it, then compare original and generated style. */
@@ -95,14 +91,19 @@ function StyleInput({ onStarted }: { onStarted: (id: string) => void }) {
   );
 }
 
-type Progress = { step: number; total: number | null; done: boolean; error: string | null };
+type Progress = { step: number; total: number | null; done: boolean; error: string | null; vocabSize: number | null; learning: Learning | null };
 
 function StyleResult({ sessionId, onRestart }: { sessionId: string; onRestart: () => void }) {
-  const [progress, setProgress] = useState<Progress>({ step: 0, total: null, done: false, error: null });
+  const [progress, setProgress] = useState<Progress>({ step: 0, total: null, done: false, error: null, vocabSize: null, learning: null });
   const onEvent = useCallback((e: SessionEvent) => {
     setProgress((p) => {
+      if (e.type === "started") return { ...p, vocabSize: typeof e.vocab_size === "number" ? e.vocab_size : null };
       if (e.type === "metrics") return { ...p, step: Number(e.step), total: Number(e.total_steps) };
-      if (e.type === "exported") return { ...p, done: true };
+      if (e.type === "exported") {
+        const learning = typeof e.float_val_loss === "number" && p.vocabSize
+          ? { valLoss: e.float_val_loss, vocabSize: p.vocabSize, step: typeof e.step === "number" ? e.step : null } : null;
+        return { ...p, done: true, learning };
+      }
       if (e.type === "error") return { ...p, error: String(e.message ?? "training failed") };
       return p;
     });
@@ -135,9 +136,15 @@ function StyleResult({ sessionId, onRestart }: { sessionId: string; onRestart: (
       {stream === "lost" && <Banner kind="warning">Connection lost: reconnecting…</Banner>}
       <section className="panel">
         <div className="panel-head">
-          <h2>Learning the style of {detail.data?.dataset ?? "…"}</h2>
+          <h2>{report ? "The style of" : "Learning the style of"} {detail.data?.dataset ?? "…"}</h2>
           <button type="button" onClick={onRestart}>New text</button>
         </div>
+        {!report && detail.data?.state === "queued" && (
+          <Banner kind="info">
+            Waiting to start{detail.data.waiting ? ` (number ${detail.data.waiting.position} in line)` : ""}: {detail.data.waiting?.reason
+              ?? "every running slot is taken"}. It starts when one frees: stopping another run on the Train tab starts it now.
+          </Banner>
+        )}
         {!report && (
           <>
             <ProgressBar value={progress.total ? progress.step / progress.total : 0} label="Training progress" />
@@ -153,7 +160,7 @@ function StyleResult({ sessionId, onRestart }: { sessionId: string; onRestart: (
             <section className="panel">
               <h2>Generated</h2>
               <pre className="passage" data-testid="style-generated"><span className="muted">{report.generated.prompt}</span>{report.generated.text}</pre>
-              <CopiedShare report={report} />
+              <CopiedShare report={report} learning={progress.learning} />
               <AnotherPassage key={report.generated.prompt} prompt={report.generated.prompt} busy={writing}
                 onWrite={(prompt) => write(model, dataset, prompt, Math.floor(Math.random() * 2 ** 31))} />
             </section>
@@ -174,11 +181,11 @@ function StyleResult({ sessionId, onRestart }: { sessionId: string; onRestart: (
 }
 
 /** How much of the passage is copied from the original, and what that means. */
-function CopiedShare({ report }: { report: StyleReport }) {
+function CopiedShare({ report, learning }: { report: StyleReport; learning: Learning | null }) {
   const copied = report.generated.copied;
-  const verdict = copyVerdict(copied);
+  const verdict = copyVerdict(copied, learning);
   return (
-    <div className={`copied copied-${verdict.kind}`} data-testid="style-copied" role={verdict.kind === "memorized" ? "alert" : "status"}>
+    <div className={`copied copied-${verdict.kind}`} data-testid="style-copied" role={verdict.kind === "memorized" || verdict.kind === "unlearned" ? "alert" : "status"}>
       <div className="stat" title={copied?.definition}>
         <div className="stat-label">Copied from your text</div>
         <div className="stat-value">{copied?.share != null ? formatPercent(copied.share, 0) : "–"}</div>

@@ -1,15 +1,24 @@
-// What the copied share says about a style passage, in words: new writing in the style, partly copied, or memorized.
+// What a style passage says, in words: new writing in the style, partly copied, memorized, or the noise of a model that
+// has barely learned the text.
 import type { Copied } from "@/lib/api";
-import { formatPercent } from "@/lib/format";
+import { formatLoss, formatPercent } from "@/lib/format";
 
-export type Verdict = { kind: "new" | "partly" | "memorized" | "unknown"; text: string };
+export type Verdict = { kind: "new" | "partly" | "memorized" | "unlearned" | "unknown"; text: string };
+
+/** How the passage's model did on the part of the text it did not train on (its export's validation loss, in nats
+ *  per token), the size of its vocabulary, and the step its weights are from. */
+export type Learning = { valLoss: number; vocabSize: number; step: number | null };
 
 /** Shares at or above these read as partly copied and as memorized. */
 const PARTLY = 0.2;
 const MEMORIZED = 0.5;
+/** A validation loss at or above this share of uniform guessing's (ln of the vocabulary size) has learned next to
+ *  nothing: a passage from it is new only because it is noise. */
+const BARELY_LEARNED = 0.9;
 
-/** The verdict on a passage's copied share (null when the passage is too short to measure). */
-export function copyVerdict(copied: Copied | null): Verdict {
+/** The verdict on a passage's copied share (null when the passage is too short to measure), given what its model
+ *  learned when that is known. */
+export function copyVerdict(copied: Copied | null, learning: Learning | null = null): Verdict {
   if (!copied || copied.share === null) return { kind: "unknown", text: "The passage is too short to tell whether it is copied." };
   const share = formatPercent(copied.share, 0);
   const what = `${share} of its ${copied.ngram}-word sequences appear word for word in your text` +
@@ -17,6 +26,13 @@ export function copyVerdict(copied: Copied | null): Verdict {
   if (copied.share >= MEMORIZED) {
     return { kind: "memorized", text: `The model has memorized your text rather than learned its style: ${what}. ` +
       "A longer text, fewer steps or a smaller model give it room to write new sentences." };
+  }
+  if (learning && learning.vocabSize > 1 && learning.valLoss >= BARELY_LEARNED * Math.log(learning.vocabSize)) {
+    const guessing = Math.log(learning.vocabSize);
+    return { kind: "unlearned", text: `The model has barely learned your text, so this is mostly noise rather than your style: on the part ` +
+      `it did not train on it predicts hardly better than guessing (loss ${formatLoss(learning.valLoss)}` +
+      `${learning.step !== null ? ` at step ${learning.step}` : ""}; guessing among its ${learning.vocabSize} tokens: ${formatLoss(guessing)}). ` +
+      `${what[0].toUpperCase()}${what.slice(1)}. A longer text teaches it more.` };
   }
   if (copied.share >= PARTLY) return { kind: "partly", text: `Partly copied: ${what}.` };
   return { kind: "new", text: `Mostly new writing: ${what}.` };

@@ -14,7 +14,7 @@ import { Verification } from "./components/Verification";
 import { CheckpointList } from "@/components/CheckpointList";
 import { OverfitWarning } from "./components/OverfitWarning";
 import { SessionHeader } from "./components/SessionHeader";
-import { checkpointName, exportSource, lastWeights } from "@/lib/checkpoints";
+import { checkpointName, exportSource, otherLastWeights } from "@/lib/checkpoints";
 import { useSession } from "./hooks/useSession";
 
 export type TrainPageProps = {
@@ -30,8 +30,8 @@ type Session = ReturnType<typeof useSession>;
 type Draft = { from: TrainConfig | null; dataset: string | null };
 
 /**
- * The sessions and, beside the open one, its settings (read-only) — or the new-run form with its data and a "Train now"
- * bar that stays in view; the open session's controls, charts, samples, console and result on the right.
+ * The sessions and, beside the open one, its settings (read-only) — or the new-run form with a "Train now" bar that
+ * stays in view, its data on the right; the open session's controls, charts, samples, console and result on the right.
  */
 export function TrainPage({ sessionId, initialDataset, onOpenSession, onOpenAttention }: TrainPageProps) {
   const presets = usePoll(() => api.presets(), 0, []);
@@ -41,6 +41,9 @@ export function TrainPage({ sessionId, initialDataset, onOpenSession, onOpenAtte
   const [draft, setDraft] = useState<Draft | null>(null);
   useEffect(() => setDraft(null), [sessionId]);
   const composing = sessionId === null || draft !== null;
+  // The new run's data: shown in the wide column, so the form, the data and "Train now" are all in view.
+  const [dataset, setDataset] = useState<string | null>(initialDataset);
+  useEffect(() => setDataset(draft?.dataset ?? initialDataset), [draft, initialDataset]);
 
   return (
     <div className="train-layout">
@@ -48,7 +51,7 @@ export function TrainPage({ sessionId, initialDataset, onOpenSession, onOpenAtte
         <SessionList sessions={withLiveProgress(sessions.data ?? [], session)} current={sessionId} onOpen={onOpenSession} />
         {composing ? (
           presets.data ? (
-            <NewRun key={JSON.stringify(draft)} presets={presets.data} draft={draft} initialDataset={initialDataset}
+            <NewRun key={JSON.stringify(draft)} presets={presets.data} draft={draft} dataset={dataset}
               onStarted={(id) => (sessions.reload(), onOpenSession(id))} onCancel={sessionId ? () => setDraft(null) : undefined} />
           ) : <ErrorText error={presets.error} />
         ) : (
@@ -63,15 +66,11 @@ export function TrainPage({ sessionId, initialDataset, onOpenSession, onOpenAtte
         )}
       </aside>
       <div className="main-column">
+        {composing && <DataPicker selected={dataset} onSelect={setDataset} />}
         {sessionId ? (
           <SessionView key={sessionId} id={sessionId} session={session} onDeleted={() => (sessions.reload(), onOpenSession(null))}
             onOpenAttention={(step) => onOpenAttention(sessionId, step)} />
-        ) : (
-          <section className="panel empty">
-            <h2>No session open</h2>
-            <p>Pick a preset and a dataset, then press <b>Train now</b>. Earlier sessions are listed on the left.</p>
-          </section>
-        )}
+        ) : null}
       </div>
     </div>
   );
@@ -89,12 +88,11 @@ function withLiveProgress(list: SessionSummary[], session: Session): SessionSumm
   return list.map((s) => (s.id === detail.id ? { ...s, state: detail.state, step: Math.max(view.latest?.step ?? 0, detail.step ?? 0) } : s));
 }
 
-/** The form for a new run: config, data, and the "Train now" bar. */
-function NewRun({ presets, draft, initialDataset, onStarted, onCancel }: {
-  presets: Record<string, TrainConfig>; draft: Draft | null; initialDataset: string | null; onStarted: (id: string) => void; onCancel?: () => void;
+/** The form for a new run: config and the "Train now" bar (its data is chosen beside it). */
+function NewRun({ presets, draft, dataset, onStarted, onCancel }: {
+  presets: Record<string, TrainConfig>; draft: Draft | null; dataset: string | null; onStarted: (id: string) => void; onCancel?: () => void;
 }) {
   const [config, setConfig] = useState<TrainConfig | null>(null);
-  const [dataset, setDataset] = useState<string | null>(draft?.dataset ?? initialDataset);
   const [startError, setStartError] = useState<ApiError | null>(null);
   const [starting, setStarting] = useState(false);
   const trainNow = async () => {
@@ -112,7 +110,6 @@ function NewRun({ presets, draft, initialDataset, onStarted, onCancel }: {
   return (
     <>
       <ConfigPanel presets={presets} initial={draft?.from ?? undefined} dataset={dataset} onChange={setConfig} />
-      <DataPicker selected={dataset} onSelect={setDataset} />
       <div className="panel train-bar">
         <button type="button" className="button-primary wide" onClick={trainNow} disabled={!config || !dataset || starting}>
           {starting ? "Starting…" : "Train now"}
@@ -152,9 +149,8 @@ function SessionView({ id, session, onDeleted, onOpenAttention }: {
   const lastExport = detail.exports.at(-1)?.model ?? detail.model_name;
   const result = built ?? (view.verification && lastExport ? { model: lastExport, numbers: view.verification } : null);
   const canBuild = (["paused", "ready"].includes(detail.state) || isFinished(detail.state)) && (view.latest?.step ?? 0) > 0;
-  const last = lastWeights(checkpoints);
   // An export that took the best checkpoint leaves the last weights one click away.
-  const lastInstead = result?.numbers.checkpoint === "best" && last && detail.pid == null ? last : null;
+  const lastInstead = detail.pid == null ? otherLastWeights(result?.numbers, checkpoints) : null;
   return (
     <>
       {stream === "lost" && <Banner kind="warning">Connection to the event stream lost: reconnecting; no events will be missed.</Banner>}

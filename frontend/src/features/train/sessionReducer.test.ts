@@ -117,4 +117,9 @@ describe("sampleNearest and progressOf", () => {
     const done = replay([metrics(4, 60, 4), { seq: 5, type: "completed", step: 60, reason: "completed" }], running);
     expect(progressOf(done)).toMatchObject({ fraction: 1, eta: null });
   });
+  it("counts down a slowed run's remaining steps at its speed limit, not at the trainer's speed", () => {
+    const running = replay([{ seq: 1, type: "started", total_steps: 60 }, metrics(2, 15, 5)]);
+    expect(progressOf(running, 3)).toMatchObject({ eta: "15 s" });
+    expect(progressOf(running, 1000)).toMatchObject({ eta: "10 s" });
+  });
 });

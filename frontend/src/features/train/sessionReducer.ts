@@ -162,8 +162,9 @@ export function sampleNearest(samples: Sample[], step: number): Sample | null {
 }
 
 /** Progress: step, total, fraction done, and the ETA while the run can still go on (null once it has ended or when it
- *  trains until stopped, which has no end to count down to). */
-export function progressOf(view: SessionView): { fraction: number; step: number; total: number | null; eta: string | null; untilStopped: boolean } {
+ *  trains until stopped, which has no end to count down to). `stepsPerSecond` is the speed limit set on the run (0:
+ *  none): the trainer's ETA counts training time only, so a slowed run ends no sooner than its remaining steps allow. */
+export function progressOf(view: SessionView, stepsPerSecond = 0): { fraction: number; step: number; total: number | null; eta: string | null; untilStopped: boolean } {
   const step = view.latest?.step ?? 0;
   const untilStopped = view.budgetSeconds >= UNTIL_STOPPED_SECONDS;
   const total = untilStopped ? null : view.totalSteps;
@@ -172,6 +173,11 @@ export function progressOf(view: SessionView): { fraction: number; step: number;
   // Only a run that reached its last step is full; a stopped one shows how far it got, and neither has an ETA.
   return {
     fraction: view.phase === "completed" ? 1 : fraction, step, total, untilStopped,
-    eta: ended || untilStopped ? null : formatDuration(view.latest?.eta_sec),
+    eta: ended || untilStopped ? null : formatDuration(throttledEta(view.latest?.eta_sec, total === null ? null : total - step, stepsPerSecond)),
   };
+}
+
+function throttledEta(etaSeconds: number | null | undefined, stepsLeft: number | null, stepsPerSecond: number): number | null | undefined {
+  if (stepsPerSecond <= 0 || stepsLeft === null || etaSeconds == null) return etaSeconds;
+  return Math.max(etaSeconds, stepsLeft / stepsPerSecond);
 }

@@ -34,7 +34,7 @@ export function Controls({ session, view, onChanged }: { session: SessionDetail;
         : state === "interrupted" ? api.resumeFromCheckpoint(session.id)
         : api.control(session.id, "start"),
     );
-  const progress = progressOf(view);
+  const progress = progressOf(view, session.speed);
   const total = progress.untilStopped ? null : progress.total ?? session.total_steps;
   return (
     <section className="panel controls" aria-label="Training controls">

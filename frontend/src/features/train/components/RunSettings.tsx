@@ -1,5 +1,5 @@
 import type { TrainConfig } from "@/lib/api";
-import { fieldsFor } from "../configForm";
+import { fieldsFor, LIMIT_KEYS } from "../configForm";
 
 /** The settings a run trained with, read-only, grouped as in the form; a button starts a new run from them. */
 export function RunSettings({ config, onNewFrom }: { config: TrainConfig; onNewFrom: () => void }) {
@@ -18,7 +18,7 @@ export function RunSettings({ config, onNewFrom }: { config: TrainConfig; onNewF
             {fields.filter((f) => f.group === g).map((f) => (
               <div key={f.key}>
                 <dt>{f.label}</dt>
-                <dd>{typeof config[f.key] === "boolean" ? (config[f.key] ? "yes" : "no") : String(config[f.key])}</dd>
+                <dd>{shown(f.key, config[f.key])}</dd>
               </div>
             ))}
           </dl>
@@ -26,4 +26,11 @@ export function RunSettings({ config, onNewFrom }: { config: TrainConfig; onNewF
       ))}
     </section>
   );
+}
+
+/** A setting as read: yes/no, and "not set" for a limit of 0 (steps, epochs or time budget the run does not use). */
+function shown(key: string, value: unknown): string {
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (value === 0 && LIMIT_KEYS.includes(key)) return "not set";
+  return String(value);
 }
