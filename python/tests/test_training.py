@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -77,12 +78,7 @@ def test_bad_config_and_bad_data_are_clear_errors():
 
 
 # A letter of 100 words, written for these tests.
-LETTER = ("Dear Margaret, thank you for the lovely afternoon last Sunday. The garden looked wonderful, and I have not "
-          "stopped thinking about your roses by the old stone wall. Tom says the lemon cake was the best he has ever "
-          "eaten, and I am inclined to agree with him. We walked home along the river as the sun went down, and the "
-          "light on the water made everything feel slow and golden. I hope your knee is feeling better and that the "
-          "doctor was kind. Please keep the books as long as you like. Write soon. "
-          "With all my love, Helen")
+LETTER = (Path(__file__).parent / "data" / "letter-100-words.txt").read_text(encoding="utf-8").strip()
 
 
 def test_a_100_word_text_trains_with_default_settings():

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from .conftest import events_of, story_text
 
 # A letter of 100 words, written for these tests.
-LETTER = ("Dear Margaret, thank you for the lovely afternoon last Sunday. The garden looked wonderful, and I have not "
-          "stopped thinking about your roses by the old stone wall. Tom says the lemon cake was the best he has ever "
-          "eaten, and I am inclined to agree with him. We walked home along the river as the sun went down, and the "
-          "light on the water made everything feel slow and golden. I hope your knee is feeling better and that the "
-          "doctor was kind. Please keep the books as long as you like. Write soon. "
-          "With all my love, Helen")
+LETTER = (Path(__file__).parents[1] / "data" / "letter-100-words.txt").read_text(encoding="utf-8").strip()
 
 
 def test_a_100_word_text_trains_with_defaults_through_post_train(client):
