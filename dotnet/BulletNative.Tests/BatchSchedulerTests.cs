@@ -79,6 +79,35 @@ public class BatchSchedulerTests
     }
 
     [Test]
+    public void CancelsArrivingAtAnyMomentEndOnlyTheirOwnGenerations()
+    {
+        // Cancels land from other threads while the scheduler gathers rows; each must end its own generation at a
+        // step boundary and never disturb the tokens of one already in the step.
+        using var scheduler = new BatchScheduler(s_model, new SchedulerOptions(TokensPerStep: 16, MaxSequences: 16));
+        var kept = new GenerationOptions { Temperature = 0, MaxTokens = 40 };
+        var random = new Random(3);
+        for (var round = 0; round < 20; round++)
+        {
+            var keeper = scheduler.Submit(Prompt(round, 5), kept);
+            var doomed = Enumerable.Range(0, 12)
+                .Select(i => scheduler.Submit(Prompt(round + i, 1 + i % 3), new GenerationOptions { Temperature = 0, MaxTokens = 1000 }))
+                .ToArray();
+            var waits = doomed.Select(_ => random.Next(0, 4)).ToArray();
+            var spins = doomed.Select(_ => random.Next(0, 2000)).ToArray();
+            Parallel.For(0, doomed.Length, i =>
+            {
+                for (var taken = 0; taken < waits[i]; taken++) doomed[i].Take(TimeSpan.FromSeconds(30));
+                Thread.SpinWait(spins[i]);
+                doomed[i].Cancel();
+                Drain(doomed[i]);
+            });
+            Assert.That(doomed.Select(r => r.Sequence.StopReason), Is.All.EqualTo("cancelled"), $"round {round}");
+            Assert.That(Drain(keeper), Is.EqualTo(Alone(Prompt(round, 5), kept).Text), $"round {round}");
+        }
+        Assert.That(scheduler.Load, Is.EqualTo((0, 0)));
+    }
+
+    [Test]
     public void TheCacheLimitMakesRequestsWaitTheirTurn()
     {
         var options = new GenerationOptions { Temperature = 0, MaxTokens = 40 };

@@ -108,7 +108,16 @@ public sealed class BatchScheduler : IDisposable
                 if (_disposed) break;
                 Admit();
             }
-            Step();
+            try
+            {
+                Step();
+            }
+            catch (Exception e)
+            {
+                // The thread serves every generation on the model (and lives in the dashboard's process): a fault in
+                // one step ends the generations in it with "error" instead of ending the process.
+                EndRunning(e.Message);
+            }
         }
         lock (_lock)
         {
@@ -137,6 +146,14 @@ public sealed class BatchScheduler : IDisposable
     {
         _stepped.Clear();
         _rowsOf.Clear();
+        // Cancellation and context fitting are settled before any rows are gathered: a Cancel arriving from another
+        // thread while rows are gathered must not clear the pending tokens of a generation already in this step.
+        foreach (var request in _running)
+        {
+            var sequence = request.Sequence;
+            if (request.Cancelled && !sequence.Done) request.Deliver(sequence.Cancel());
+            else if (sequence.Prepare() is { } end) request.Deliver(end);
+        }
         var budget = _options.TokensPerStep;
         var rows = 0;
         var asked = 0;
@@ -145,15 +162,8 @@ public sealed class BatchScheduler : IDisposable
             foreach (var request in _running)
             {
                 var sequence = request.Sequence;
-                if (request.Cancelled && !sequence.Done) request.Deliver(sequence.Cancel());
-                if (sequence.Done || _stepped.Contains(request)) continue;
-                if (sequence.Prepare() is { } end)
-                {
-                    request.Deliver(end);
-                    continue;
-                }
                 var pending = sequence.Pending.Length;
-                if ((pass == 0) != (pending == 1) || budget - rows == 0) continue;
+                if (sequence.Done || pending == 0 || (pass == 0) != (pending == 1) || budget - rows == 0) continue;
                 var count = Math.Min(pending, budget - rows);
                 EnsureRows(rows + count);
                 for (var i = 0; i < count; i++)
@@ -185,6 +195,18 @@ public sealed class BatchScheduler : IDisposable
                     _reserved -= _running[i].Sequence.CacheBytes;
                     _running.RemoveAt(i);
                 }
+        }
+    }
+
+    /// <summary>Ends every running generation with "error" and frees their caches.</summary>
+    private void EndRunning(string message)
+    {
+        lock (_lock)
+        {
+            foreach (var request in _running)
+                if (!request.Sequence.Done) request.Deliver(request.Sequence.Fail(message));
+            _running.Clear();
+            _reserved = 0;
         }
     }
 

@@ -46,6 +46,7 @@ public static class RuntimeReports
             ["seed"] = sequence.Seed,
             ["slides"] = sequence.Slides,
         };
+        if (sequence.Error != null) summary["error"] = sequence.Error;
         if (sequence.Options.TopLogprobs > 0)
             summary["choices"] = new JsonArray(sequence.Choices.Select(c => (JsonNode)Choice(sequence.Model, c)).ToArray());
         return summary;
@@ -64,6 +65,7 @@ public static class RuntimeReports
             ["done"] = step?.Done ?? true,
             ["stop_reason"] = step is { Done: false } ? null : sequence.StopReason,
         };
+        if (step is { Done: true } && sequence.Error != null) json["error"] = sequence.Error;
         if (step?.Choice is { } choice) json["choice"] = Choice(sequence.Model, choice);
         return json;
     }

@@ -34,8 +34,10 @@ public sealed class Sequence
     public GenerationOptions Options { get; }
     /// <summary>The keys and values of the tokens fed so far.</summary>
     public KvCache Cache { get; }
-    /// <summary>Why generation ended: "max_tokens", "stop", "context_full", "cancelled", or null while it runs.</summary>
+    /// <summary>Why generation ended: "max_tokens", "stop", "context_full", "cancelled", "error", or null while it runs.</summary>
     public string? StopReason { get; private set; }
+    /// <summary>What went wrong when <see cref="StopReason"/> is "error"; null otherwise.</summary>
+    public string? Error { get; private set; }
     /// <summary>True once <see cref="StopReason"/> is set; no more tokens come.</summary>
     public bool Done => StopReason != null;
     /// <summary>Prompt tokens dropped from the front because the prompt was longer than max_context.</summary>
@@ -147,6 +149,14 @@ public sealed class Sequence
 
     /// <summary>Ends the generation early (the client went away); returns the final step.</summary>
     public GeneratedToken Cancel() => Done ? new GeneratedToken(-1, "", true) : Finish("cancelled", -1);
+
+    /// <summary>Ends the generation because its pass failed with <paramref name="message"/>; returns the final step.</summary>
+    public GeneratedToken Fail(string message)
+    {
+        if (Done) return new GeneratedToken(-1, "", true);
+        Error = message;
+        return Finish("error", -1);
+    }
 
     private GeneratedToken Finish(string reason, int token, TokenChoice? choice = null)
     {
