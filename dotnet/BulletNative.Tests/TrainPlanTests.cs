@@ -90,6 +90,32 @@ public class TrainPlanTests
         Assert.That(Plan("{}").Config.Optimizer, Is.EqualTo("muon"));
     }
 
+    [TestCase(800, 10)]
+    [TestCase(20_000, 25)]
+    [TestCase(60_000, 64)]
+    public void A_short_text_gets_a_context_that_grows_with_it_up_to_the_rows(long chars, int context)
+    {
+        var row = ShapeTable.Choose(1e9, chars);
+        Assert.That((row.MaxSeqLen, row.Tokenizer), Is.EqualTo((context, "char")));
+        Assert.That(ShapeTable.Choose(1e9, 10_000_000).MaxSeqLen, Is.EqualTo(ShapeTable.Rows[^1].MaxSeqLen), "a long text keeps the row's");
+    }
+
+    [Test]
+    public void A_letter_with_defaults_trains_whole_with_a_two_word_context_and_says_so()
+    {
+        var run = Plan("""{"total_steps": 3}""").ForText(Letter);
+        Assert.That(run.Config.MaxSeqLen, Is.EqualTo(ShapeTable.MinTextContext));
+        Assert.That((run.Config.ValFraction, run.Data.Val.Length), Is.EqualTo((0.0, 0)));
+        Assert.That(run.Data.Train.Length, Is.EqualTo(run.Data.Codec.Encode(Letter).Length), "all of it trains");
+        Assert.That(run.Notes, Has.Some.StartWith($"the text is short ({Letter.Length:N0} characters, fewer than 2,000): it all trains"));
+
+        var asked = Plan("""{"total_steps": 3, "val_fraction": 0.2, "max_seq_len": 32}""").ForText(Letter);
+        Assert.That((asked.Config.ValFraction, asked.Config.MaxSeqLen), Is.EqualTo((0.2, 32)), "what the user set wins");
+        Assert.That(asked.Data.Val.Length, Is.GreaterThan(32));
+        var pages = string.Concat(Enumerable.Repeat(Letter, 2_000 / Letter.Length + 1));
+        Assert.That(Plan("""{"total_steps": 3}""").ForText(pages).Config.ValFraction, Is.GreaterThan(0), "2,000 characters keep validation");
+    }
+
     [Test]
     public void A_short_letter_with_a_preset_gets_characters_a_context_that_fits_and_notes()
     {
@@ -160,7 +186,10 @@ public class TrainPlanTests
         var started = session.Events.Last("started")!;
         Assert.That(started["notes"]!.AsArray(), Is.Not.Empty);
         Assert.That((string?)session.Events.Last("sample")!["text"], Is.Not.Empty);
-        Assert.That((double?)completed["best_val_bpc"], Is.Not.Null);
+        Assert.That(started["notes"]!.AsArray().Select(n => (string?)n), Has.Some.Contains("it all trains"));
+        Assert.That(((double?)started["config"]!["val_fraction"], (int?)started["config"]!["max_seq_len"]),
+            Is.EqualTo(((double?)0.0, (int?)ShapeTable.MinTextContext)));
+        Assert.That(completed["best_val_bpc"], Is.Null, "no validation part, so no best checkpoint by it");
     }
 
     private static JsonObject WaitForEnd(TrainingSession session)

@@ -89,8 +89,12 @@ def test_a_100_word_text_trains_with_default_settings():
     assert started["type"] == "started" and started["notes"] and started["config"]["tokenizer"] == "char"
     assert completed["type"] == "completed" and completed["reason"] == "completed"
     assert any(e["type"] == "sample" and e["text"] for e in events)
-    val = [m for m in events if m["type"] == "metrics" and m["val_loss"] is not None]
-    assert val and all(m["val_bpc"] > 0 and m["val_bpb"] > 0 for m in val)
+    metrics = [m for m in events if m["type"] == "metrics"]
+    assert metrics and all(m["train_bpc"] > 0 and m["val_loss"] is None for m in metrics), "it all trains: no validation part"
+    with TrainingSession({"val_fraction": 0.2, "total_steps": 30}, text=LETTER) as session:
+        session.start()
+        val = [m for m in session if m["type"] == "metrics" and m["val_loss"] is not None]
+    assert val and all(m["val_bpc"] > 0 and m["val_bpb"] > 0 for m in val), "a validation part the user asks for is kept"
 
 
 def test_epochs_without_steps_train_that_many_epochs():

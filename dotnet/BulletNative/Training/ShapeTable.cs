@@ -28,8 +28,26 @@ public static class ShapeTable
     /// <summary>Texts with fewer characters than half the parameters overfit a larger model: the row is capped.</summary>
     public const double MinCharsPerParameter = 0.5;
 
+    /// <summary>
+    /// A short text gets a context of one position per this many characters (at least <see cref="MinTextContext"/>,
+    /// at most the row's): a long window on a few pages lets the model recite them, a short one makes it learn
+    /// words and phrases and recombine them, and it judges better on the held-out part (docs/training.md).
+    /// </summary>
+    public const int CharsPerContextPosition = 800;
+
+    /// <summary>The shortest context a short text gets: about two words.</summary>
+    public const int MinTextContext = 10;
+
     /// <summary>The row for a run of <paramref name="gflop"/> total work on a text of <paramref name="textChars"/> characters.</summary>
     public static ShapeRow Choose(double gflop, long textChars)
+    {
+        var row = ByWork(gflop, textChars);
+        var context = (int)Math.Clamp(textChars / CharsPerContextPosition, MinTextContext, row.MaxSeqLen);
+        return textChars < MinCharsForBpe ? row with { Tokenizer = "char", VocabSize = 0, MaxSeqLen = context } : row;
+    }
+
+    /// <summary>The largest row the work affords whose model is not too large for the text.</summary>
+    private static ShapeRow ByWork(double gflop, long textChars)
     {
         var row = Rows[0];
         foreach (var candidate in Rows.Skip(1))
@@ -38,6 +56,6 @@ public static class ShapeTable
             if (candidate.MinGflop > gflop || textChars < MinCharsPerParameter * parameters) break;
             row = candidate;
         }
-        return textChars < MinCharsForBpe ? row with { Tokenizer = "char", VocabSize = 0 } : row;
+        return row;
     }
 }

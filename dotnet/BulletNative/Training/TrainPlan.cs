@@ -27,6 +27,13 @@ public sealed class TrainPlan
     /// <summary>Smallest context a correction goes down to.</summary>
     public const int MinContext = 8;
 
+    /// <summary>
+    /// A text shorter than this trains whole when the plan chooses val_fraction: its validation part would be a few
+    /// dozen words, whose loss rises as soon as the model learns any word they lack, so the checkpoint it calls best is
+    /// one that has learned next to nothing.
+    /// </summary>
+    public const long MinCharsForValidation = 2_000;
+
     private readonly List<string> _notes;
     private readonly HashSet<string> _userKeys;
     private readonly bool _chooseBudget;
@@ -116,6 +123,12 @@ public sealed class TrainPlan
             notes.Add($"no steps, epochs or time budget given: trains for {Number(config.TimeBudgetSeconds)} s");
         }
         ChooseShape(config, chars, notes);
+        if (Chooses("val_fraction") && chars < MinCharsForValidation && config.ValFraction > 0)
+        {
+            config.ValFraction = 0;
+            notes.Add($"the text is short ({chars:N0} characters, fewer than {MinCharsForValidation:N0}): it all trains, with no " +
+                      "validation part (too few held-out words to choose a checkpoint by)");
+        }
         tokenizer = Tokenize(config, text, chars, tokenizer, notes);
         var data = FitWindows(config, text, tokenizer, notes);
         ChooseCadence(config, data, notes);
