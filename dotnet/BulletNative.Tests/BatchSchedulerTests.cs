@@ -108,6 +108,17 @@ public class BatchSchedulerTests
     }
 
     [Test]
+    public void AGenerationHasLeftTheLoadOnceItsFinalStepIsTaken()
+    {
+        using var scheduler = new BatchScheduler(s_model);
+        for (var i = 0; i < 300; i++)
+        {
+            Drain(scheduler.Submit(Prompt(i, 3), new GenerationOptions { Temperature = 0, MaxTokens = 1 }));
+            Assert.That(scheduler.Load, Is.EqualTo((0, 0)), $"request {i}");
+        }
+    }
+
+    [Test]
     public void TheCacheLimitMakesRequestsWaitTheirTurn()
     {
         var options = new GenerationOptions { Temperature = 0, MaxTokens = 40 };

@@ -127,5 +127,29 @@ public class OpenAiServiceTests
         }
     }
 
+    [Test]
+    public void AReplacedModelFileLetsTheStreamsOnTheOldOneFinish()
+    {
+        var folder = TestPaths.NewScratch();
+        var file = Path.Combine(folder, "m.bullet");
+        File.WriteAllBytes(file, BulletWriter.ToBytes(TestModels.Tiny(seed: 3, vocab: 60, hidden: 64, layers: 2, heads: 4)));
+        using var service = new OpenAiService(new JsonObject { ["models_dir"] = folder });
+        const int maxTokens = 20_000; // long enough to be running still when the file is replaced
+        using var running = service.Handle("POST", "/v1/completions", null, Encoding.UTF8.GetBytes(
+            $$$"""{"model": "m", "prompt": "abc", "max_tokens": {{{maxTokens}}}, "temperature": 0, "stream": true, "stream_options": {"include_usage": true}}"""));
+        var events = new StringBuilder(Encoding.UTF8.GetString(running.Read(TimeSpan.FromSeconds(30))));
+
+        File.WriteAllBytes(file, BulletWriter.ToBytes(TestModels.Tiny(seed: 4, vocab: 60, hidden: 64, layers: 2, heads: 4)));
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(1));
+        using (var reloaded = service.Handle("POST", "/v1/completions", null, """{"model": "m", "prompt": "abc", "max_tokens": 3}"""u8))
+            Assert.That(reloaded.Status, Is.EqualTo(200), "the new file is loaded beside the old one");
+
+        for (var piece = running.Read(TimeSpan.FromSeconds(60)); piece.Length > 0; piece = running.Read(TimeSpan.FromSeconds(60)))
+            events.Append(Encoding.UTF8.GetString(piece));
+        var data = events.ToString().Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(e => e["data: ".Length..]).ToList();
+        Assert.That(data[^1], Is.EqualTo("[DONE]"));
+        Assert.That((int)Json(data[^2])["usage"]!["completion_tokens"]!, Is.EqualTo(maxTokens), "the stream was not cut short by the reload");
+    }
+
     private static Runtime.BulletModel BulletModelFor() => Runtime.BulletModel.Load(Path.Combine(s_folder, "tiny.bullet"));
 }

@@ -221,6 +221,11 @@ class NativeObject(ClosingObject):
             raise self._closed_error()
         return self._handle
 
+    @property
+    def closed(self) -> bool:
+        """True once close() has freed the handle."""
+        return self._handle is None
+
     def _closed_error(self) -> Exception:
         return BulletError(self._closed_message, Status.INVALID_HANDLE)
 

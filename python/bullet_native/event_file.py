@@ -25,6 +25,9 @@ class EventFile:
         self._offsets: list[int] = []
         self._end = 0  # bytes of whole lines indexed so far
         self._lock = threading.Lock()
+        # Several threads refresh (a follower, controls, an exit handler): indexing and delivery happen under one
+        # lock so on_event sees every event once and in seq order.
+        self._delivering = threading.RLock()
         self.refresh()
 
     @property
@@ -35,6 +38,15 @@ class EventFile:
 
     def refresh(self) -> list[dict[str, Any]]:
         """Indexes the whole lines appended since the last call and returns their events (in order)."""
+        with self._delivering:
+            events = self._index_new_lines()
+            if self._on_event is not None:
+                for event in events:
+                    self._on_event(event)
+        return events
+
+    def _index_new_lines(self) -> list[dict[str, Any]]:
+        """Indexes the whole lines after the last indexed one and returns their events."""
         with self._lock:
             try:
                 with self.path.open("rb") as handle:
@@ -52,10 +64,7 @@ class EventFile:
                 offset += len(line) + 1
                 events.append(event)
             self._end += whole
-        if self._on_event is not None:
-            for event in events:
-                self._on_event(event)
-        return events
+            return events
 
     def after(self, seq: int, types: Iterable[str] | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Indexed events with a seq above ``seq`` (optionally only some types, at most ``limit``), read from the file."""

@@ -55,6 +55,7 @@ public sealed class BatchScheduler : IDisposable
     private readonly List<GenerationRequest> _running = [];
     private readonly List<GenerationRequest> _stepped = [];
     private readonly List<int> _rowsOf = [];
+    private readonly List<(GenerationRequest Request, GeneratedToken Step)> _finals = [];
     private ForwardRow[] _rows = [];
     private float[] _logits = [];
     private long _reserved;
@@ -151,8 +152,8 @@ public sealed class BatchScheduler : IDisposable
         foreach (var request in _running)
         {
             var sequence = request.Sequence;
-            if (request.Cancelled && !sequence.Done) request.Deliver(sequence.Cancel());
-            else if (sequence.Prepare() is { } end) request.Deliver(end);
+            if (request.Cancelled && !sequence.Done) Hand(request, sequence.Cancel());
+            else if (sequence.Prepare() is { } end) Hand(request, end);
         }
         var budget = _options.TokensPerStep;
         var rows = 0;
@@ -184,7 +185,7 @@ public sealed class BatchScheduler : IDisposable
                 var sequence = _stepped[s].Sequence;
                 var complete = _rowsOf[s] == sequence.Pending.Length;
                 sequence.Consumed(_rowsOf[s]);
-                if (complete) _stepped[s].Deliver(sequence.Accept(_logits.AsSpan(j++ * vocab, vocab)));
+                if (complete) Hand(_stepped[s], sequence.Accept(_logits.AsSpan(j++ * vocab, vocab)));
             }
         }
         lock (_lock)
@@ -196,6 +197,16 @@ public sealed class BatchScheduler : IDisposable
                     _running.RemoveAt(i);
                 }
         }
+        // Final steps go out once their generations have left, so a consumer that has its last step sees them gone.
+        foreach (var (request, step) in _finals) request.Deliver(step);
+        _finals.Clear();
+    }
+
+    /// <summary>Hands a step to its consumer now, or after this step's bookkeeping when it is the final one.</summary>
+    private void Hand(GenerationRequest request, GeneratedToken step)
+    {
+        if (step.Done) _finals.Add((request, step));
+        else request.Deliver(step);
     }
 
     /// <summary>Ends every running generation with "error" and frees their caches.</summary>
@@ -205,6 +216,8 @@ public sealed class BatchScheduler : IDisposable
         {
             foreach (var request in _running)
                 if (!request.Sequence.Done) request.Deliver(request.Sequence.Fail(message));
+            foreach (var (request, step) in _finals) request.Deliver(step);
+            _finals.Clear();
             _running.Clear();
             _reserved = 0;
         }

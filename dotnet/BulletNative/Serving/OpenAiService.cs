@@ -32,6 +32,8 @@ public sealed class OpenAiService : IDisposable
     private readonly SchedulerOptions _scheduling;
     private readonly int _keepLoaded;
     private readonly Dictionary<string, Loaded> _loaded = new(StringComparer.Ordinal);
+    // Schedulers of replaced files that still run generations: disposed once idle, so a reload cuts no stream short.
+    private readonly List<BatchScheduler> _retired = [];
     private readonly object _lock = new();
     private long _uses;
     private bool _disposed;
@@ -107,9 +109,7 @@ public sealed class OpenAiService : IDisposable
     private OpenAiResponse Generate(OpenAiEndpoint endpoint, ReadOnlySpan<byte> body)
     {
         var request = OpenAiRequest.Parse(endpoint, body);
-        var scheduler = Scheduler(request.Model);
-        var prompt = scheduler.Model.Tokenizer.Encode(request.Prompt);
-        var generation = scheduler.Submit(prompt, request.Options);
+        var generation = Submit(request.Model, request.Prompt, request.Options);
         return new GenerationResponse(request, generation, request.Model);
     }
 
@@ -140,8 +140,11 @@ public sealed class OpenAiService : IDisposable
         ["owned_by"] = "bullet",
     };
 
-    /// <summary>The scheduler of a model by name, loading (or reloading a changed file) as needed.</summary>
-    private BatchScheduler Scheduler(string name)
+    /// <summary>
+    /// Queues a generation on a model's scheduler, loading (or reloading a changed file) as needed. The submit happens
+    /// under the service's lock, so no other request can unload that scheduler between choosing it and submitting.
+    /// </summary>
+    private GenerationRequest Submit(string name, string prompt, GenerationOptions options)
     {
         if (!Models().TryGetValue(name, out var file)) throw OpenAiError.UnknownModel(name);
         var info = new FileInfo(file);
@@ -153,7 +156,7 @@ public sealed class OpenAiService : IDisposable
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 if (_loaded.TryGetValue(name, out var loaded) && (loaded.Path != file || loaded.Modified != info.LastWriteTimeUtc || loaded.Size != info.Length))
                 {
-                    closing.Add(loaded.Scheduler);
+                    _retired.Add(loaded.Scheduler);
                     _loaded.Remove(name);
                     loaded = null;
                 }
@@ -180,7 +183,10 @@ public sealed class OpenAiService : IDisposable
                     closing.Add(entry.Scheduler);
                     _loaded.Remove(other);
                 }
-                return loaded.Scheduler;
+                closing.AddRange(_retired.Where(r => r.Load == (0, 0)));
+                _retired.RemoveAll(closing.Contains);
+                var scheduler = loaded.Scheduler;
+                return scheduler.Submit(scheduler.Model.Tokenizer.Encode(prompt), options);
             }
         }
         finally
@@ -193,12 +199,16 @@ public sealed class OpenAiService : IDisposable
     public void Dispose()
     {
         List<Loaded> loaded;
+        List<BatchScheduler> retired;
         lock (_lock)
         {
             _disposed = true;
             loaded = [.. _loaded.Values];
             _loaded.Clear();
+            retired = [.. _retired];
+            _retired.Clear();
         }
         foreach (var entry in loaded) entry.Scheduler.Dispose();
+        foreach (var scheduler in retired) scheduler.Dispose();
     }
 }

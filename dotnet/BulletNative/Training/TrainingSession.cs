@@ -370,9 +370,18 @@ public sealed class TrainingSession : IDisposable
         {
             _running = false;
             _stepBudget = 0;
-            SetState(SessionState.Failed, "error", SessionEvents.Error(_trainer?.Step ?? 0, e));
+            _state = SessionState.Failed;
         }
-        Events.Sync();
+        try
+        {
+            SetState(SessionState.Failed, "error", SessionEvents.Error(_trainer?.Step ?? 0, e));
+            Events.Sync();
+        }
+        catch (Exception)
+        {
+            // The event log itself failed (disk full, an I/O error). The session has failed either way; an exception
+            // leaving this thread would end the process (a notebook's kernel, or the worker before it could answer).
+        }
     }
 
     /// <summary>Stops the thread (after its current step), frees the model and closes the event log.</summary>

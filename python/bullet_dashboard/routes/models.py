@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from typing import Any, AsyncIterator, Dict, List, Optional
@@ -23,6 +24,8 @@ from ..services.errors import DashboardError, Invalid
 from ..services.models import ModelStore
 from ..services.runtime import ModelRunner
 from ..sse import format_sse, sse_response
+
+log = logging.getLogger("bullet_dashboard.models")
 
 router = APIRouter(prefix="/api/models", tags=["models"], responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}})
 
@@ -103,6 +106,9 @@ async def stream_tokens(run: ModelRunner, name: str, prompt: str, options: dict[
             loop.call_soon_threadsafe(queue.put_nowait, ("done", result))
         except (BulletError, DashboardError) as e:
             loop.call_soon_threadsafe(queue.put_nowait, ("error", {"detail": str(e)}))
+        except Exception as e:  # noqa: BLE001 - the stream must end whatever went wrong (a model deleted meanwhile)
+            log.exception("generation from %s failed", name)
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", {"detail": f"the generation failed: {e}"}))
 
     threading.Thread(target=produce, name=f"generate-{name}", daemon=True).start()
     try:

@@ -27,22 +27,26 @@ class ModelRunner:
         self.store.inspect(name)  # a file the reader rejects is a 422 here, before loading
         st = path.stat()
         key = (name, st.st_mtime_ns, st.st_size)
-        with self._lock:
-            entry = self._open.get(key)
-            if entry is None:
-                entry = (Model(path), threading.Lock())
-                self._open[key] = entry
-            self._open.move_to_end(key)
-            # Older versions of this file, then the least recently used models beyond keep_open.
-            evicted = [self._open.pop(k) for k in list(self._open) if k[0] == name and k != key]
-            while len(self._open) > self.keep_open:
-                evicted.append(self._open.pop(next(iter(self._open))))
-        for model, lock in evicted:
+        while True:
+            with self._lock:
+                entry = self._open.get(key)
+                if entry is None:
+                    entry = (Model(path), threading.Lock())
+                    self._open[key] = entry
+                self._open.move_to_end(key)
+                # Older versions of this file, then the least recently used models beyond keep_open.
+                evicted = [self._open.pop(k) for k in list(self._open) if k[0] == name and k != key]
+                while len(self._open) > self.keep_open:
+                    evicted.append(self._open.pop(next(iter(self._open))))
+            for model, lock in evicted:
+                with lock:
+                    model.close()
+            model, lock = entry
             with lock:
-                model.close()
-        model, lock = entry
-        with lock:
-            yield model
+                if model.closed:
+                    continue  # evicted by another request between choosing it and taking its lock: load it again
+                yield model
+                return
 
     def forget(self, name: str) -> None:
         """Closes a model's loaded copies (before its file is deleted)."""

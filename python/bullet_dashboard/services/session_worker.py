@@ -35,23 +35,30 @@ class WorkerOwner(Protocol):
 
 
 class SessionWorker:
-    """One live worker of a session: opens the native session in it, follows its events, reports how it ended."""
+    """One live worker of a session: opens the native session in it, follows its events, reports how it ended.
 
-    def __init__(self, session: WorkerOwner, *, options: dict[str, Any], config: dict[str, Any], memory_limit: int,
-                 heartbeat_timeout: float, on_exit: Callable[["SessionWorker", WorkerExit], None]):
+    Starting is two steps, so the session can name its worker before the first event arrives: the constructor starts
+    the process, :meth:`open` opens the native session in it and starts following its events."""
+
+    def __init__(self, session: WorkerOwner, *, memory_limit: int, heartbeat_timeout: float,
+                 on_exit: Callable[["SessionWorker", WorkerExit], None]):
         self.session = session
         self.first_seq = session.events.last_seq + 1
         self.started_at = time.time()
         self.memory_limit = memory_limit
-        self.threads: int | None = config.get("threads")
+        self.threads: int | None = None
         self._on_exit = on_exit
         self._followed = threading.Event()
         self.process = WorkerProcess(log_path=session.folder / "worker.log", memory_limit=memory_limit,
                                      heartbeat_timeout=heartbeat_timeout, on_exit=self._exited)
-        threading.Thread(target=self._follow, name=f"follow-{session.id}", daemon=True).start()
+
+    def open(self, *, options: dict[str, Any], config: dict[str, Any]) -> None:
+        """Opens the native session in the worker and follows its events; a worker that cannot open it is closed."""
+        self.threads = config.get("threads")
+        threading.Thread(target=self._follow, name=f"follow-{self.session.id}", daemon=True).start()
         try:
             self.process.call("open", timeout=CONTROL_TIMEOUT, config=config,
-                              options={**options, "events_path": str(session.events.path)})
+                              options={**options, "events_path": str(self.session.events.path)})
         except BulletError:
             self.process.close()
             raise

@@ -297,9 +297,15 @@ class SessionManager:
         if resume_from is not None:
             options["resume_from"] = str(resume_from)
         estimate = int((session.meta.get("estimate") or {}).get("peak_bytes") or 0)
-        session.worker = SessionWorker(session, options=options, config=config,
-                                       memory_limit=worker_memory_limit(estimate, self.settings.worker_memory_limit_bytes),
-                                       heartbeat_timeout=self.settings.worker_heartbeat_timeout, on_exit=self._worker_ended)
+        worker = SessionWorker(session, memory_limit=worker_memory_limit(estimate, self.settings.worker_memory_limit_bytes),
+                               heartbeat_timeout=self.settings.worker_heartbeat_timeout, on_exit=self._worker_ended)
+        # Named before it opens: an event it writes at once (a session failing at step 0) is then read as its own.
+        previous, session.worker = session.worker, worker
+        try:
+            worker.open(options=options, config=config)
+        except BaseException:
+            session.worker = previous
+            raise
 
     # --- scheduling -------------------------------------------------------------------------------------------------
     def start(self, session: ManagedSession) -> str:
