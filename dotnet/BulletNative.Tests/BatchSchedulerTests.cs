@@ -67,14 +67,14 @@ public class BatchSchedulerTests
     public void ACancelledRequestEndsAndTheOthersGoOn()
     {
         using var scheduler = new BatchScheduler(s_model);
-        var options = new GenerationOptions { Temperature = 0, MaxTokens = 1000 };
+        var options = new GenerationOptions { Temperature = 0, MaxTokens = 1_000_000 };
         var cancelled = scheduler.Submit(Prompt(3, 4), options);
         var kept = scheduler.Submit(Prompt(4, 4), new GenerationOptions { Temperature = 0, MaxTokens = 30 });
         Assert.That(cancelled.Take(TimeSpan.FromSeconds(30)), Is.Not.Null);
         cancelled.Cancel();
         Drain(cancelled);
         Assert.That(cancelled.Sequence.StopReason, Is.EqualTo("cancelled"));
-        Assert.That(cancelled.Sequence.Tokens.Count, Is.LessThan(1000));
+        Assert.That(cancelled.Sequence.Tokens.Count, Is.LessThan(1_000_000));
         Assert.That(Drain(kept), Is.EqualTo(Alone(Prompt(4, 4), new GenerationOptions { Temperature = 0, MaxTokens = 30 }).Text));
     }
 
@@ -90,7 +90,7 @@ public class BatchSchedulerTests
         {
             var keeper = scheduler.Submit(Prompt(round, 5), kept);
             var doomed = Enumerable.Range(0, 12)
-                .Select(i => scheduler.Submit(Prompt(round + i, 1 + i % 3), new GenerationOptions { Temperature = 0, MaxTokens = 1000 }))
+                .Select(i => scheduler.Submit(Prompt(round + i, 1 + i % 3), new GenerationOptions { Temperature = 0, MaxTokens = 1_000_000 }))
                 .ToArray();
             var waits = doomed.Select(_ => random.Next(0, 4)).ToArray();
             var spins = doomed.Select(_ => random.Next(0, 2000)).ToArray();

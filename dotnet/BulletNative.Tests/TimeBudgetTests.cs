@@ -41,7 +41,8 @@ public class TimeBudgetTests
         using var trainer = new Trainer(config, TestCodec.Corpus(config));
         StepMetrics? last = null;
         while (!trainer.IsComplete) last = trainer.TrainStep();
-        var tolerance = 0.1 * 2 + 2 * trainer.SecondsPerStep;
+        // The budget is checked before each step, so the run ends at most one step late; a loaded machine can stall one.
+        var tolerance = 0.5 + 2 * trainer.SecondsPerStep;
         Assert.That(trainer.Clock.Seconds, Is.EqualTo(2).Within(tolerance));
         Assert.That(last!.LearningRate, Is.EqualTo(config.LearningRate * config.MinLrRatio).Within(1e-12));
         Assert.That(trainer.TotalSteps, Is.EqualTo(trainer.Step), "once done, the estimate is the count");
@@ -58,7 +59,10 @@ public class TimeBudgetTests
         wall.Stop();
         var completed = events[^1];
         Assert.That((string?)completed["reason"], Is.EqualTo("completed"));
-        Assert.That(wall.Elapsed.TotalSeconds, Is.InRange(3 * 0.9, 3 * 1.1 + 1.5), "10 % of the budget plus a fixed overhead");
+        // The lower bound is the promise (it trains for its budget); the upper one only catches a budget that is
+        // ignored, and is loose because a shared machine stalls.
+        Assert.That(wall.Elapsed.TotalSeconds, Is.InRange(3 * 0.9, 3 + 15), "the budget, plus preparation and export");
+        Assert.That((double)completed["training_sec"]!, Is.EqualTo(3).Within(0.5 + 2 * StepSeconds(events)));
         var metrics = Metrics(events);
         Assert.That((double)metrics[^1]["lr"]!, Is.EqualTo(config.LearningRate * config.MinLrRatio).Within(1e-12));
         Assert.That((double)metrics[^1]["eta_sec"]!, Is.EqualTo(0));

@@ -15,7 +15,10 @@ const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
  *  requests, `printed` with the whole URL it printed (with `?token=...` when it requires one). */
 export function startServer(dataDir, args = []) {
   const child = spawn(python, ["-m", "bullet_dashboard", "--port", "0", "--data-dir", dataDir, ...args], {
-    cwd: repo, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PYTHONUNBUFFERED: "1" },
+    cwd: repo, stdio: ["ignore", "pipe", "pipe"],
+    // The machine's speed calibration goes with the test data, not into the user's cache (a loaded test run would
+    // leave its slow measurement for their real runs).
+    env: { ...process.env, PYTHONUNBUFFERED: "1", BULLET_NATIVE_CACHE_DIR: process.env.BULLET_NATIVE_CACHE_DIR ?? join(dataDir, "native-cache") },
   });
   let log = "";
   const printed = new Promise((resolveUrl, reject) => {

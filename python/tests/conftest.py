@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 FIXTURES = SHARED / "fixtures"
+
+def first_line(process: subprocess.Popen, expected: str, timeout: float = 60) -> str:
+    """The first line a child prints (text mode), which must contain ``expected``; a child that prints something else
+    or nothing within ``timeout`` seconds is killed and the test fails with its stderr (never a hang)."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(process.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if lines and expected in lines[0]:
+        return lines[0]
+    process.kill()
+    heard = repr(lines[0]) if lines else f"nothing within {timeout:.0f} s"
+    raise AssertionError(f"expected a line with {expected!r} from {process.args!r}, got {heard}; stderr:\n{process.stderr.read()}")
+
 
 TENSOR_SUFFIXES = [
     ("norm.attn.weight", lambda d: (d,)),

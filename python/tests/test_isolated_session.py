@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import bullet_native as bn
 
@@ -25,8 +26,9 @@ def test_trains_exports_and_reports_like_the_in_process_session(tmp_path):
 def test_a_killed_worker_ends_in_an_error_event_and_the_notebook_lives_on(tmp_path):
     session = bn.IsolatedTrainingSession({**TINY, "total_steps": 100_000}, text=TEXT, output_dir=tmp_path)
     session.start()
+    deadline = time.monotonic() + 120
     while not any(e["type"] == "metrics" for e in session.poll(wait_ms=200)):
-        pass
+        assert time.monotonic() < deadline, f"no step within 120 s: {session.status()}"
     os.kill(session.pid, signal.SIGKILL)
     last = list(session.events(wait_ms=200))[-1]
     assert last["type"] == "error" and "SIGKILL" in last["message"]

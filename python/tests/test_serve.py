@@ -16,7 +16,7 @@ from bullet_dashboard.settings import Settings
 from bullet_native import build_bullet
 from bullet_native.serving import OpenAiService
 
-from conftest import char_vocab, model_tensors
+from conftest import char_vocab, first_line, model_tensors
 
 REPO = Path(__file__).resolve().parents[2]
 OPENAI_DIR = REPO / "tools" / "openai"
@@ -46,8 +46,7 @@ def test_the_official_openai_client_works_against_serve(model):
     server = subprocess.Popen([sys.executable, "-m", "bullet_native", "serve", str(model), "--port", "0", "--api-key", "sesame"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = server.stdout.readline()
-        assert "serving tiny-chat at http://" in line, line + server.stderr.read()
+        line = first_line(server, "serving tiny-chat at http://")
         base = line.split(" at ")[1].split()[0]
         out = subprocess.run(["node", "check.mjs", base, "sesame", "tiny-chat"], cwd=OPENAI_DIR,
                              capture_output=True, text=True, timeout=300)

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import REPO
+from conftest import REPO, first_line
 from dashboard.conftest import wait_until
 
 sys.path.insert(0, str(REPO / "tools"))
@@ -187,8 +187,7 @@ def test_the_installed_dashboard_names_its_extra_and_serves_its_ui_with_it(venv:
                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=clean_env(PYTHONPATH=DEBIAN_SITE_PACKAGES))
     try:
-        line = server.stdout.readline()
-        assert line.startswith("Bullet Dashboard: http://127.0.0.1:"), line + server.stderr.read()
+        line = first_line(server, "Bullet Dashboard: http://127.0.0.1:")
         url = line.split()[2].rstrip("/")
         static = REPO / "python" / "bullet_dashboard" / "static"
         script = re.search(r'src="(/assets/[^"]+\.js)"', (static / "index.html").read_text(encoding="utf-8")).group(1)

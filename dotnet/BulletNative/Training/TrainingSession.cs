@@ -257,19 +257,22 @@ public sealed class TrainingSession : IDisposable
         while (true)
         {
             Action? work = null;
+            var stop = false;
             lock (_gate)
             {
                 while (!_disposed && _work.Count == 0 && !WantsStep()) Monitor.Wait(_gate);
                 if (_disposed && _work.Count == 0) return;
                 if (_work.Count > 0) work = _work.Dequeue();
+                else if (_stopRequested) stop = true;
+                // The step is claimed under the lock that saw it wanted: a Pause in between would not wait for it.
+                else _inStep = true;
             }
             if (work != null) { work(); continue; }
             try
             {
-                if (_stopRequested) { Finish(SessionState.Stopped); continue; }
-                SetInStep(true);
+                if (stop) { Finish(SessionState.Stopped); continue; }
                 try { RunOneStep(); }
-                finally { SetInStep(false); }
+                finally { EndStep(); }
                 Throttle();
             }
             catch (Exception e)
@@ -279,11 +282,11 @@ public sealed class TrainingSession : IDisposable
         }
     }
 
-    private void SetInStep(bool value)
+    private void EndStep()
     {
         lock (_gate)
         {
-            _inStep = value;
+            _inStep = false;
             Monitor.PulseAll(_gate);
         }
     }

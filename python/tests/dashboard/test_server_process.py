@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 import bullet_native
+from conftest import first_line
 
 from .conftest import assert_continuous, config, sse_messages, story_text, wait_until
 
@@ -28,8 +29,7 @@ def launched(tmp_path: Path, *args: str) -> Iterator[tuple[subprocess.Popen, str
     process = subprocess.Popen([sys.executable, "-m", "bullet_dashboard", "--port", "0", "--data-dir", str(tmp_path / "data"), *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = process.stdout.readline()
-        assert line.startswith("Bullet Dashboard: http://127.0.0.1:"), line + process.stderr.read()
+        line = first_line(process, "Bullet Dashboard: http://127.0.0.1:")
         url = line.split()[2]
         wait_until(lambda: _answers(url), timeout=60, what="the server to answer")
         yield process, url
