@@ -26,6 +26,7 @@ public class ModelExporterTests
         Assert.That(ratio, Is.InRange(0.95, 1.05));
         Assert.That(result["top1_agreement"]!.GetValue<double>(), Is.GreaterThan(0.9));
         Assert.That(result["float_val_loss"]!.GetValue<double>(), Is.LessThan(2.0), "the model trained");
+        Assert.That((string?)result["verified_on"], Is.EqualTo("validation"), "this corpus holds a validation part");
     }
 
     [TestCase(false, 0.05)]

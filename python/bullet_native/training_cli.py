@@ -76,8 +76,9 @@ def main_train(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(f"wrote {result['path']} ({result['bytes']:,} bytes)")
-    print(f"verification on {result['verify_tokens']:,} held-out tokens: float val loss {result['float_val_loss']:.4f} "
-          f"(ppl {result['float_perplexity']:.3f}, {result['float_bpc']:.4f} bits/char), BQ4 val loss {result['bq4_val_loss']:.4f} "
+    part = "held-out" if result.get("verified_on") == "validation" else "training"
+    print(f"verification on {result['verify_tokens']:,} {part} tokens: float loss {result['float_val_loss']:.4f} "
+          f"(ppl {result['float_perplexity']:.3f}, {result['float_bpc']:.4f} bits/char), BQ4 loss {result['bq4_val_loss']:.4f} "
           f"(ppl {result['bq4_perplexity']:.3f}, {result['bq4_bpc']:.4f} bits/char), "
           f"ratio {result['perplexity_ratio']:.4f}, top-1 agreement {result['top1_agreement']:.2%}")
     return 0

@@ -79,7 +79,8 @@ public static class ModelExporter
             foreach (var (name, weight) in loaded.NamedWeights) Checkpoint.CopyInto(weight, values, name);
         loaded.eval();
 
-        var tokens = trainer.Data.Val.Length > config.MaxContext ? trainer.Data.Val : trainer.Data.Train;
+        var heldOut = trainer.Data.Val.Length > config.MaxContext;
+        var tokens = heldOut ? trainer.Data.Val : trainer.Data.Train;
         var t = config.MaxContext;
         var windows = Math.Max(1, Math.Min(maxWindows, (tokens.Length - 1) / t));
         const int batch = 32;
@@ -119,6 +120,9 @@ public static class ModelExporter
         {
             ["verify_tokens"] = tokenCount,
             ["verify_chars"] = chars,
+            // A text too short for a validation part is verified on what it trained on: its losses then say how
+            // well the model learned the text, not how well it generalizes.
+            ["verified_on"] = heldOut ? "validation" : "training",
             ["float_val_loss"] = Math.Round(floatLoss, 5),
             ["bq4_val_loss"] = Math.Round(fileLoss, 5),
             ["float_perplexity"] = Math.Round(Math.Exp(floatLoss), 4),

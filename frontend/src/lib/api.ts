@@ -83,6 +83,8 @@ export type Verification = {
   top1_agreement?: number;
   float_val_loss?: number;
   bq4_val_loss?: number;
+  /** Which part the losses above were measured on: the held-out validation part, or (a text too short for one) the training text. */
+  verified_on?: "validation" | "training";
   bytes?: number;
   path?: string;
   step?: number;

@@ -81,7 +81,7 @@ class ModelStore:
             "max_context": header["max_context"],
             "parameters": info.get("parameters"),
             "steps": metrics.get("steps"),
-            "val_loss": metrics.get("best_val_loss", metrics.get("float_val_loss")),
+            "val_loss": metrics.get("best_val_loss", metrics.get("float_val_loss") if metrics.get("verified_on") != "training" else None),
             "float_perplexity": metrics.get("float_perplexity"),
             "bq4_perplexity": metrics.get("bq4_perplexity"),
             "top1_agreement": metrics.get("top1_agreement"),

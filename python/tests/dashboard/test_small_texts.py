@@ -21,6 +21,7 @@ def test_a_100_word_text_trains_with_defaults_through_post_train(client):
     assert any(note.startswith("shape chosen for") for note in started["notes"])
     assert [e for e in events if e["type"] == "sample"], "a passage was generated"
     assert events[-1]["type"] == "exported" and events[-1]["bq4_bpc"] > 0
+    assert events[-1]["verified_on"] == "training", "no validation part to verify on"
 
 
 def test_a_100_word_text_trains_with_defaults_through_the_sessions_api(client):

@@ -101,7 +101,8 @@ function StyleResult({ sessionId, onRestart }: { sessionId: string; onRestart: (
       if (e.type === "metrics") return { ...p, step: Number(e.step), total: Number(e.total_steps) };
       if (e.type === "exported") {
         const learning = typeof e.float_val_loss === "number" && p.vocabSize
-          ? { valLoss: e.float_val_loss, vocabSize: p.vocabSize, step: typeof e.step === "number" ? e.step : null } : null;
+          ? { valLoss: e.float_val_loss, vocabSize: p.vocabSize, step: typeof e.step === "number" ? e.step : null, heldOut: e.verified_on !== "training" }
+          : null;
         return { ...p, done: true, learning };
       }
       if (e.type === "error") return { ...p, error: String(e.message ?? "training failed") };

@@ -16,12 +16,14 @@ describe("copyVerdict", () => {
     expect(copyVerdict(copied(0)).text).toBe("Mostly new writing: 0 % of its 8-word sequences appear word for word in your text.");
   });
   it("calls a passage from a model that predicts hardly better than guessing noise, not new writing", () => {
-    const barely = { valLoss: 3.55, vocabSize: 37, step: 81 };
+    const barely = { valLoss: 3.55, vocabSize: 37, step: 81, heldOut: true };
     const v = copyVerdict(copied(0), barely);
     expect(v.kind).toBe("unlearned");
+    expect(v.text).toContain("on the part it did not train on it predicts");
+    expect(copyVerdict(copied(0), { ...barely, heldOut: false }).text).toContain("even on the text it trained on it predicts");
     expect(v.text).toContain("loss 3.550 at step 81; guessing among its 37 tokens: 3.611");
     expect(v.text).toContain("0 % of its 8-word sequences");
-    expect(copyVerdict(copied(0), { valLoss: 1.9, vocabSize: 57, step: 300 }).kind).toBe("new");
+    expect(copyVerdict(copied(0), { valLoss: 1.9, vocabSize: 57, step: 300, heldOut: true }).kind).toBe("new");
     expect(copyVerdict(copied(0.9), barely).kind).toBe("memorized");
   });
   it("does not guess for a passage too short to measure", () => {

@@ -5,9 +5,10 @@ import { formatLoss, formatPercent } from "@/lib/format";
 
 export type Verdict = { kind: "new" | "partly" | "memorized" | "unlearned" | "unknown"; text: string };
 
-/** How the passage's model did on the part of the text it did not train on (its export's validation loss, in nats
- *  per token), the size of its vocabulary, and the step its weights are from. */
-export type Learning = { valLoss: number; vocabSize: number; step: number | null };
+/** How the passage's model did (its export's verification loss, in nats per token) on the part of the text it did not
+ *  train on (heldOut), or on the text itself when that was too short to hold a part back; the size of its vocabulary,
+ *  and the step its weights are from. */
+export type Learning = { valLoss: number; vocabSize: number; step: number | null; heldOut: boolean };
 
 /** Shares at or above these read as partly copied and as memorized. */
 const PARTLY = 0.2;
@@ -29,8 +30,9 @@ export function copyVerdict(copied: Copied | null, learning: Learning | null = n
   }
   if (learning && learning.vocabSize > 1 && learning.valLoss >= BARELY_LEARNED * Math.log(learning.vocabSize)) {
     const guessing = Math.log(learning.vocabSize);
-    return { kind: "unlearned", text: `The model has barely learned your text, so this is mostly noise rather than your style: on the part ` +
-      `it did not train on it predicts hardly better than guessing (loss ${formatLoss(learning.valLoss)}` +
+    const where = learning.heldOut ? "on the part it did not train on" : "even on the text it trained on";
+    return { kind: "unlearned", text: `The model has barely learned your text, so this is mostly noise rather than your style: ${where} ` +
+      `it predicts hardly better than guessing (loss ${formatLoss(learning.valLoss)}` +
       `${learning.step !== null ? ` at step ${learning.step}` : ""}; guessing among its ${learning.vocabSize} tokens: ${formatLoss(guessing)}). ` +
       `${what[0].toUpperCase()}${what.slice(1)}. A longer text teaches it more.` };
   }
