@@ -122,6 +122,14 @@ build_frontend() {
     (cd "$FRONTEND" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$deps_stamp"
   fi
+  # The API types the frontend compiles against are generated from the server's OpenAPI document.
+  local types_stamp="$FRONTEND/node_modules/.bullet-api-types"
+  if changed_since "$types_stamp" python/bullet_dashboard/*.py python/bullet_dashboard/routes python/bullet_dashboard/schemas \
+       python/bullet_native/*.py tools/api_contract.py "$FRONTEND/package-lock.json"; then
+    log "generating the frontend's API types from the OpenAPI document"
+    "$VENV/bin/python" tools/api_contract.py
+    touch "$types_stamp"
+  fi
   local ui_stamp="$UI_OUT/.bullet-built"
   if [ ! -f "$UI_OUT/index.html" ] || changed_since "$ui_stamp" "$FRONTEND/src" "$FRONTEND/index.html" "$FRONTEND/vite.config.ts" \
        "$FRONTEND/tsconfig.json" "$FRONTEND/package-lock.json"; then

@@ -12,7 +12,11 @@ from starlette.exceptions import HTTPException
 from bullet_native import BulletError, Status
 
 from .limits import BodySizeLimit
+from .openapi import api_document
 from .routes import datasets, legacy, models, openai, runs, sessions, system
+from .schemas.common import ErrorBody
+from .schemas.models import GenerationToken
+from .schemas.openai import DOCUMENTED as OPENAI_SHAPES
 from .security import AccessGuard
 from .services.datasets import DatasetStore
 from .services.errors import (BadRequest, Conflict, DashboardError, Forbidden, Invalid, NotFound, TooLarge, Unavailable,
@@ -85,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     for module in (system, datasets, sessions, runs, models, legacy, openai):
         app.include_router(module.router)
+    app.openapi = lambda: api_document(app, [ErrorBody, GenerationToken, *OPENAI_SHAPES])
 
     @app.get("/docs", include_in_schema=False)
     def api_docs():
