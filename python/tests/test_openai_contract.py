@@ -137,6 +137,12 @@ def test_a_wrong_api_key_gets_the_documented_refusal(tmp_path, document):
     assert refusal["error"]["code"] == "invalid_api_key"
 
 
+def test_a_body_over_the_limit_gets_the_documented_refusal(tmp_path, document):
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data", max_upload_bytes=1000)), base_url=BASE_URL) as small:
+        refusal = answered(small, document, "POST", COMPLETIONS, 413, json=completion(prompt="a" * (2 * 1024 * 1024)))
+    assert refusal["error"]["code"] == "request_too_large" and "larger than the limit" in refusal["error"]["message"]
+
+
 def completion(**fields: Any) -> Dict[str, Any]:
     return {"model": MODEL, "prompt": "a", "max_tokens": 2, **fields}
 

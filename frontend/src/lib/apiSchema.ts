@@ -5672,6 +5672,15 @@ export interface operations {
                     "application/json": components["schemas"]["OpenAIErrorResponse"];
                 };
             };
+            /** @description a body larger than the server's limit (code request_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorResponse"];
+                };
+            };
         };
     };
     get_model_v1_models__model__get: {
@@ -5715,6 +5724,15 @@ export interface operations {
             };
             /** @description no such model in the models folder (code model_not_found) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorResponse"];
+                };
+            };
+            /** @description a body larger than the server's limit (code request_too_large) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5776,6 +5794,15 @@ export interface operations {
             };
             /** @description no such model in the models folder (code model_not_found) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorResponse"];
+                };
+            };
+            /** @description a body larger than the server's limit (code request_too_large) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5846,6 +5873,15 @@ export interface operations {
             };
             /** @description no such model in the models folder (code model_not_found) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAIErrorResponse"];
+                };
+            };
+            /** @description a body larger than the server's limit (code request_too_large) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -29,6 +29,7 @@ def _refusal(description: str) -> Dict[str, Any]:
 router = APIRouter(prefix="/v1", tags=["openai"], responses={
     401: _refusal("no API key, or a wrong one (code invalid_api_key)"),
     403: _refusal("a request from a page of another site, or to a host name this server does not answer to"),
+    413: _refusal("a body larger than the server's limit (code request_too_large)"),
 })
 _UNKNOWN_MODEL = {404: _refusal("no such model in the models folder (code model_not_found)")}
 _GENERATION_REFUSALS = {
