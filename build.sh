@@ -26,7 +26,7 @@ KERNEL_DISPLAY_NAME="Python (bullet_native)"
 # dependencies and a few minutes to install once. Installed here so CI does not rely on the tests' own apt fallback.
 TORCH_TEST_PACKAGES=(python3-torch libopenblas0-pthread)
 APT_PACKAGES=(gcc python3 python3-venv python3-pip python3-numpy python3-pytest python3-fastapi python3-uvicorn
-              python3-httpx python3-multipart
+              python3-httpx python3-multipart python3-jsonschema
               python3-ipykernel python3-nbclient python3-nbformat python3-matplotlib)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }

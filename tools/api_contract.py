@@ -40,8 +40,9 @@ def typescript(api: dict) -> str:
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder) / "openapi.json", Path(folder) / "types.ts"
         source.write_text(json.dumps(api))
-        subprocess.run([str(GENERATOR), str(source), "-o", str(target), *GENERATOR_OPTIONS], check=True,
-                       capture_output=True, text=True)
+        made = subprocess.run([str(GENERATOR), str(source), "-o", str(target), *GENERATOR_OPTIONS], capture_output=True, text=True)
+        if made.returncode != 0:
+            raise SystemExit(f"openapi-typescript failed:\n{made.stdout}{made.stderr}")
         return target.read_text()
 
 

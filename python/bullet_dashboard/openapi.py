@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, Type
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_flat_models_from_routes, get_openapi
+from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
-from pydantic.schema import get_flat_models_from_models
 from pydantic.schema import schema as pydantic_schema
+
+from .schemas.base import ApiModel
 
 OPENAPI_VERSION = "3.1.0"
 SCHEMAS = "#/components/schemas/"
@@ -46,6 +47,15 @@ def _error_example(path: str, code: str) -> Dict[str, Any] | None:
     return ERROR_EXAMPLES.get(code)
 
 
+def _too_large_bodies(document: Dict[str, Any]) -> None:
+    """Every request with a body may be refused for its size, before any route sees it (the app's body limit)."""
+    for path, item in document.get("paths", {}).items():
+        for operation in item.values():
+            if "requestBody" in operation and not path.startswith("/v1/"):
+                operation["responses"].setdefault("413", {"description": "a body larger than the server's limit",
+                                                          "content": {"application/json": {"schema": {"$ref": SCHEMAS + "ErrorBody"}}}})
+
+
 def _error_bodies(document: Dict[str, Any]) -> None:
     """Refusals are JSON whatever the route answers when it succeeds (FastAPI gives an event stream's errors its media
     type), and an ErrorBody shows the example of its status."""
@@ -63,6 +73,12 @@ def _error_bodies(document: Dict[str, Any]) -> None:
                     media["example"] = example
 
 
+def _subclasses(model: Type[BaseModel]) -> Iterable[Type[BaseModel]]:
+    for sub in model.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
 def component_schemas(models: Iterable[Type[BaseModel]]) -> Dict[str, Any]:
     """The schemas of models no route names directly (bodies of streamed events, OpenAI's shapes), as components."""
     return pydantic_schema(list(models), ref_template=SCHEMAS + "{model}")["definitions"]
@@ -75,6 +91,7 @@ def api_document(app: FastAPI, extra_models: Iterable[Type[BaseModel]] = ()) -> 
                                description=app.description, routes=app.routes, tags=app.openapi_tags)
         for name in FASTAPI_ERRORS:
             document = _replace_refs(document, SCHEMAS + name, SCHEMAS + "ErrorBody")
+        _too_large_bodies(document)
         _error_bodies(document)
         components = document.setdefault("components", {}).setdefault("schemas", {})
         for name in FASTAPI_ERRORS:
@@ -82,7 +99,7 @@ def api_document(app: FastAPI, extra_models: Iterable[Type[BaseModel]] = ()) -> 
         for name, schema in component_schemas(extra_models).items():
             components.setdefault(name, schema)
         # FastAPI writes its document without None values, the nulls of examples included: the models' own go back.
-        for model in get_flat_models_from_routes(app.routes) | get_flat_models_from_models(extra_models):
+        for model in _subclasses(ApiModel):
             examples = getattr(model.__config__, "examples", None)
             if examples and model.__name__ in components:
                 components[model.__name__]["examples"] = examples

@@ -986,8 +986,8 @@ export interface components {
          * @description One field of a request that was refused, and why.
          */
         FieldError: {
-            /** @description the field, e.g. "hidden_size" or "body.steps" */
-            field: string;
+            /** @description the field, e.g. "hidden_size" or "body.steps"; null when no single field is at fault (a config beyond the memory budget) */
+            field: string | null;
             message: string;
         };
         /**
@@ -1056,7 +1056,7 @@ export interface components {
             prompt_tokens: number[];
             /** @description prompt tokens beyond the model's context, dropped from the front */
             prompt_tokens_dropped: number;
-            /** @description max_tokens, eos or cancelled */
+            /** @description max_tokens, stop (a stop string), context_full, cancelled or error */
             stop_reason: string;
             tokens_per_second: number | null;
             time_to_first_token_ms: number | null;
@@ -1148,7 +1148,7 @@ export interface components {
             created: string | null;
             /** @description the session that trained it */
             session_id: string | null;
-            /** @description session or upload */
+            /** @description session, upload, or file (copied into the models folder by hand) */
             source: string | null;
             vocab_size: number | null;
             hidden_size: number | null;
@@ -2089,6 +2089,29 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_presets_api_presets_get: {
@@ -2111,6 +2134,29 @@ export interface operations {
                             [key: string]: string | number | boolean;
                         };
                     };
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -2148,12 +2194,49 @@ export interface operations {
                     "application/json": components["schemas"]["ConfigValidation"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a body larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
+                     *     }
+                     */
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
@@ -2199,6 +2282,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StyleMetrics"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a body larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -2255,6 +2375,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2302,6 +2445,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -2419,6 +2585,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2484,6 +2673,15 @@ export interface operations {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
                      *     }
                      */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
@@ -2571,6 +2769,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2638,6 +2859,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -2739,6 +2983,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2814,6 +3081,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -2931,6 +3221,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3022,6 +3335,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -3129,6 +3465,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3152,6 +3511,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "a dataset named 'letters' already exists; delete it first or choose another name"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a body larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -3222,6 +3595,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -3325,6 +3721,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3418,6 +3837,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -3521,6 +3963,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3614,6 +4079,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -3721,6 +4209,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3744,6 +4255,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "a dataset named 'letters' already exists; delete it first or choose another name"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a body larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -3823,6 +4348,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3846,6 +4394,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "a dataset named 'letters' already exists; delete it first or choose another name"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a body larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -3921,6 +4483,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4028,6 +4613,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4051,6 +4659,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "a dataset named 'letters' already exists; delete it first or choose another name"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a body larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4127,6 +4749,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4233,6 +4878,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4331,6 +4999,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4424,6 +5115,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4531,6 +5245,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4554,6 +5291,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "a dataset named 'letters' already exists; delete it first or choose another name"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a body larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4625,6 +5376,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4712,6 +5486,29 @@ export interface operations {
                     "application/json": components["schemas"]["RunRow"][];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_models_api_models_get: {
@@ -4741,6 +5538,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4793,6 +5613,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -4910,6 +5753,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4973,6 +5839,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5048,6 +5937,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -5116,6 +6028,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5196,6 +6131,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -5205,6 +6163,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "no model named 'storyteller'"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a body larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5270,6 +6242,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -5279,6 +6274,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "no model named 'storyteller'"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a body larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5344,6 +6353,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -5353,6 +6385,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "no model named 'storyteller'"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a body larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5418,6 +6464,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -5427,6 +6496,20 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "no model named 'storyteller'"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a body larger than the server's limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5490,6 +6573,57 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "the upload is larger than the limit of 50 MB"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "unsupported file type '.pdf': upload one of .txt, .md, .jsonl, .docx"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -5539,6 +6673,43 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description there is no session yet */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "no model named 'storyteller'"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];
@@ -5595,6 +6766,29 @@ export interface operations {
                     /**
                      * @example {
                      *       "detail": "invalid dataset name '../etc': use 1-80 letters, digits, '.', '-' or '_', starting with a letter or digit"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the server has a token and the request does not carry it */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a Host this server does not answer to, or another site's page */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "'poetry' is a bundled dataset and cannot be deleted"
                      *     }
                      */
                     "application/json": components["schemas"]["ErrorBody"];

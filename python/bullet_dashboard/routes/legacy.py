@@ -48,7 +48,8 @@ def check_quantization(quantization: Any) -> None:
         raise Invalid(f"quantization {quantization!r} is not supported: only \"BQ4\"")
 
 
-@router.post("/train", response_model=TrainStarted, status_code=201, summary="Train on an uploaded text and build a BQ4 .bullet")
+@router.post("/train", response_model=TrainStarted, status_code=201, summary="Train on an uploaded text and build a BQ4 .bullet",
+             responses={413: {"model": ErrorBody}, 415: {"model": ErrorBody}})
 def train(model_config: str = Form("{}", description='JSON, e.g. {"preset": "tiny"} or {"vocab_size": 512, "embedding_dim": 64, ...}'),
           training_text: UploadFile = File(..., description="UTF-8 text (.txt or .md)"),
           quantization: str = Form("BQ4"), model_name: Optional[str] = Form(None),
@@ -68,7 +69,8 @@ def train(model_config: str = Form("{}", description='JSON, e.g. {"preset": "tin
 
 
 @router.get("/logs", summary="The latest session's events as Server-Sent Events", response_class=EventStream,
-            responses=event_stream_doc("the latest session's events (id = seq), then 'end'", "a training event"))
+            responses={**event_stream_doc("the latest session's events (id = seq), then 'end'", "a training event"),
+                       404: {"model": ErrorBody, "description": "there is no session yet"}})
 async def logs(request: Request, sessions: SessionManager = Depends(deps.sessions), settings: Settings = Depends(deps.settings)):
     session = sessions.latest()
     return sse_response(session_events(session, last_event_id(request, None), follow=True, types=None,

@@ -112,8 +112,11 @@ async def stream_tokens(run: ModelRunner, name: str, prompt: str, options: dict[
                     if tokens.choice is not None:
                         event["choice"] = tokens.choice
                     loop.call_soon_threadsafe(queue.put_nowait, ("token", event))
-                result = tokens.result or {}
-            loop.call_soon_threadsafe(queue.put_nowait, ("done", result))
+                result = tokens.result
+            if result is None:  # the model was closed under the stream
+                loop.call_soon_threadsafe(queue.put_nowait, ("error", {"detail": "the generation ended before it finished"}))
+            else:
+                loop.call_soon_threadsafe(queue.put_nowait, ("done", result))
         except (BulletError, DashboardError) as e:
             loop.call_soon_threadsafe(queue.put_nowait, ("error", {"detail": str(e)}))
         except Exception as e:  # noqa: BLE001 - the stream must end whatever went wrong (a model deleted meanwhile)

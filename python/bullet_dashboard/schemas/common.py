@@ -10,7 +10,8 @@ from .base import ApiModel, Reply
 
 class FieldError(Reply):
     """One field of a request that was refused, and why."""
-    field: str = Field(..., description='the field, e.g. "hidden_size" or "body.steps"')
+    field: Optional[str] = Field(..., description='the field, e.g. "hidden_size" or "body.steps"; null when no single field is at fault '
+                                                  "(a config beyond the memory budget)")
     message: str
 
 

@@ -16,7 +16,7 @@ class ModelSummary(Reply):
     model_name: Optional[str] = None
     created: Optional[str] = None
     session_id: Optional[str] = Field(None, description="the session that trained it")
-    source: Optional[str] = Field(None, description="session or upload")
+    source: Optional[str] = Field(None, description="session, upload, or file (copied into the models folder by hand)")
     vocab_size: Optional[int] = None
     hidden_size: Optional[int] = None
     num_layers: Optional[int] = None
@@ -109,7 +109,7 @@ class Generation(Reply):
     token_count: int
     prompt_tokens: List[int]
     prompt_tokens_dropped: int = Field(..., description="prompt tokens beyond the model's context, dropped from the front")
-    stop_reason: str = Field(..., description="max_tokens, eos or cancelled")
+    stop_reason: str = Field(..., description="max_tokens, stop (a stop string), context_full, cancelled or error")
     tokens_per_second: Optional[float]
     time_to_first_token_ms: Optional[float]
     seed: int = Field(..., description="the seed it sampled with (give it back to repeat the text)")

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 
 from api_document import assert_matches, component, response_schema
 
-from .conftest import sse_messages
+from .conftest import config, make_client, sse_messages, story_text
 
 REPO = Path(__file__).resolve().parents[3]
 FRONTEND = REPO / "frontend"
@@ -130,13 +130,20 @@ def test_every_example_matches_its_schema(document):
     assert checked > 100  # every error response of the dashboard's routes has one
 
 
+def committed_types() -> str:
+    """The types as committed (./build.sh rewrites the working copy from the current document, so that cannot show
+    a stale commit); outside a git checkout, the file as it is."""
+    shown = subprocess.run(["git", "show", f"HEAD:{TYPES.relative_to(REPO)}"], cwd=REPO, capture_output=True, text=True)
+    return shown.stdout if shown.returncode == 0 else TYPES.read_text()
+
+
 def test_the_committed_frontend_types_are_generated_from_the_served_document(document):
     generated = typescript(document)
-    committed = TYPES.read_text()
+    committed = committed_types()
     if generated != committed:
         diff = "".join(list(difflib.unified_diff(committed.splitlines(True), generated.splitlines(True), "committed", "generated"))[:60])
-        pytest.fail(f"{TYPES.relative_to(REPO)} differs from what the served document generates "
-                    f"(run ./build.sh or python tools/api_contract.py):\n{diff}")
+        pytest.fail(f"the committed {TYPES.relative_to(REPO)} differs from what the served document generates: "
+                    f"commit the file ./build.sh (or python tools/api_contract.py) wrote:\n{diff}")
 
 
 def test_real_answers_and_streamed_data_match_the_document(client, trained, document):
@@ -163,3 +170,15 @@ def test_real_answers_and_streamed_data_match_the_document(client, trained, docu
     assert refused.status_code == 422
     assert_matches(document, response_schema(document, "post", "/api/sessions", 422), refused.json())
     assert refused.json()["errors"][0]["field"] == "hidden_size"
+
+
+def test_refusals_without_a_field_or_a_session_match_the_document(data_dir, document):
+    """A config beyond the memory budget is no single field's fault (field null); /logs before any session is a 404."""
+    with make_client(data_dir, memory_budget_bytes=100 * 1024 * 1024) as client:
+        r = client.post("/api/sessions", json={"text": story_text(), "config": config()})
+        assert r.status_code == 422, r.text
+        assert_matches(document, response_schema(document, "post", "/api/sessions", 422), r.json())
+        assert r.json()["errors"][0]["field"] is None
+        r = client.get("/logs")
+        assert r.status_code == 404, r.text
+        assert_matches(document, response_schema(document, "get", "/logs", 404), r.json())
