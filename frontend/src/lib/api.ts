@@ -83,6 +83,8 @@ async function call<T>(pending: Promise<{ data?: T; error?: unknown; response: R
     result = await pending;
   } catch (e) {
     if ((e as Error).name === "AbortError") throw e;
+    // A success whose body is not JSON (a proxy's page in between); anything else thrown here is a failed fetch.
+    if (e instanceof SyntaxError) throw new ApiError(`The server's answer is not JSON (${e.message}). Is a proxy in between?`, 0);
     throw new ApiError(UNREACHABLE, 0);
   }
   const { data, error, response } = result;

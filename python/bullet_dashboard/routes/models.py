@@ -10,7 +10,7 @@ from typing import Any, AsyncIterator, List, Optional
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from bullet_native import BulletError
 from bullet_native.gguf import GGUF_TYPES
@@ -146,11 +146,11 @@ def perplexity(name: str, body: TextForModel, run: ModelRunner = Depends(deps.ru
 @router.post("/{name}/attention", response_model=AttentionMaps,
              summary="Attention of every layer and head for a text: tokens and maps[layer][head][query][key]",
              responses={422: {"model": ErrorBody}})
-def attention(name: str, body: TextForModel, run: ModelRunner = Depends(deps.runner)) -> dict[str, Any]:
+def attention(name: str, body: TextForModel, run: ModelRunner = Depends(deps.runner)) -> JSONResponse:
     with run.use(name) as model:
         weights, tokens = model.attention(body.text, return_tokens=True)
     maps = weights.tolist() if hasattr(weights, "tolist") else weights
-    return {"tokens": tokens, "layers": len(maps), "heads": len(maps[0]) if maps else 0, "maps": maps}
+    return JSONResponse(AttentionMaps.complete({"tokens": tokens, "layers": len(maps), "heads": len(maps[0]) if maps else 0, "maps": maps}))
 
 
 def style_prompt(original: dict[str, Any]) -> str:

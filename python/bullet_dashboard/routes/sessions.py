@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from .. import deps
 from ..atomic import atomic_file
@@ -171,15 +172,15 @@ def attention_index(session_id: str, sessions: SessionManager = Depends(deps.ses
 
 @router.post("/{session_id}/attention", response_model=AttentionSnapshot,
              summary="An attention snapshot now, with the live session's current weights (tokens, layers, heads, maps)")
-def attention_now(session_id: str, body: AttentionProbe = AttentionProbe(), sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
-    return sessions.attention(sessions.get(session_id), body.text)
+def attention_now(session_id: str, body: AttentionProbe = AttentionProbe(), sessions: SessionManager = Depends(deps.sessions)) -> JSONResponse:
+    return JSONResponse(AttentionSnapshot.complete(sessions.attention(sessions.get(session_id), body.text)))
 
 
 @router.get("/{session_id}/attention/{seq}", response_model=AttentionSnapshot,
             summary="One attention snapshot: tokens, layers, heads, maps[layer][head][query][key]")
-def attention_snapshot(session_id: str, seq: int, sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
+def attention_snapshot(session_id: str, seq: int, sessions: SessionManager = Depends(deps.sessions)) -> JSONResponse:
     session = sessions.get(session_id)
     match = [e for e in session.events.after(max(0, seq - 1), {"attention"}, limit=1) if e["seq"] == seq]
     if not match:
         raise NotFound(f"session {session_id} has no attention snapshot with seq {seq}")
-    return match[0]
+    return JSONResponse(AttentionSnapshot.complete(match[0]))

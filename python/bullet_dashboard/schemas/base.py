@@ -59,3 +59,9 @@ class Reply(ApiModel):
     class Config:
         every_field_present = True
         extra = "allow"
+
+    @classmethod
+    def complete(cls, data: Dict[str, Any]) -> Dict[str, Any]:
+        """The data with each of this model's fields (null where it has none), unvalidated: for bodies of many numbers
+        (attention maps), which validating against the model would take seconds to walk."""
+        return {**{field.alias: None for field in cls.__fields__.values()}, **data}

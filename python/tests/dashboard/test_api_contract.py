@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 
 from api_document import assert_matches, component, response_schema
 
-from .conftest import config, make_client, sse_messages, story_text
+from .conftest import config, make_client, sse_messages, story_text, wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 FRONTEND = REPO / "frontend"
@@ -182,3 +182,17 @@ def test_refusals_without_a_field_or_a_session_match_the_document(data_dir, docu
         r = client.get("/logs")
         assert r.status_code == 404, r.text
         assert_matches(document, response_schema(document, "get", "/logs", 404), r.json())
+
+
+def test_an_attention_snapshot_taken_now_matches_the_document(client, document):
+    """Answered without validating against the model (its maps are many numbers), so checked here."""
+    r = client.post("/api/sessions", json={"text": story_text(), "config": config(), "start": False})
+    assert r.status_code == 201, r.text
+    path = f"/api/sessions/{r.json()['id']}/attention"
+    wait_until(lambda: client.get(path.rsplit("/", 1)[0]).json()["state"] == "ready", what="the worker to be ready")
+    r = client.post(path, json={"text": "Tom saw Anna"})
+    assert r.status_code == 200, r.text
+    snapshot = r.json()
+    assert_matches(document, response_schema(document, "post", "/api/sessions/{session_id}/attention", 200), snapshot)
+    assert len(snapshot["maps"]) == snapshot["layers"] == 1 and len(snapshot["maps"][0]) == snapshot["heads"] == 2
+    assert [len(row) for row in snapshot["maps"][0][0]] == list(range(1, len(snapshot["tokens"]) + 1))
