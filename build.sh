@@ -26,7 +26,7 @@ KERNEL_DISPLAY_NAME="Python (bullet_native)"
 # dependencies and a few minutes to install once. Installed here so CI does not rely on the tests' own apt fallback.
 TORCH_TEST_PACKAGES=(python3-torch libopenblas0-pthread)
 APT_PACKAGES=(gcc python3 python3-venv python3-pip python3-numpy python3-pytest python3-fastapi python3-uvicorn
-              python3-httpx python3-multipart
+              python3-httpx python3-multipart python3-jsonschema
               python3-ipykernel python3-nbclient python3-nbformat python3-matplotlib)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -121,6 +121,14 @@ build_frontend() {
     log "installing the frontend's npm packages (npm ci)"
     (cd "$FRONTEND" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$deps_stamp"
+  fi
+  # The API types the frontend compiles against are generated from the server's OpenAPI document.
+  local types_stamp="$FRONTEND/node_modules/.bullet-api-types"
+  if changed_since "$types_stamp" python/bullet_dashboard/*.py python/bullet_dashboard/routes python/bullet_dashboard/schemas \
+       python/bullet_native/*.py tools/api_contract.py "$FRONTEND/package-lock.json"; then
+    log "generating the frontend's API types from the OpenAPI document"
+    "$VENV/bin/python" tools/api_contract.py
+    touch "$types_stamp"
   fi
   local ui_stamp="$UI_OUT/.bullet-built"
   if [ ! -f "$UI_OUT/index.html" ] || changed_since "$ui_stamp" "$FRONTEND/src" "$FRONTEND/index.html" "$FRONTEND/vite.config.ts" \

@@ -12,7 +12,11 @@ from starlette.exceptions import HTTPException
 from bullet_native import BulletError, Status
 
 from .limits import BodySizeLimit
+from .openapi import api_document
 from .routes import datasets, legacy, models, openai, runs, sessions, system
+from .schemas.common import ErrorBody
+from .schemas.models import GenerationToken
+from .schemas.openai import DOCUMENTED as OPENAI_SHAPES
 from .security import AccessGuard
 from .services.datasets import DatasetStore
 from .services.errors import (BadRequest, Conflict, DashboardError, Forbidden, Invalid, NotFound, TooLarge, Unavailable,
@@ -22,6 +26,10 @@ from .services.runtime import ModelRunner
 from .services.sessions import SessionManager
 from .settings import Settings
 from .static import DOCS_NOT_BUILT_PAGE, NOT_BUILT_PAGE, STATIC_DIR, SWAGGER_DIR, UI_TABS, swagger_built, ui_built
+
+# Every route passes the access guard first (README, "Security"); /v1 documents these in OpenAI's shape instead.
+ACCESS_REFUSALS = {401: {"model": ErrorBody, "description": "the server has a token and the request does not carry it"},
+                   403: {"model": ErrorBody, "description": "a Host this server does not answer to, or another site's page"}}
 
 # The HTTP status of every kind of refusal; anything else is the server's fault (500).
 ERROR_STATUS = {BadRequest: 400, Forbidden: 403, NotFound: 404, Conflict: 409, TooLarge: 413, Unsupported: 415, Invalid: 422,
@@ -54,7 +62,7 @@ def error_body(error: Exception) -> dict:
 def create_app(settings: Settings) -> FastAPI:
     """A new app over ``settings.data_dir``; it finds every dataset, model and session already there."""
     # /docs is served below from the package's own copy of Swagger UI: FastAPI's default page loads it from a CDN.
-    app = FastAPI(title="Bullet Dashboard", version=system.SERVER_VERSION, docs_url=None, redoc_url=None,
+    app = FastAPI(title="Bullet Dashboard", version=system.SERVER_VERSION, docs_url=None, redoc_url=None, responses=ACCESS_REFUSALS,
                   description="Train tiny 4-bit language models into .bullet files: datasets, training sessions with live "
                               "Server-Sent Events, models, and the legacy /train, /logs and /download routes.")
     data = Path(settings.data_dir)
@@ -76,6 +84,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def refused(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(error_body(exc), status_code=http_status(exc), headers=getattr(exc, "headers", None))
 
+    @app.exception_handler(Exception)
+    async def failed(request: Request, exc: Exception) -> JSONResponse:
+        """A fault of the server's own, still as an ErrorBody (Starlette raises it on, so the server logs the traceback)."""
+        return JSONResponse({"detail": f"the server failed: {type(exc).__name__}: {exc}"}, status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()]
@@ -85,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     for module in (system, datasets, sessions, runs, models, legacy, openai):
         app.include_router(module.router)
+    app.openapi = lambda: api_document(app, [ErrorBody, GenerationToken, *OPENAI_SHAPES])
 
     @app.get("/docs", include_in_schema=False)
     def api_docs():

@@ -1,9 +1,9 @@
 """A request body limit enforced while the body streams in, before any parser buffers it."""
 from __future__ import annotations
 
-import json
 from typing import Any, Awaitable, Callable
 
+from .security import refusal
 from .settings import describe_bytes
 
 Scope = dict[str, Any]
@@ -30,10 +30,10 @@ class BodySizeLimit:
                 try:
                     declared = int(value)
                 except ValueError:
-                    await self._reject(send, 400, "the Content-Length header is not a number")
+                    await refusal(scope, 400, "the Content-Length header is not a number", "invalid_content_length")(scope, receive, send)
                     return
                 if declared > self.max_bytes:
-                    await self._reject(send, 413, self._message())
+                    await self._too_large(scope, receive, send)
                     return
         received = 0
         started = False
@@ -57,14 +57,9 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._reject(send, 413, self._message())
+                await self._too_large(scope, receive, send)
 
-    def _message(self) -> str:
-        return f"the request is larger than the limit of {describe_bytes(self.max_bytes)}"
-
-    @staticmethod
-    async def _reject(send: Callable[[Message], Awaitable[None]], status: int, detail: str) -> None:
-        body = json.dumps({"detail": detail}).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+    async def _too_large(self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]) -> None:
+        """The 413, in the shape the caller reads (OpenAI's error under /v1)."""
+        message = f"the request is larger than the limit of {describe_bytes(self.max_bytes)}"
+        await refusal(scope, 413, message, "request_too_large")(scope, receive, send)

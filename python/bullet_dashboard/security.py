@@ -198,7 +198,7 @@ def refusal(scope, status: int, message: str, code: str) -> Response:
     """The refusal in the shape the caller reads: OpenAI's error under /v1, a page for a page load, else the app's."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if _under(scope["path"], OPENAI_ROUTES):
-        kind = "invalid_request_error" if status == 401 else "permission_error"
+        kind = "permission_error" if status == 403 else "invalid_request_error"
         return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": code}}, status, headers)
     accept = HTTPConnection(scope).headers.get("accept", "")
     if scope.get("method") == "GET" and "text/html" in accept and not _under(scope["path"], DATA_ROUTES):

@@ -87,6 +87,18 @@ async def session_events(session: ManagedSession, after: int, *, follow: bool, t
         session.subscribers.remove(waiter)
 
 
+class EventStream(StreamingResponse):
+    """A Server-Sent Events response (as a route's response_class, it documents the route's 200 as text/event-stream)."""
+    media_type = "text/event-stream"
+
+
 def sse_response(stream: AsyncIterator[str]) -> StreamingResponse:
     """Wraps an SSE generator with the headers proxies and browsers need."""
-    return StreamingResponse(stream, media_type="text/event-stream", headers=HEADERS)
+    return EventStream(stream, headers=HEADERS)
+
+
+def event_stream_doc(description: str, data: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """A route's 200 as Server-Sent Events, for the document: what the stream carries and, when it has one, the schema
+    (a component name) of each message's data."""
+    schema = {"type": "string", "description": f"each message's data: {data} (JSON)" if data else "SSE messages"}
+    return {200: {"description": description, "content": {"text/event-stream": {"schema": schema}}}}

@@ -11,9 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bullet_native import build_bullet
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 FIXTURES = SHARED / "fixtures"
+
 
 def first_line(process: subprocess.Popen, expected: str, timeout: float = 60) -> str:
     """The first line a child prints (text mode), which must contain ``expected``; a child that prints something else
@@ -93,3 +96,17 @@ def pytest_sessionfinish(session, exitstatus):
 
 # The trainer caches its speed calibration per machine; tests measure into a folder of their own.
 os.environ.setdefault("BULLET_NATIVE_CACHE_DIR", tempfile.mkdtemp(prefix="bullet-native-cache-"))
+
+
+def write_model(folder: Path, name: str) -> Path:
+    """A random character-level model (d 64, 2 layers, context 128) named `name`."""
+    source = folder / f"{name}-source"
+    source.mkdir(parents=True)
+    (source / "config.json").write_text(json.dumps(
+        {"hidden_size": 64, "num_layers": 2, "num_heads": 4, "max_context": 128, "model_name": name}))
+    (source / "tokenizer.json").write_text(json.dumps({"vocab": char_vocab(40), "merges": []}))
+    for tensor, array in model_tensors(40, 64, 2, seed=3).items():
+        np.save(source / f"{tensor}.npy", array)
+    out = folder / f"{name}.bullet"
+    build_bullet(source, out)
+    return out

@@ -7,33 +7,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from bullet_dashboard.app import create_app
 from bullet_dashboard.settings import Settings
-from bullet_native import build_bullet
 from bullet_native.serving import OpenAiService
 
-from conftest import char_vocab, first_line, model_tensors
+from conftest import first_line, write_model
 
 REPO = Path(__file__).resolve().parents[2]
 OPENAI_DIR = REPO / "tools" / "openai"
-
-
-def write_model(folder: Path, name: str) -> Path:
-    """A random character-level model (d 64, 2 layers, context 128) named `name`."""
-    source = folder / f"{name}-source"
-    source.mkdir(parents=True)
-    (source / "config.json").write_text(json.dumps(
-        {"hidden_size": 64, "num_layers": 2, "num_heads": 4, "max_context": 128, "model_name": name}))
-    (source / "tokenizer.json").write_text(json.dumps({"vocab": char_vocab(40), "merges": []}))
-    for tensor, array in model_tensors(40, 64, 2, seed=3).items():
-        np.save(source / f"{tensor}.npy", array)
-    out = folder / f"{name}.bullet"
-    build_bullet(source, out)
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -154,7 +154,8 @@ public sealed class GenerationResponse : OpenAiResponse
         var choiceJson = Chat
             ? new JsonObject
             {
-                ["index"] = 0, ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = _text.ToString() },
+                // OpenAI always writes refusal, null when the model refused nothing (as this one never does).
+                ["index"] = 0, ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = _text.ToString(), ["refusal"] = null },
                 ["logprobs"] = logprobs, ["finish_reason"] = FinishReason(),
             }
             : new JsonObject { ["text"] = _text.ToString(), ["index"] = 0, ["logprobs"] = logprobs, ["finish_reason"] = FinishReason() };
@@ -197,6 +198,7 @@ public sealed class GenerationResponse : OpenAiResponse
                         ["token"] = Text(c.Id), ["logprob"] = Math.Log(c.Probability), ["bytes"] = Bytes(tokenizer.Tokens[c.Id]),
                     }).ToArray()),
                 }).ToArray()),
+                ["refusal"] = null,
             };
         return new JsonObject
         {

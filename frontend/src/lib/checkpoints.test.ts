@@ -18,7 +18,7 @@ describe("checkpoints", () => {
     expect(exportSource({ checkpoint: "best", step: 250 }, checkpoints)).toBe("the best checkpoint by validation loss (step 250, validation loss 4.671)");
     expect(exportSource({ checkpoint: "step-0000600", step: 600 }, checkpoints)).toBe("the last weights (step 600)");
     expect(exportSource({ checkpoint: "step-0000100", step: 100 }, checkpoints)).toBe("the checkpoint (step 100)");
-    expect(exportSource({ step: 42 }, checkpoints)).toBe("the weights at step 42");
+    expect(exportSource({ step: 42, checkpoint: null }, checkpoints)).toBe("the weights at step 42");
   });
   it("offers the last weights instead of the best only when they are other weights", () => {
     expect(otherLastWeights({ checkpoint: "best", step: 250 }, checkpoints)?.step).toBe(600);

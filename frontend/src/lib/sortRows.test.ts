@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { ModelSummary } from "@/lib/api";
 import { nextSort, sortRows } from "./sortRows";
 
-const m = (name: string, bytes: number, val_loss: number | null, created: string): ModelSummary => ({ name, bytes, val_loss, created });
+type Row = Pick<ModelSummary, "name" | "bytes" | "val_loss" | "created">;
+const m = (name: string, bytes: number, val_loss: number | null, created: string): Row => ({ name, bytes, val_loss, created });
 const models = [m("b", 300, 2.5, "2026-01-02"), m("a", 100, null, "2026-01-03"), m("c", 200, 1.5, "2026-01-01")];
 
 describe("sortRows", () => {

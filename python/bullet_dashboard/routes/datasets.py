@@ -8,7 +8,8 @@ from fastapi.responses import FileResponse
 
 from .. import deps
 from ..paths import check_name, stem_of_upload
-from ..schemas import DatasetDetail, DatasetFromText, DatasetSummary, ErrorBody
+from ..schemas.common import ErrorBody
+from ..schemas.datasets import DatasetDetail, DatasetFromText, DatasetSummary
 from ..services.datasets import UPLOAD_SUFFIXES, DatasetStore
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"], responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}})
@@ -24,7 +25,8 @@ def get_dataset(name: str, store: DatasetStore = Depends(deps.datasets)) -> dict
     return store.get(name)
 
 
-@router.get("/{name}/text", response_class=FileResponse, summary="The dataset's text (UTF-8)")
+@router.get("/{name}/text", response_class=FileResponse, summary="The dataset's text (UTF-8)",
+            responses={200: {"description": "the text", "content": {"text/plain": {"schema": {"type": "string"}}}}})
 def dataset_text(name: str, store: DatasetStore = Depends(deps.datasets)) -> FileResponse:
     return FileResponse(store.path(name), media_type="text/plain; charset=utf-8")
 

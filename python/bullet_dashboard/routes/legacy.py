@@ -11,13 +11,14 @@ from fastapi.responses import FileResponse
 from .. import deps
 from ..atomic import atomic_file
 from ..paths import check_name, stem_of_upload
-from ..schemas import ErrorBody, TrainStarted
+from ..schemas.common import ErrorBody
+from ..schemas.legacy import TrainStarted
 from ..services.datasets import copy_limited
 from ..services.errors import Invalid, NotFound
 from ..services.models import ModelStore
 from ..services.sessions import SessionManager
 from ..settings import Settings
-from ..sse import last_event_id, session_events, sse_response
+from ..sse import EventStream, event_stream_doc, last_event_id, session_events, sse_response
 
 router = APIRouter(tags=["legacy routes"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
@@ -47,7 +48,8 @@ def check_quantization(quantization: Any) -> None:
         raise Invalid(f"quantization {quantization!r} is not supported: only \"BQ4\"")
 
 
-@router.post("/train", response_model=TrainStarted, status_code=201, summary="Train on an uploaded text and build a BQ4 .bullet")
+@router.post("/train", response_model=TrainStarted, status_code=201, summary="Train on an uploaded text and build a BQ4 .bullet",
+             responses={413: {"model": ErrorBody}, 415: {"model": ErrorBody}})
 def train(model_config: str = Form("{}", description='JSON, e.g. {"preset": "tiny"} or {"vocab_size": 512, "embedding_dim": 64, ...}'),
           training_text: UploadFile = File(..., description="UTF-8 text (.txt or .md)"),
           quantization: str = Form("BQ4"), model_name: Optional[str] = Form(None),
@@ -66,14 +68,18 @@ def train(model_config: str = Form("{}", description='JSON, e.g. {"preset": "tin
     return {"session_id": session.id, "model_name": name, "download": f"/download/{name}", "state": session.state}
 
 
-@router.get("/logs", summary="The latest session's events as Server-Sent Events")
+@router.get("/logs", summary="The latest session's events as Server-Sent Events", response_class=EventStream,
+            responses={**event_stream_doc("the latest session's events (id = seq), then 'end'", "a training event"),
+                       404: {"model": ErrorBody, "description": "there is no session yet"}})
 async def logs(request: Request, sessions: SessionManager = Depends(deps.sessions), settings: Settings = Depends(deps.settings)):
     session = sessions.latest()
     return sse_response(session_events(session, last_event_id(request, None), follow=True, types=None,
                                        keepalive=settings.keepalive_seconds, ending=lambda: sessions.ending))
 
 
-@router.get("/download/{model_name}", response_class=FileResponse, summary="Download a built .bullet (the name may end in .bullet)")
+@router.get("/download/{model_name}", response_class=FileResponse, summary="Download a built .bullet (the name may end in .bullet)",
+            responses={200: {"description": "the .bullet file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                       404: {"model": ErrorBody}})
 def download(model_name: str, store: ModelStore = Depends(deps.models), sessions: SessionManager = Depends(deps.sessions)) -> FileResponse:
     name = model_name[: -len(".bullet")] if model_name.endswith(".bullet") else model_name
     try:

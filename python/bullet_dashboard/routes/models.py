@@ -6,11 +6,11 @@ import asyncio
 import logging
 import threading
 import time
-from typing import Any, AsyncIterator, Dict, List, Optional
+from typing import Any, AsyncIterator, List, Optional
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from bullet_native import BulletError
 from bullet_native.gguf import GGUF_TYPES
@@ -18,14 +18,22 @@ from bullet_native.text_stats import text_stats
 
 from .. import deps
 from ..paths import check_name, stem_of_upload
-from ..schemas import ErrorBody, GenerateBody, ModelSummary, Sampling, StyleBody, TextForModel
+from ..schemas.attention import AttentionMaps
+from ..schemas.common import ErrorBody
+from ..schemas.models import (Generation, GenerateBody, ModelInspect, ModelSummary, Perplexity, Sampling, StyleBody, StyleReport,
+                              TextForModel)
 from ..services.datasets import DatasetStore
 from ..services.errors import DashboardError, Invalid
 from ..services.models import ModelStore
 from ..services.runtime import ModelRunner
-from ..sse import format_sse, sse_response
+from ..sse import event_stream_doc, format_sse, sse_response
 
 log = logging.getLogger("bullet_dashboard.models")
+
+# With stream=true the 200 is Server-Sent Events instead of JSON: a GenerationToken per piece, then 'done' with the
+# Generation, or 'error' with {detail}.
+GENERATION_STREAM = event_stream_doc("JSON (a Generation), or with stream=true Server-Sent Events: a GenerationToken per piece "
+                                     "(id = its index), then 'done' with the Generation, or 'error' with {detail}", "GenerationToken")
 
 router = APIRouter(prefix="/api/models", tags=["models"], responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}})
 
@@ -35,12 +43,13 @@ def list_models(store: ModelStore = Depends(deps.models)) -> list[dict[str, Any]
     return store.list()
 
 
-@router.get("/{name}", response_model=Dict[str, Any], summary="The native inspect report (header, tokenizer, tensors, warnings) and the summary")
+@router.get("/{name}", response_model=ModelInspect, responses={422: {"model": ErrorBody}}, summary="The native inspect report (header, tokenizer, tensors, warnings) and the summary")
 def inspect_model(name: str, store: ModelStore = Depends(deps.models)) -> dict[str, Any]:
     return {**store.inspect(name), "summary": store.summary(name)}
 
 
-@router.get("/{name}/download", response_class=FileResponse, summary="Download the .bullet file")
+@router.get("/{name}/download", response_class=FileResponse, summary="Download the .bullet file",
+            responses={200: {"description": "the .bullet file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
 def download(name: str, store: ModelStore = Depends(deps.models)) -> FileResponse:
     return FileResponse(store.path(name), media_type="application/octet-stream", filename=f"{name}.bullet")
 
@@ -48,7 +57,8 @@ def download(name: str, store: ModelStore = Depends(deps.models)) -> FileRespons
 @router.get("/{name}/gguf", response_class=FileResponse, summary="Download the model as llama.cpp GGUF",
             description="Exported from the .bullet file on first request (its 4-bit weights dequantized, then stored as "
                         "`type`; norms stay f32), cached until the model changes. Saved as `<name>-<type>.gguf`.",
-            responses={200: {"description": "the GGUF file", "content": {"application/octet-stream": {}}}, 422: {"model": ErrorBody}})
+            responses={200: {"description": "the GGUF file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                       422: {"model": ErrorBody}})
 def download_gguf(name: str, gguf_type: str = Query("q8_0", alias="type", description=f"tensor type: {', '.join(GGUF_TYPES)}"),
                   store: ModelStore = Depends(deps.models)) -> FileResponse:
     return FileResponse(store.gguf(name, gguf_type), media_type="application/octet-stream", filename=f"{name}-{gguf_type}.gguf")
@@ -70,7 +80,7 @@ def delete_model(name: str, store: ModelStore = Depends(deps.models), run: Model
 
 
 @router.post("/{name}/generate", summary="Generate text (whole, or streamed as Server-Sent Events with stream=true)",
-             response_model=Dict[str, Any], responses={422: {"model": ErrorBody}})
+             response_model=Generation, responses={**GENERATION_STREAM, 422: {"model": ErrorBody}})
 async def generate(name: str, body: GenerateBody, run: ModelRunner = Depends(deps.runner)):
     run.store.inspect(name)  # 404 / 422 as HTTP errors before any stream starts
     options = Sampling(**body.dict(include=set(Sampling.__fields__))).options()
@@ -102,8 +112,11 @@ async def stream_tokens(run: ModelRunner, name: str, prompt: str, options: dict[
                     if tokens.choice is not None:
                         event["choice"] = tokens.choice
                     loop.call_soon_threadsafe(queue.put_nowait, ("token", event))
-                result = tokens.result or {}
-            loop.call_soon_threadsafe(queue.put_nowait, ("done", result))
+                result = tokens.result
+            if result is None:  # the model was closed under the stream
+                loop.call_soon_threadsafe(queue.put_nowait, ("error", {"detail": "the generation ended before it finished"}))
+            else:
+                loop.call_soon_threadsafe(queue.put_nowait, ("done", result))
         except (BulletError, DashboardError) as e:
             loop.call_soon_threadsafe(queue.put_nowait, ("error", {"detail": str(e)}))
         except Exception as e:  # noqa: BLE001 - the stream must end whatever went wrong (a model deleted meanwhile)
@@ -123,21 +136,21 @@ async def stream_tokens(run: ModelRunner, name: str, prompt: str, options: dict[
         cancelled.set()
 
 
-@router.post("/{name}/perplexity", response_model=Dict[str, Any], summary="Perplexity of a text under the model",
+@router.post("/{name}/perplexity", response_model=Perplexity, summary="Perplexity of a text under the model",
              responses={422: {"model": ErrorBody}})
 def perplexity(name: str, body: TextForModel, run: ModelRunner = Depends(deps.runner)) -> dict[str, Any]:
     with run.use(name) as model:
         return model.perplexity(body.text)
 
 
-@router.post("/{name}/attention", response_model=Dict[str, Any],
+@router.post("/{name}/attention", response_model=AttentionMaps,
              summary="Attention of every layer and head for a text: tokens and maps[layer][head][query][key]",
              responses={422: {"model": ErrorBody}})
-def attention(name: str, body: TextForModel, run: ModelRunner = Depends(deps.runner)) -> dict[str, Any]:
+def attention(name: str, body: TextForModel, run: ModelRunner = Depends(deps.runner)) -> JSONResponse:
     with run.use(name) as model:
         weights, tokens = model.attention(body.text, return_tokens=True)
     maps = weights.tolist() if hasattr(weights, "tolist") else weights
-    return {"tokens": tokens, "layers": len(maps), "heads": len(maps[0]) if maps else 0, "maps": maps}
+    return JSONResponse(AttentionMaps.complete({"tokens": tokens, "layers": len(maps), "heads": len(maps[0]) if maps else 0, "maps": maps}))
 
 
 def style_prompt(original: dict[str, Any]) -> str:
@@ -148,7 +161,7 @@ def style_prompt(original: dict[str, Any]) -> str:
     return next((o for o in openers if o.lower() != first), openers[0] if openers else "The") + " "
 
 
-@router.post("/{name}/style", response_model=Dict[str, Any], responses={422: {"model": ErrorBody}},
+@router.post("/{name}/style", response_model=StyleReport, responses={422: {"model": ErrorBody}},
              summary="Original vs generated passage with style metrics for both, how much of the passage is copied, "
                      "and the model's confidence on the original")
 def style(name: str, body: StyleBody, run: ModelRunner = Depends(deps.runner), datasets: DatasetStore = Depends(deps.datasets)) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any, List
 from fastapi import APIRouter, Depends
 
 from .. import deps
-from ..schemas import RunRow
+from ..schemas.runs import RunRow
 from ..services.runs import run_rows
 from ..services.sessions import SessionManager
 

@@ -5,16 +5,19 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from .. import deps
 from ..atomic import atomic_file
-from ..schemas import (AttentionIndex, AttentionProbe, ErrorBody, ExportBody, ExportResult, SessionCreate, SessionDetail,
-                       SessionRename, SessionSummary, SpeedBody, StepBody)
+from ..schemas.attention import AttentionSnapshot
+from ..schemas.common import ErrorBody
+from ..schemas.sessions import (AttentionIndex, AttentionProbe, CheckpointFolder, ExportBody, ExportResult, SessionCreate,
+                                SessionDetail, SessionRename, SessionSummary, SpeedBody, StepBody)
 from ..services.datasets import DatasetStore, upload_too_large
 from ..services.errors import Invalid, NotFound
 from ..services.sessions import ManagedSession, SessionManager
 from ..settings import Settings
-from ..sse import last_event_id, session_events, sse_response
+from ..sse import EventStream, event_stream_doc, last_event_id, session_events, sse_response
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"],
                    responses={400: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 503: {"model": ErrorBody}})
@@ -57,7 +60,7 @@ def list_sessions(sessions: SessionManager = Depends(deps.sessions)) -> list[dic
 
 @router.post("", response_model=SessionDetail, status_code=201,
              summary="Create a session (config validated by the native library, memory checked against the budget)",
-             responses={422: {"model": ErrorBody}})
+             responses={413: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 def create_session(body: SessionCreate, sessions: SessionManager = Depends(deps.sessions),
                    datasets: DatasetStore = Depends(deps.datasets), settings: Settings = Depends(deps.settings)) -> dict[str, Any]:
     writer = text_writer(body, datasets, settings)
@@ -136,7 +139,9 @@ def export(session_id: str, body: ExportBody = ExportBody(), sessions: SessionMa
 
 
 @router.get("/{session_id}/events", summary="Server-Sent Events: id = seq; Last-Event-ID replays; 'end' when no more can come",
-            response_description="text/event-stream")
+            response_class=EventStream, responses=event_stream_doc(
+                "the session's events (id = seq, data the event), then an 'end' message {last_seq, state} once no more can come",
+                "a training event"))
 async def events(session_id: str, request: Request, last_event_id_query: Optional[int] = Query(None, alias="last_event_id", ge=0),
                  follow: bool = Query(True, description="keep streaming live events (false: replay and end)"),
                  types: Optional[str] = Query(None, description="comma-separated event types to send, e.g. metrics,sample"),
@@ -153,7 +158,7 @@ def event_log(session_id: str, after: int = Query(0, ge=0), types: Optional[str]
     return sessions.get(session_id).events.after(after, parse_types(types))
 
 
-@router.get("/{session_id}/checkpoints", response_model=List[Dict[str, Any]],
+@router.get("/{session_id}/checkpoints", response_model=List[CheckpointFolder],
             summary="The session's checkpoints that still exist: step, folder name, whether it is the best, its validation loss")
 def checkpoints(session_id: str, sessions: SessionManager = Depends(deps.sessions)) -> list[dict[str, Any]]:
     return [{**c, "name": Path(c["path"]).name} for c in sessions.get(session_id).record.checkpoints()]
@@ -165,17 +170,17 @@ def attention_index(session_id: str, sessions: SessionManager = Depends(deps.ses
     return {"snapshots": [{"seq": e["seq"], "step": e.get("step")} for e in events]}
 
 
-@router.post("/{session_id}/attention", response_model=Dict[str, Any],
+@router.post("/{session_id}/attention", response_model=AttentionSnapshot,
              summary="An attention snapshot now, with the live session's current weights (tokens, layers, heads, maps)")
-def attention_now(session_id: str, body: AttentionProbe = AttentionProbe(), sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
-    return sessions.attention(sessions.get(session_id), body.text)
+def attention_now(session_id: str, body: AttentionProbe = AttentionProbe(), sessions: SessionManager = Depends(deps.sessions)) -> JSONResponse:
+    return JSONResponse(AttentionSnapshot.complete(sessions.attention(sessions.get(session_id), body.text)))
 
 
-@router.get("/{session_id}/attention/{seq}", response_model=Dict[str, Any],
+@router.get("/{session_id}/attention/{seq}", response_model=AttentionSnapshot,
             summary="One attention snapshot: tokens, layers, heads, maps[layer][head][query][key]")
-def attention_snapshot(session_id: str, seq: int, sessions: SessionManager = Depends(deps.sessions)) -> dict[str, Any]:
+def attention_snapshot(session_id: str, seq: int, sessions: SessionManager = Depends(deps.sessions)) -> JSONResponse:
     session = sessions.get(session_id)
     match = [e for e in session.events.after(max(0, seq - 1), {"attention"}, limit=1) if e["seq"] == seq]
     if not match:
         raise NotFound(f"session {session_id} has no attention snapshot with seq {seq}")
-    return match[0]
+    return JSONResponse(AttentionSnapshot.complete(match[0]))

@@ -11,7 +11,8 @@ from bullet_native.text_stats import text_stats
 from bullet_native.training import presets
 
 from .. import deps
-from ..schemas import ConfigValidation, Status, StyleMetrics, TextBody
+from ..schemas.common import ErrorBody, TextBody, TrainConfig
+from ..schemas.system import ConfigValidation, Status, StyleMetrics
 from ..services.datasets import DatasetStore
 from ..services.sessions import SessionManager
 from ..settings import Settings
@@ -37,19 +38,19 @@ def status(settings: Settings = Depends(deps.settings), sessions: SessionManager
     }
 
 
-@router.get("/presets", response_model=Dict[str, Dict[str, Any]], summary="Every training preset's full config")
+@router.get("/presets", response_model=Dict[str, TrainConfig], summary="Every training preset's full config")
 def list_presets() -> dict[str, Any]:
     return presets()
 
 
-@router.post("/config/validate", response_model=ConfigValidation,
+@router.post("/config/validate", response_model=ConfigValidation, responses={404: {"model": ErrorBody}},
              summary="Validate a training config without creating a session: every failing field, its memory estimate and the budget")
-def validate(config: Dict[str, Any] = Body(..., example={"preset": "tiny", "hidden_size": 100}),
+def validate(config: TrainConfig = Body(..., example={"preset": "tiny", "hidden_size": 100}),
              dataset: Optional[str] = Query(None, description="the dataset it will train on (its size enters the estimate)"),
              sessions: SessionManager = Depends(deps.sessions), datasets: DatasetStore = Depends(deps.datasets)) -> dict[str, Any]:
     return sessions.validate(config, datasets.path(dataset).stat().st_size if dataset else 0)
 
 
-@router.post("/style/metrics", response_model=StyleMetrics, summary="Style metrics of a text (computed natively)")
+@router.post("/style/metrics", response_model=StyleMetrics, responses={422: {"model": ErrorBody}}, summary="Style metrics of a text (computed natively)")
 def style_metrics(body: TextBody) -> dict[str, Any]:
     return text_stats(body.text, preview_chars=0)

@@ -1,6 +1,7 @@
 """Models: the .bullet files under data_dir/models, described by the native reader (cached per file version)."""
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -18,6 +19,18 @@ from .errors import Conflict, Invalid, NotFound
 
 # Cached GGUF exports, data_dir/models/gguf-cache/<type>/<model>.gguf (a folder, so never listed as a model).
 GGUF_CACHE = "gguf-cache"
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class ModelStore:
@@ -64,13 +77,14 @@ class ModelStore:
         except Invalid as e:
             return {"name": name, "bytes": path.stat().st_size, "error": e.message}
         header = info["header"]
-        extra = header.get("extra") or {}
-        metrics = extra.get("training_metrics") or {}
+        # A file made elsewhere may hold anything in its free-form "extra": only values of the expected kind are shown.
+        extra = _object(header.get("extra"))
+        metrics = {k: v for k, v in _object(extra.get("training_metrics")).items() if _is_number(v) or k == "verified_on"}
         return {
             "name": name,
-            "model_name": header.get("model_name"),
+            "model_name": _text(header.get("model_name")),
             "bytes": info["file_size"],
-            "created": extra.get("created_at") or sidecar.get("created")
+            "created": _text(extra.get("created_at")) or sidecar.get("created")
             or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(path.stat().st_mtime)),
             "session_id": sidecar.get("session_id"),
             "source": sidecar.get("source", "session" if sidecar.get("session_id") else "file"),
@@ -80,7 +94,7 @@ class ModelStore:
             "num_heads": header["num_heads"],
             "max_context": header["max_context"],
             "parameters": info.get("parameters"),
-            "steps": metrics.get("steps"),
+            "steps": int(metrics["steps"]) if "steps" in metrics else None,
             "val_loss": metrics.get("best_val_loss", metrics.get("float_val_loss") if metrics.get("verified_on") != "training" else None),
             "float_perplexity": metrics.get("float_perplexity"),
             "bq4_perplexity": metrics.get("bq4_perplexity"),

@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 import signal
 
-from .conftest import config, story_text, wait_until
+from fastapi.testclient import TestClient
+
+from bullet_dashboard.app import create_app
+from bullet_dashboard.settings import Settings
+
+from .conftest import BASE_URL, config, story_text, wait_until
 
 
 def test_each_kind_of_error_has_its_status_and_message(client, stories):
@@ -40,3 +45,15 @@ def test_each_kind_of_error_has_its_status_and_message(client, stories):
         os.kill(pid, signal.SIGCONT)
     client.post(f"/api/sessions/{session_id}/stop")
     check(client.post("/api/sessions", json={"text": story_text(), "config": "tiny"}), 422, "config")  # request validation
+
+
+def test_a_fault_of_the_server_itself_is_still_an_error_body(data_dir):
+    """Anything a route did not expect becomes a 500 whose body says what failed, in the shape of every other error."""
+    app = create_app(Settings(data_dir=data_dir))
+    with TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as client:
+        def broken() -> list:
+            raise RuntimeError("the disk went away")
+        app.state.models.list = broken
+        r = client.get("/api/models")
+    assert r.status_code == 500 and r.headers["content-type"] == "application/json"
+    assert r.json() == {"detail": "the server failed: RuntimeError: the disk went away"}

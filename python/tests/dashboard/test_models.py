@@ -2,6 +2,7 @@
 attention, style comparison, delete."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from test_gguf import read_gguf  # python/tests is on sys.path (rootdir conftest)
@@ -63,6 +64,31 @@ def test_upload_download_delete(client, trained, tmp_path: Path):
     assert client.delete("/api/models/copy").status_code == 204
     assert client.get("/api/models/copy").status_code == 404
     assert client.post("/api/models/copy/generate", json={"prompt": "x"}).status_code == 404
+
+
+def with_header_keys(bullet: bytes, **keys: object) -> bytes:
+    """The file with more top-level keys in its JSON header (which still fits before the tokenizer at 4096)."""
+    end = bullet.index(b"\0\0\0\0")
+    header = json.loads(bullet[:end])
+    text = json.dumps({**header, **keys}, indent=2).encode()
+    assert len(text) + 4 <= header["file_offsets"]["tokenizer_start"]
+    return text + bytes(header["file_offsets"]["tokenizer_start"] - len(text)) + bullet[header["file_offsets"]["tokenizer_start"]:]
+
+
+def test_a_file_made_elsewhere_with_odd_header_extras_is_listed_and_inspected(client, trained):
+    """Free-form header keys of another writer (a word where ours writes a number, an object where ours writes a date)
+    are left out of the summary rather than breaking the models list."""
+    ours = client.get(f"/api/models/{trained}/download").content
+    odd = with_header_keys(ours, training_metrics={"steps": "12k", "top1_agreement": "high", "float_perplexity": 9.5},
+                           created_at={"day": 1})
+    r = client.post("/api/models", files={"file": ("odd.bullet", odd)})
+    assert r.status_code == 201, r.text
+    listed = {m["name"]: m for m in client.get("/api/models").json()}
+    assert listed["odd"]["steps"] is None and listed["odd"]["top1_agreement"] is None
+    assert listed["odd"]["float_perplexity"] == 9.5 and isinstance(listed["odd"]["created"], str)
+    inspected = client.get("/api/models/odd")
+    assert inspected.status_code == 200, inspected.text
+    assert inspected.json()["header"]["extra"]["training_metrics"]["steps"] == "12k"
 
 
 def test_gguf_download_exports_once_and_follows_the_model(client, trained, data_dir: Path, tmp_path: Path):

@@ -136,7 +136,7 @@ export function AttentionPage({ sessionId, atStep = null, onOpenSession }: {
 }
 
 /** The index of the last snapshot taken at or before `step` (the first one when all are later). */
-export function snapshotAtOrBefore(snapshots: { step?: number }[], step: number): number {
+export function snapshotAtOrBefore(snapshots: { step?: number | null }[], step: number): number {
   let at = 0;
   snapshots.forEach((s, i) => {
     if ((s.step ?? 0) <= step) at = i;

@@ -35,11 +35,12 @@ describe("config form", () => {
         { field: "hidden_size", message: "hidden_size 100 must be a positive multiple of 32" },
         { field: "vocab_size", message: "vocab_size 1 must be at least 2" },
         { field: "config", message: "unknown key 'colour'" },
+        { field: null, message: "the session needs about 2 GB of memory and the budget is 1 GB" },
       ],
       fields,
     );
     expect(byField).toEqual({ hidden_size: "Embedding dim must be a number", vocab_size: "vocab_size 1 must be at least 2" });
-    expect(general).toEqual(["unknown key 'colour'"]);
+    expect(general).toEqual(["unknown key 'colour'", "the session needs about 2 GB of memory and the budget is 1 GB"]);
   });
 });
 

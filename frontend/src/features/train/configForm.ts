@@ -89,7 +89,7 @@ export function mergeErrors(local: FieldError[], server: FieldError[], fields: F
   const byField: Record<string, string> = {};
   const general: string[] = [];
   for (const e of [...local, ...server]) {
-    if (keys.has(e.field)) byField[e.field] ??= e.message;
+    if (e.field !== null && keys.has(e.field)) byField[e.field] ??= e.message;
     else if (!general.includes(e.message)) general.push(e.message);
   }
   return { byField, general };

@@ -139,7 +139,7 @@ export function reduceSession(view: SessionView, e: SessionEvent): SessionView {
     case "overfitting":
       return { ...next, overfitting: e as unknown as Overfitting };
     case "exported":
-      return { ...next, verification: e as Verification, modelPath: typeof e.path === "string" ? e.path : null };
+      return { ...next, verification: e as unknown as Verification, modelPath: typeof e.path === "string" ? e.path : null };
     case "error":
       return { ...next, phase: "failed", error: String(e.message ?? e.detail ?? "the session failed") };
     default:

@@ -7,8 +7,8 @@ const presets = { tiny: { tokenizer: "bpe", hidden_size: 64, num_heads: 2, total
 /** A fetch that answers /api/config/validate with the server's rule for hidden_size. */
 function serverValidator() {
   const calls: Record<string, unknown>[] = [];
-  const fetchMock = vi.fn(async (_url: string, init?: RequestInit) => {
-    const config = JSON.parse(String(init?.body));
+  const fetchMock = vi.fn(async (request: Request) => {
+    const config = await request.json();
     calls.push(config);
     const errors = config.hidden_size % 32 === 0 ? [] : [{ field: "hidden_size", message: `hidden_size ${config.hidden_size} must be a positive multiple of 32` }];
     return new Response(JSON.stringify({ valid: errors.length === 0, errors, config }), { status: 200, headers: { "Content-Type": "application/json" } });

@@ -6,7 +6,7 @@ import { GgufDownload } from "@/components/GgufDownload";
 import { formatBytes, formatPercent, formatPerplexity } from "@/lib/format";
 
 /** The built file's check: float vs BQ4 perplexity and next-token agreement, where its weights came from, and the downloads. */
-export function Verification({ model, numbers, source, children }: { model: string; numbers: VerificationNumbers; source?: string; children?: ReactNode }) {
+export function Verification({ model, numbers, source, children }: { model: string; numbers: Partial<VerificationNumbers>; source?: string; children?: ReactNode }) {
   const ratio = numbers.perplexity_ratio ?? (numbers.bq4_perplexity && numbers.float_perplexity ? numbers.bq4_perplexity / numbers.float_perplexity : undefined);
   return (
     <section className="panel verification" aria-labelledby="verify-title">
