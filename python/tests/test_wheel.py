@@ -96,7 +96,9 @@ def test_the_wheel_is_named_tagged_and_recorded_correctly(wheel: Path):
     assert "bullet-builder = bullet_native.legacy_builder:main" in entry_points
     requirements = [line.split(": ", 1)[1] for line in metadata.splitlines() if line.startswith("Requires-Dist: ")]
     assert requirements and all("; extra == " in r for r in requirements), "nothing may be required outright"
-    assert 'fastapi; extra == "dashboard"' in requirements and 'numpy; extra == "numpy"' in requirements
+    extras = PROJECT["optional-dependencies"]
+    assert all(f'{dependency}; extra == "{extra}"' in requirements for extra, listed in extras.items() for dependency in listed)
+    assert 'fastapi>=0.92,<0.100; extra == "dashboard"' in requirements and 'numpy; extra == "numpy"' in requirements
 
     # The library with everything it loads at run time beside it, and the dashboard with its built UI.
     natives = {p.name for p in build_wheel.native_files()}
@@ -180,7 +182,7 @@ def test_the_installed_dashboard_names_its_extra_and_serves_its_ui_with_it(venv:
     requires = run(venv, "python", "-c", "import importlib.metadata as m; print('\\n'.join(m.requires('bullet-native')))",
                    cwd=tmp_path).stdout.splitlines()
     extra = [r.split(";")[0].strip() for r in requires if 'extra == "dashboard"' in r]
-    assert sorted(extra) == ["fastapi", "python-multipart", "uvicorn"]
+    assert sorted(extra) == ["fastapi>=0.92,<0.100", "pydantic>=1.10,<2", "python-multipart", "uvicorn"]
 
     server = subprocess.Popen([str(venv / "bin" / "python"), "-m", "bullet_dashboard", "--port", "0",
                                "--data-dir", str(tmp_path / "data")],
