@@ -22,24 +22,23 @@ if (!result.valid) {
   for (const e of [].concat(result.errors ?? [])) errors.push(`OpenAPI ${openapi.version}: ${e.instancePath || "/"} ${e.message ?? JSON.stringify(e)}`);
 }
 
-/** Every Schema Object of the document with its JSON pointer: components' schemas and each `schema` of a path. */
-function* schemaObjects(node, pointer) {
-  if (Array.isArray(node)) {
-    for (const [i, item] of node.entries()) yield* schemaObjects(item, `${pointer}/${i}`);
-  } else if (node && typeof node === "object") {
-    for (const [key, value] of Object.entries(node)) {
-      const here = `${pointer}/${key.replaceAll("~", "~0").replaceAll("/", "~1")}`;
-      if (key === "schema" && value && typeof value === "object") yield [here, value];
-      else yield* schemaObjects(value, here);
-    }
+/** Every [pointer, key, value] of the document's objects, depth first. */
+function* entries(node, pointer = "") {
+  if (node === null || typeof node !== "object") return;
+  for (const [key, value] of Object.entries(node)) {
+    const here = `${pointer}/${String(key).replaceAll("~", "~0").replaceAll("/", "~1")}`;
+    yield [here, key, value];
+    yield* entries(value, here);
   }
 }
 
 if (String(document.openapi).startsWith("3.1")) {
   const ajv = new Ajv2020({ strict: false, validateFormats: false });
+  // Components' schemas, and each `schema` of a path (nested ones are checked with the schema that holds them).
   const schemas = [
     ...Object.entries(document.components?.schemas ?? {}).map(([name, s]) => [`/components/schemas/${name}`, s]),
-    ...schemaObjects(document.paths ?? {}, "/paths"),
+    ...[...entries(document.paths ?? {}, "/paths")].filter(([, key, value]) => key === "schema" && value && typeof value === "object")
+      .map(([pointer, , value]) => [pointer, value]),
   ];
   for (const [pointer, schema] of schemas) {
     if (!ajv.validateSchema(schema)) {
@@ -58,15 +57,9 @@ function resolves(ref) {
   return true;
 }
 
-(function refs(node, pointer) {
-  if (Array.isArray(node)) node.forEach((item, i) => refs(item, `${pointer}/${i}`));
-  else if (node && typeof node === "object") {
-    for (const [key, value] of Object.entries(node)) {
-      if (key === "$ref" && typeof value === "string" && value.startsWith("#/") && !resolves(value)) errors.push(`$ref: ${pointer} points at nothing: ${value}`);
-      else refs(value, `${pointer}/${key}`);
-    }
-  }
-})(document, "");
+for (const [pointer, key, value] of entries(document)) {
+  if (key === "$ref" && typeof value === "string" && value.startsWith("#/") && !resolves(value)) errors.push(`$ref: ${pointer} points at nothing: ${value}`);
+}
 
 for (const e of errors) console.log(e);
 console.log(errors.length ? `${errors.length} errors` : `valid OpenAPI ${document.openapi}`);

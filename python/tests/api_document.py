@@ -9,6 +9,13 @@ from jsonschema import Draft202012Validator, RefResolver
 Schema = Dict[str, Any]
 
 
+def served(client: Any) -> Schema:
+    """The document the app of a test client serves at /openapi.json."""
+    r = client.get("/openapi.json")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def component(name: str) -> Schema:
     """A schema that is the document's component `name`."""
     return {"$ref": f"#/components/schemas/{name}"}

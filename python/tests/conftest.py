@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -14,6 +15,8 @@ import pytest
 from bullet_native import build_bullet
 
 REPO = Path(__file__).resolve().parents[2]
+# The API contract tests use the tool that makes the document and the frontend's types (tools/api_contract.py).
+sys.path.insert(0, str(REPO / "tools"))
 SHARED = REPO.parent / "shared"
 FIXTURES = SHARED / "fixtures"
 

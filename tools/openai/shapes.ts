@@ -1,6 +1,6 @@
 // The /v1 shapes of the dashboard's OpenAPI document against OpenAI's, at compile time: the types generated from the
 // document (frontend/src/lib/apiSchema.ts) must fit the types of the official client (npm openai, pinned here), which
-// are OpenAI's documented shapes. Checked by python/tests/test_openai_contract.py (tsc -p tools/openai).
+// are OpenAI's documented shapes. Checked by python/tests/dashboard/test_openai_contract.py (tsc -p tools/openai).
 import type { CompletionCreateParamsBase } from "openai/resources/completions";
 import type { ChatCompletionCreateParamsBase } from "openai/resources/chat/completions";
 import type { PageResponse } from "openai/pagination";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { api, ApiError } from "./api";
+import { api, ApiError, generateStream, type Sampling } from "./api";
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
 
@@ -75,5 +75,22 @@ describe("the API client", () => {
       throw new DOMException("aborted", "AbortError");
     }));
     await expect(api.validateConfig({}, null, abort.signal)).rejects.toHaveProperty("name", "AbortError");
+  });
+
+  it("streams a generation's pieces, then its summary, and a refusal before the stream as the server's sentence", async () => {
+    const events = 'id: 1\ndata: {"index":1,"text":"Once","elapsed_ms":1.5}\n\nid: 2\ndata: {"index":2,"text":" upon","elapsed_ms":3}\n\n' +
+      'event: done\ndata: {"text":"Once upon","token_count":2,"stop_reason":"max_tokens"}\n\n';
+    const requests = answer(() => new Response(events, { status: 200, headers: { "Content-Type": "text/event-stream" } }));
+    const sampling: Sampling = { temperature: 0.8, top_k: 40, top_p: 0.95, repetition_penalty: 1.1, max_tokens: 2, seed: 7, top_logprobs: 0 };
+    const pieces: string[] = [];
+    const done = await generateStream("fox", "", sampling, (text, index) => pieces.push(`${index}:${text}`));
+    expect(pieces).toEqual(["1:Once", "2: upon"]);
+    expect(done.text).toBe("Once upon");
+    expect(new URL(requests[0].url).pathname).toBe("/api/models/fox/generate");
+    expect(await requests[0].json()).toEqual({ ...sampling, prompt: "", stream: true });
+
+    answer(() => json({ detail: "no model named 'fox'" }, 404));
+    const error = await refusal(generateStream("fox", "", sampling, () => undefined));
+    expect([error.status, error.message]).toEqual([404, "no model named 'fox'"]);
   });
 });

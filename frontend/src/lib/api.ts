@@ -63,14 +63,13 @@ function refusal(status: number, statusText: string, body: unknown): ApiError {
   return new ApiError(message, status, Array.isArray(error.errors) ? (error.errors as FieldError[]) : []);
 }
 
-async function errorOf(response: Response): Promise<ApiError> {
-  let body: unknown = null;
+/** The parsed body, or null for a body that is not JSON (a proxy's page: the status line is then all we have). */
+function jsonOrNull(text: string): unknown {
   try {
-    body = await response.json();
+    return JSON.parse(text);
   } catch {
-    // A body that is not JSON (a proxy's page): the status line is all we have.
+    return null;
   }
-  return refusal(response.status, response.statusText, body);
 }
 
 // fetch is looked up at each request, not once at load, so a test can stand in for it.
@@ -100,7 +99,7 @@ async function fetchFile(path: string): Promise<Blob> {
   } catch {
     throw new ApiError(UNREACHABLE, 0);
   }
-  if (!response.ok) throw await errorOf(response);
+  if (!response.ok) throw refusal(response.status, response.statusText, jsonOrNull(await response.text()));
   return response.blob();
 }
 
@@ -117,12 +116,7 @@ function uploadFile<T>(path: string, file: File, onProgress?: (fraction: number)
     xhr.upload.onprogress = (e) => e.lengthComputable && onProgress?.(e.loaded / e.total);
     xhr.onerror = () => reject(new ApiError("The upload failed: the server cannot be reached.", 0));
     xhr.onload = () => {
-      let body: unknown = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        // A body that is not JSON (a proxy's page): the status line is all we have.
-      }
+      const body = jsonOrNull(xhr.responseText);
       if (xhr.status >= 200 && xhr.status < 300) resolve(body as T);
       else reject(refusal(xhr.status, xhr.statusText, body));
     };
@@ -138,20 +132,11 @@ export async function generateStream(
   onToken: (text: string, index: number, elapsedMs: number, choice: TokenChoice | null) => void,
   signal?: AbortSignal,
 ): Promise<GenerateDone> {
-  let response: Response;
-  try {
-    response = await fetch(`/api/models/${enc(model)}/generate`, {
-      method: "POST",
-      signal,
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ ...sampling, prompt, stream: true } satisfies components["schemas"]["GenerateBody"]),
-    });
-  } catch (e) {
-    if ((e as Error).name === "AbortError") throw e;
-    throw new ApiError(UNREACHABLE, 0);
-  }
-  if (!response.ok || !response.body) throw await errorOf(response);
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const stream = await call(client.POST("/api/models/{name}/generate", {
+    params: { path: { name: model } }, body: { ...sampling, prompt, stream: true }, parseAs: "stream", signal,
+  }));
+  if (!stream) throw new ApiError("The generation stream ended before it started.", 0);
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   for (;;) {
     const { value, done } = await reader.read();

@@ -5,31 +5,27 @@ from __future__ import annotations
 import difflib
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute
 
-from api_document import assert_matches, component, response_schema
+from api_contract import TYPES, typescript
+from api_document import assert_matches, component, response_schema, served
 
 from .conftest import config, make_client, sse_messages, story_text, wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 FRONTEND = REPO / "frontend"
 CHECKER = FRONTEND / "scripts" / "check-openapi.mjs"
-sys.path.insert(0, str(REPO / "tools"))
-from api_contract import TYPES, typescript  # noqa: E402
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
 @pytest.fixture
 def document(client) -> dict[str, Any]:
-    r = client.get("/openapi.json")
-    assert r.status_code == 200, r.text
-    return r.json()
+    return served(client)
 
 
 @pytest.fixture

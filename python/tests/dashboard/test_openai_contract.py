@@ -12,17 +12,15 @@ from typing import Any, Dict, List
 import pytest
 from fastapi.testclient import TestClient
 
-from bullet_dashboard.app import create_app
-from bullet_dashboard.settings import Settings
+from api_contract import TYPES
+from api_document import assert_matches, component, request_schema, response_schema, schema_errors, served
+from conftest import write_model  # python/tests/conftest.py
 
-from api_document import assert_matches, component, request_schema, response_schema, schema_errors
-from conftest import write_model
+from .conftest import make_client
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 OPENAI_DIR = REPO / "tools" / "openai"
 TSC = REPO / "frontend" / "node_modules" / ".bin" / "tsc"
-TYPES = REPO / "frontend" / "src" / "lib" / "apiSchema.ts"
-BASE_URL = "http://127.0.0.1:8000"
 MODEL = "dash"
 COMPLETIONS, CHAT = "/v1/completions", "/v1/chat/completions"
 # Bodies of both kinds that use every kind of field the answers have (log probabilities included).
@@ -70,15 +68,13 @@ export type WrongRequest = Fits<Misfits<Request, OpenAI.Completions.CompletionCr
 def client(tmp_path_factory):
     data = tmp_path_factory.mktemp("contract") / "data"
     write_model(data / "models", MODEL)
-    with TestClient(create_app(Settings(data_dir=data)), base_url=BASE_URL) as c:
+    with make_client(data) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
 def document(client: TestClient) -> Dict[str, Any]:
-    r = client.get("/openapi.json")
-    assert r.status_code == 200
-    return r.json()
+    return served(client)
 
 
 def answered(client: TestClient, document: Dict[str, Any], method: str, path: str, status: int, route: str = "", **kwargs: Any) -> Any:
@@ -132,13 +128,13 @@ def test_a_stream_sends_the_documented_chunks(client, document, path):
 
 
 def test_a_wrong_api_key_gets_the_documented_refusal(tmp_path, document):
-    with TestClient(create_app(Settings(data_dir=tmp_path / "data", token="s3cret")), base_url=BASE_URL) as guarded:
+    with make_client(tmp_path / "data", token="s3cret") as guarded:
         refusal = answered(guarded, document, "GET", "/v1/models", 401, headers={"Authorization": "Bearer wrong"})
     assert refusal["error"]["code"] == "invalid_api_key"
 
 
 def test_a_body_over_the_limit_gets_the_documented_refusal(tmp_path, document):
-    with TestClient(create_app(Settings(data_dir=tmp_path / "data", max_upload_bytes=1000)), base_url=BASE_URL) as small:
+    with make_client(tmp_path / "data", max_upload_bytes=1000) as small:
         refusal = answered(small, document, "POST", COMPLETIONS, 413, json=completion(prompt="a" * (2 * 1024 * 1024)))
     assert refusal["error"]["code"] == "request_too_large" and "larger than the limit" in refusal["error"]["message"]
 
